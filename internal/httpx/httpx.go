@@ -1,0 +1,104 @@
+// Package httpx holds the back-channel HTTP rules every go-par package
+// follows: a default client with a timeout that follows no redirects, capped
+// response bodies, and the https-except-loopback rule for endpoints.
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// MaxBody is the most a back-channel response body may hold (1 MiB).
+const MaxBody = 1 << 20
+
+// DefaultTimeout is the timeout of the default HTTP client.
+const DefaultTimeout = 30 * time.Second
+
+// ErrBodyTooLarge is returned by ReadBody when a body is larger than the limit.
+var ErrBodyTooLarge = errors.New("response body larger than 1 MiB")
+
+// ErrRedirect is returned when a back-channel endpoint answers with a redirect.
+var ErrRedirect = errors.New("redirect refused on back channel")
+
+var defaultClient = &http.Client{
+	Timeout:       DefaultTimeout,
+	CheckRedirect: noRedirect,
+}
+
+// DefaultClient returns the shared default client: a 30 s timeout and no
+// redirects followed (back-channel bodies carry client credentials).
+func DefaultClient() *http.Client { return defaultClient }
+
+// Client returns hc, or the default client when hc is nil.
+func Client(hc *http.Client) *http.Client {
+	if hc == nil {
+		return defaultClient
+	}
+	return hc
+}
+
+// NoRedirects returns a shallow copy of hc (or the default client) that never
+// follows redirects: a 3xx response is returned to the caller as it is.
+func NoRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		return defaultClient
+	}
+	c := *hc
+	c.CheckRedirect = noRedirect
+	return &c
+}
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// ReadBody reads at most MaxBody bytes of resp's body and closes it. A larger
+// body gives ErrBodyTooLarge.
+func ReadBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxBody {
+		return nil, ErrBodyTooLarge
+	}
+	return b, nil
+}
+
+// IsLoopback reports whether host (without port) names the local machine:
+// localhost, 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckEndpoint parses raw and requires an absolute https URL, or http on a
+// loopback host, with no fragment. what names the endpoint in errors.
+func CheckEndpoint(what, raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("%s is empty", what)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a URL: %w", what, err)
+	}
+	switch {
+	case u.Host == "":
+		return nil, fmt.Errorf("%s %q is not absolute", what, raw)
+	case u.Fragment != "":
+		return nil, fmt.Errorf("%s %q has a fragment", what, raw)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("%s %q must use https (http is allowed on loopback only)", what, raw)
+	}
+	return u, nil
+}
