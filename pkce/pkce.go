@@ -1,0 +1,81 @@
+package pkce
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/oauth2"
+)
+
+// MethodS256 is the only code challenge method this package accepts
+// (RFC 7636 §4.2).
+const MethodS256 = "S256"
+
+// Verifier lengths allowed by RFC 7636 §4.1.
+const (
+	MinVerifierLen = 43
+	MaxVerifierLen = 128
+)
+
+var (
+	// ErrInvalidVerifier is returned by [ValidateVerifier] for a verifier
+	// that breaks RFC 7636 §4.1. The error never includes the verifier.
+	ErrInvalidVerifier = errors.New("pkce: invalid code verifier")
+	// ErrPlainRefused is returned by [ValidateMethod] for "plain", and for an
+	// empty method, which RFC 7636 §4.3 defines as plain.
+	ErrPlainRefused = errors.New("pkce: code challenge method plain refused")
+	// ErrUnsupportedMethod is returned by [ValidateMethod] for any method
+	// other than S256 and plain.
+	ErrUnsupportedMethod = errors.New("pkce: unsupported code challenge method")
+)
+
+// NewVerifier returns a fresh code verifier: 32 random bytes, base64url
+// encoded to 43 characters (RFC 7636 §4.1), from [oauth2.GenerateVerifier].
+func NewVerifier() string { return oauth2.GenerateVerifier() }
+
+// Challenge returns the S256 code challenge of verifier,
+// BASE64URL(SHA256(verifier)) (RFC 7636 §4.2), from
+// [oauth2.S256ChallengeFromVerifier].
+func Challenge(verifier string) string { return oauth2.S256ChallengeFromVerifier(verifier) }
+
+// ValidateVerifier checks that v is 43 to 128 characters of
+// [A-Za-z0-9-._~] (RFC 7636 §4.1). A failure wraps [ErrInvalidVerifier].
+func ValidateVerifier(v string) error {
+	if n := len(v); n < MinVerifierLen || n > MaxVerifierLen {
+		return fmt.Errorf("%w: length %d, want %d to %d", ErrInvalidVerifier, n, MinVerifierLen, MaxVerifierLen)
+	}
+	for i := 0; i < len(v); i++ {
+		if !unreserved(v[i]) {
+			return fmt.Errorf("%w: byte %d is not an unreserved character", ErrInvalidVerifier, i)
+		}
+	}
+	return nil
+}
+
+// unreserved reports whether c is in RFC 3986's unreserved set, which
+// RFC 7636 §4.1 allows in a verifier.
+func unreserved(c byte) bool {
+	switch {
+	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	case c == '-', c == '.', c == '_', c == '~':
+		return true
+	}
+	return false
+}
+
+// ValidateMethod accepts only [MethodS256] (RFC 7636 §4.3; method names
+// are case-sensitive). "plain" and the empty string give
+// [ErrPlainRefused]; anything else gives [ErrUnsupportedMethod].
+func ValidateMethod(m string) error {
+	switch m {
+	case MethodS256:
+		return nil
+	case "plain", "":
+		return ErrPlainRefused
+	}
+	if len(m) > 32 {
+		m = m[:32] + "…"
+	}
+	return fmt.Errorf("%w %q", ErrUnsupportedMethod, m)
+}
