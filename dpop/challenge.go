@@ -75,17 +75,9 @@ func (p *challengeParser) skipListSep() {
 	}
 }
 
-// skipItem skips at least one byte and then up to the next comma outside a
-// quoted string.
+// skipItem skips up to the next comma outside a quoted string. It consumes
+// at least one byte unless it stands on a comma or at the end.
 func (p *challengeParser) skipItem() {
-	if p.eof() {
-		return
-	}
-	if p.peek() == '"' {
-		p.quoted()
-	} else {
-		p.pos++
-	}
 	for !p.eof() && p.peek() != ',' {
 		if p.peek() == '"' {
 			p.quoted()
