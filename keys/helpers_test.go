@@ -140,4 +140,3 @@ func p224PKCS8(t testing.TB) []byte {
 	}
 	return pemBlock("PRIVATE KEY", der)
 }
-
