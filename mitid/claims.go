@@ -1,0 +1,403 @@
+package mitid
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IdentityType is the identity_type claim.
+type IdentityType string
+
+// The documented identity types (issued-claims-tokens.md).
+const (
+	Private      IdentityType = "private"
+	Professional IdentityType = "professional"
+	Test         IdentityType = "test"
+)
+
+// Claims are the claims the broker issues in the ID token, the UserInfo
+// response and the userinfo token (issued-claims-tokens.md, idps/mitid.md,
+// idps/mitid-erhverv.md). The ID token is minimal; most claims come from
+// UserInfo, whose sub must equal the ID token's.
+//
+// Claims decode with json.Unmarshal or go-oidc's IDToken.Claims. The broker
+// writes many values as strings ("88", "true"); the fields use [Bool], [Int],
+// [Strings] and [NumericDate], which accept both forms. Claims without a field
+// land in Extra. A value of the wrong type gives a *ClaimError naming the
+// claim. Claims does NOT verify anything: verify the ID token (or fetch
+// UserInfo with its access token) first.
+type Claims struct {
+	Issuer   string      `json:"iss"`
+	Subject  string      `json:"sub"` // per-organisation UUID
+	AuthTime NumericDate `json:"auth_time"`
+
+	IDP            IDP          `json:"idp"`             // identity provider used
+	IDPEnvironment string       `json:"idp_environment"` // optional
+	IdentityType   IdentityType `json:"identity_type"`
+	SessionID      string       `json:"neb_sid"` // the broker's session id (not sid)
+	TransactionID  string       `json:"transaction_id"`
+	SessionExpiry  NumericDate  `json:"session_expiry"` // absolute end of the broker session
+
+	// LoA, IAL and AAL are NSIS level URIs; see [ParseLevel].
+	LoA string  `json:"loa"`
+	IAL string  `json:"ial"`
+	AAL string  `json:"aal"`
+	AMR Strings `json:"amr"` // spelling varies: "code_app", "mitid:code_app", "mitid.password"
+
+	MitID    MitIDClaims    // mitid.* (scope mitid)
+	NemLogin NemLoginClaims // nemlogin.* (MitID Erhverv, scope nemlogin)
+
+	CPR          string `json:"dk.cpr"`           // scope ssn
+	NemIDPID     string `json:"nemid.pid"`        // scope nemid.pid
+	NemIDPIDStat string `json:"nemid.pid_status"` // "success" or "unable_to_lookup"
+
+	// Extra holds every claim not mapped to a field above (aud, exp, nonce,
+	// ssn.details.*, …) as compact JSON, undecoded. Nil when there are none.
+	Extra map[string]json.RawMessage
+}
+
+// MitIDClaims are the mitid.* claims (idps/mitid.md).
+type MitIDClaims struct {
+	UUID          string `json:"mitid.uuid"` // global MitID identifier
+	DateOfBirth   string `json:"mitid.date_of_birth"`
+	Age           Int    `json:"mitid.age"`
+	IdentityName  string `json:"mitid.identity_name"`
+	TransactionID string `json:"mitid.transaction_id"`
+	HasCPR        Bool   `json:"mitid.has_cpr"`
+	PSD2          Bool   `json:"mitid.psd2"`
+	// IAL is mitid.ial_identity_assurance_level, MitID's own spelling
+	// ("MEDIUM"), not an NSIS URI.
+	IAL string `json:"mitid.ial_identity_assurance_level"`
+}
+
+// NemLoginClaims are the nemlogin.* claims of MitID Erhverv
+// (idps/mitid-erhverv.md).
+type NemLoginClaims struct {
+	CVR                      string `json:"nemlogin.cvr"`
+	OrgName                  string `json:"nemlogin.org_name"`
+	Name                     string `json:"nemlogin.name"`
+	GivenName                string `json:"nemlogin.given_name"`
+	FamilyName               string `json:"nemlogin.family_name"`
+	Email                    string `json:"nemlogin.email"`
+	DateOfBirth              string `json:"nemlogin.date_of_birth"`
+	PersistentProfessionalID string `json:"nemlogin.persistent_professional_id"`
+	CPRUUID                  string `json:"nemlogin.cpr_uuid"` // private service providers
+	CPR                      string `json:"nemlogin.cpr"`      // public service providers
+	RID                      string `json:"nemlogin.nemid.rid"`
+	SENumber                 string `json:"nemlogin.se_number"`
+	PNumber                  string `json:"nemlogin.p_number"`
+}
+
+// ClaimError reports a claim whose value has the wrong type. It names the
+// claim, never its value.
+type ClaimError struct {
+	Claim string
+	Err   error
+}
+
+func (e *ClaimError) Error() string { return "mitid: claim " + e.Claim + ": " + e.Err.Error() }
+
+func (e *ClaimError) Unwrap() error { return e.Err }
+
+// fields maps each claim name to its field in c.
+func (c *Claims) fields() map[string]any {
+	return map[string]any{
+		"iss":              &c.Issuer,
+		"sub":              &c.Subject,
+		"auth_time":        &c.AuthTime,
+		"idp":              &c.IDP,
+		"idp_environment":  &c.IDPEnvironment,
+		"identity_type":    &c.IdentityType,
+		"neb_sid":          &c.SessionID,
+		"transaction_id":   &c.TransactionID,
+		"session_expiry":   &c.SessionExpiry,
+		"loa":              &c.LoA,
+		"ial":              &c.IAL,
+		"aal":              &c.AAL,
+		"amr":              &c.AMR,
+		"dk.cpr":           &c.CPR,
+		"nemid.pid":        &c.NemIDPID,
+		"nemid.pid_status": &c.NemIDPIDStat,
+
+		"mitid.uuid":                         &c.MitID.UUID,
+		"mitid.date_of_birth":                &c.MitID.DateOfBirth,
+		"mitid.age":                          &c.MitID.Age,
+		"mitid.identity_name":                &c.MitID.IdentityName,
+		"mitid.transaction_id":               &c.MitID.TransactionID,
+		"mitid.has_cpr":                      &c.MitID.HasCPR,
+		"mitid.psd2":                         &c.MitID.PSD2,
+		"mitid.ial_identity_assurance_level": &c.MitID.IAL,
+
+		"nemlogin.cvr":                        &c.NemLogin.CVR,
+		"nemlogin.org_name":                   &c.NemLogin.OrgName,
+		"nemlogin.name":                       &c.NemLogin.Name,
+		"nemlogin.given_name":                 &c.NemLogin.GivenName,
+		"nemlogin.family_name":                &c.NemLogin.FamilyName,
+		"nemlogin.email":                      &c.NemLogin.Email,
+		"nemlogin.date_of_birth":              &c.NemLogin.DateOfBirth,
+		"nemlogin.persistent_professional_id": &c.NemLogin.PersistentProfessionalID,
+		"nemlogin.cpr_uuid":                   &c.NemLogin.CPRUUID,
+		"nemlogin.cpr":                        &c.NemLogin.CPR,
+		"nemlogin.nemid.rid":                  &c.NemLogin.RID,
+		"nemlogin.se_number":                  &c.NemLogin.SENumber,
+		"nemlogin.p_number":                   &c.NemLogin.PNumber,
+	}
+}
+
+// UnmarshalJSON decodes a JSON object of claims into c.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("mitid: claims: %w", err)
+	}
+	if raw == nil {
+		return errors.New("mitid: claims: not a JSON object")
+	}
+	*c = Claims{}
+	fields := c.fields()
+	for name, v := range raw {
+		f, ok := fields[name]
+		if !ok {
+			if c.Extra == nil {
+				c.Extra = make(map[string]json.RawMessage)
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				return &ClaimError{Claim: name, Err: err}
+			}
+			c.Extra[name] = buf.Bytes()
+			continue
+		}
+		if err := json.Unmarshal(v, f); err != nil {
+			return &ClaimError{Claim: name, Err: valueError(err)}
+		}
+	}
+	return nil
+}
+
+// valueError strips a json error down to its kind, so that no claim value
+// ends up in an error string.
+func valueError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("unexpected JSON %s", te.Value)
+	}
+	return err
+}
+
+// MarshalJSON encodes c as one flat JSON object: the fields that are set
+// (zero values are left out) and Extra.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	out := make(map[string]any, len(c.Extra)+8)
+	for k, v := range c.Extra {
+		out[k] = v
+	}
+	for name, f := range c.fields() {
+		switch v := f.(type) {
+		case *string:
+			if *v != "" {
+				out[name] = *v
+			}
+		case *IDP:
+			if *v != "" {
+				out[name] = *v
+			}
+		case *IdentityType:
+			if *v != "" {
+				out[name] = *v
+			}
+		case *Bool:
+			if *v {
+				out[name] = *v
+			}
+		case *Int:
+			if *v != 0 {
+				out[name] = *v
+			}
+		case *NumericDate:
+			if *v != 0 {
+				out[name] = *v
+			}
+		case *Strings:
+			if *v != nil {
+				out[name] = *v
+			}
+		}
+	}
+	return json.Marshal(out)
+}
+
+// RequireLevel checks that the loa claim is an NSIS level at or above min
+// and returns a *LevelError otherwise. It uses loa only, failing when loa is
+// missing: the broker always issues loa for MitID and MitID Erhverv, and loa
+// is by definition the lower of ial and aal, so checking loa checks both
+// (idps/mitid.md: ial=low, aal=substantial ⇒ loa=low). Use [ParseLevel] on
+// IAL or AAL for policies about those alone.
+func (c *Claims) RequireLevel(min Level) error {
+	if !min.valid() {
+		return fmt.Errorf("mitid: RequireLevel: invalid minimum %v", min)
+	}
+	got, err := ParseLevel(c.LoA)
+	if err != nil {
+		return &LevelError{Want: min, Err: err}
+	}
+	if got < min {
+		return &LevelError{Got: got, Want: min}
+	}
+	return nil
+}
+
+// Bool is a boolean claim that the broker may write as a JSON boolean or as
+// the string "true" / "false" (any case). null leaves it unchanged.
+type Bool bool
+
+var errBool = errors.New("not a boolean")
+
+// UnmarshalJSON accepts true, false, "true" and "false".
+func (b *Bool) UnmarshalJSON(data []byte) error {
+	s := string(data)
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return errBool
+		}
+	}
+	switch {
+	case strings.EqualFold(s, "true"):
+		*b = true
+	case strings.EqualFold(s, "false"):
+		*b = false
+	default:
+		return errBool
+	}
+	return nil
+}
+
+// Int is an integer claim that the broker may write as a JSON number or as a
+// string of decimal digits ("88"). null leaves it unchanged.
+type Int int64
+
+var errInt = errors.New("not an integer")
+
+// UnmarshalJSON accepts 88, "88" and integral numbers such as 88.0.
+func (n *Int) UnmarshalJSON(data []byte) error {
+	v, err := parseNumber(data, false)
+	if err != nil {
+		return errInt
+	}
+	if v != nil {
+		*n = Int(*v)
+	}
+	return nil
+}
+
+// NumericDate is a time claim in seconds since the Unix epoch (RFC 7519
+// §2), as a JSON number or a string of digits ("1663143384", seen in the
+// broker's transaction tokens). Fractions are dropped. null leaves it
+// unchanged.
+type NumericDate int64
+
+var errDate = errors.New("not a numeric date")
+
+// UnmarshalJSON accepts 1663143384, 1663143384.5 and "1663143384".
+func (d *NumericDate) UnmarshalJSON(data []byte) error {
+	v, err := parseNumber(data, true)
+	if err != nil {
+		return errDate
+	}
+	if v != nil {
+		*d = NumericDate(*v)
+	}
+	return nil
+}
+
+// Time returns d as a time.Time, or the zero time for 0.
+func (d NumericDate) Time() time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(d), 0)
+}
+
+// parseNumber reads a JSON number or a string holding one. It returns nil
+// for null. With truncate, fractions are dropped; without, they must be 0.
+func parseNumber(data []byte, truncate bool) (*int64, error) {
+	data = bytes.TrimSpace(data)
+	if string(data) == "null" {
+		return nil, nil
+	}
+	var num json.Number
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, err
+		}
+		// Only a JSON number inside the string: no hex, Inf, NaN or spaces.
+		if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) || !json.Valid([]byte(s)) {
+			return nil, errInt
+		}
+		num = json.Number(s)
+	} else if err := json.Unmarshal(data, &num); err != nil {
+		return nil, err
+	}
+	if i, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+		return &i, nil
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return nil, errInt
+	}
+	if !truncate && f != math.Trunc(f) {
+		return nil, errInt
+	}
+	i := int64(f)
+	return &i, nil
+}
+
+// Strings is a claim that may be a JSON array of strings or a single string
+// (amr is both, depending on the token); a single string becomes a
+// one-element slice and is not split. null leaves it unchanged.
+type Strings []string
+
+// UnmarshalJSON accepts ["a","b"] and "a".
+func (s *Strings) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if string(data) == "null" {
+		return nil
+	}
+	if len(data) > 0 && data[0] == '"' {
+		var v string
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		*s = Strings{v}
+		return nil
+	}
+	var v []string
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	if v == nil {
+		v = []string{}
+	}
+	*s = v
+	return nil
+}
+
+// Contains reports whether s holds v.
+func (s Strings) Contains(v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

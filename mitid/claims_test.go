@@ -1,0 +1,377 @@
+package mitid_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/go-par/par/mitid"
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "mitid", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decode(t *testing.T, name string) mitid.Claims {
+	t.Helper()
+	var c mitid.Claims
+	if err := json.Unmarshal(readFixture(t, name), &c); err != nil {
+		t.Fatalf("json.Unmarshal(%s): %v", name, err)
+	}
+	return c
+}
+
+func TestClaimsIDToken(t *testing.T) {
+	t.Parallel()
+	c := decode(t, "id_token_claims.json")
+	want := mitid.Claims{
+		Issuer:       "https://pp.netseidbroker.dk/op",
+		Subject:      "7c9484f5-44bf-4e29-a683-84548951d3b8",
+		AuthTime:     1715087453,
+		IDP:          mitid.MitID,
+		IdentityType: mitid.Private,
+		SessionID:    "2E4C1B7F0A6D45A8B5C3E9F1D2A4B6C8",
+		LoA:          mitid.NSISSubstantial,
+		AMR:          mitid.Strings{"code_app"},
+		MitID: mitid.MitIDClaims{
+			UUID:   "eee4b272-6a33-40da-ab0b-5ce2abd42e78",
+			Age:    88,
+			HasCPR: true,
+			PSD2:   false,
+		},
+		Extra: map[string]json.RawMessage{
+			"nbf":     json.RawMessage(`1715087453`),
+			"iat":     json.RawMessage(`1715087453`),
+			"exp":     json.RawMessage(`1715087753`),
+			"aud":     json.RawMessage(`"62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9"`),
+			"at_hash": json.RawMessage(`"ioMN8ZVwkuk9s7q6MlsSFA"`),
+			"nonce":   json.RawMessage(`"n-0S6_WzA2Mj"`),
+		},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("decoded ID token claims:\n got %+v\nwant %+v", c, want)
+	}
+	if err := c.RequireLevel(mitid.Substantial); err != nil {
+		t.Errorf("RequireLevel(Substantial) = %v", err)
+	}
+	if got := c.AuthTime.Time(); !got.Equal(time.Date(2024, 5, 7, 13, 10, 53, 0, time.UTC)) {
+		t.Errorf("AuthTime.Time() = %v", got)
+	}
+}
+
+func TestClaimsUserInfo(t *testing.T) {
+	t.Parallel()
+	c := decode(t, "userinfo.json")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"IDPEnvironment", c.IDPEnvironment, "pp"},
+		{"TransactionID", c.TransactionID, "0ee59512-2b1c-4f3e-9d5a-7c6b8e9901ad"},
+		{"SessionExpiry (string)", c.SessionExpiry, mitid.NumericDate(1715105453)},
+		{"IAL", c.IAL, mitid.NSISSubstantial},
+		{"AAL", c.AAL, mitid.NSISHigh},
+		{"AMR (string)", c.AMR, mitid.Strings{"code_app"}},
+		{"MitID.DateOfBirth", c.MitID.DateOfBirth, "1936-02-09"},
+		{"MitID.Age", c.MitID.Age, mitid.Int(88)},
+		{"MitID.IdentityName", c.MitID.IdentityName, "Saga Poulsen"},
+		{"MitID.TransactionID", c.MitID.TransactionID, "b09eab99-85e0-41e4-beed-99e85520194d"},
+		{"MitID.IAL", c.MitID.IAL, "SUBSTANTIAL"},
+		{"MitID.HasCPR", c.MitID.HasCPR, mitid.Bool(true)},
+		{"MitID.PSD2", c.MitID.PSD2, mitid.Bool(false)},
+		{"CPR", c.CPR, "0902361234"},
+		{"NemIDPID", c.NemIDPID, "9208-2002-2-123456789012"},
+		{"NemIDPIDStat", c.NemIDPIDStat, "success"},
+		{"Extra", c.Extra, map[string]json.RawMessage{"ssn.details.status": json.RawMessage(`"success"`)}},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s = %#v, want %#v", ch.name, ch.got, ch.want)
+		}
+	}
+	if err := c.RequireLevel(mitid.High); err == nil {
+		t.Error("RequireLevel(High) with loa Substantial (aal High) = nil, want error")
+	}
+}
+
+func TestClaimsErhverv(t *testing.T) {
+	t.Parallel()
+	c := decode(t, "userinfo_erhverv.json")
+	want := mitid.NemLoginClaims{
+		CVR:                      "12345678",
+		OrgName:                  "Testfirma ApS",
+		Name:                     "Jens Hansen",
+		GivenName:                "Jens",
+		FamilyName:               "Hansen",
+		Email:                    "jens@testfirma.example",
+		DateOfBirth:              "1980-05-17",
+		PersistentProfessionalID: "urn:uuid:8a1d0b4c-3e2f-4a5b-9c6d-7e8f9a0b1c2d",
+		CPRUUID:                  "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+		SENumber:                 "12345678",
+		PNumber:                  "1012345678",
+	}
+	if c.NemLogin != want {
+		t.Errorf("NemLogin =\n %+v\nwant\n %+v", c.NemLogin, want)
+	}
+	if c.IDP != mitid.MitIDErhverv || c.IdentityType != mitid.Professional {
+		t.Errorf("IDP, IdentityType = %q, %q", c.IDP, c.IdentityType)
+	}
+	if c.SessionExpiry != 1715105453 || !c.AMR.Contains("mitid:code_app") {
+		t.Errorf("SessionExpiry, AMR = %v, %v", c.SessionExpiry, c.AMR)
+	}
+	if _, ok := c.Extra["loip"]; !ok || len(c.Extra) != 1 {
+		t.Errorf("Extra = %v, want only loip", c.Extra)
+	}
+	if c.MitID != (mitid.MitIDClaims{}) {
+		t.Errorf("MitID = %+v, want zero", c.MitID)
+	}
+}
+
+func TestClaimsTransactionToken(t *testing.T) {
+	t.Parallel()
+	c := decode(t, "transaction_token_claims.json")
+	if c.AuthTime != 1663143384 {
+		t.Errorf("AuthTime (string) = %d", c.AuthTime)
+	}
+	if c.MitID.Age != 17 || !reflect.DeepEqual(c.AMR, mitid.Strings{"code_app"}) {
+		t.Errorf("MitID.Age, AMR = %d, %v", c.MitID.Age, c.AMR)
+	}
+	var actions []string
+	if err := json.Unmarshal(c.Extra["transaction_actions"], &actions); err != nil || len(actions) != 2 {
+		t.Errorf("Extra[transaction_actions] = %s, %v", c.Extra["transaction_actions"], err)
+	}
+}
+
+// TestClaimsFromVerifiedIDToken decodes claims the way an application does:
+// from a go-oidc IDToken after signature verification.
+func TestClaimsFromVerifiedIDToken(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(readFixture(t, "id_token_claims.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := oidc.NewVerifier("https://pp.netseidbroker.dk/op",
+		&oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{key.Public()}},
+		&oidc.Config{
+			ClientID:             "62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9",
+			SupportedSigningAlgs: []string{"ES256"},
+			Now:                  func() time.Time { return time.Unix(1715087500, 0) },
+		})
+	idToken, err := verifier.Verify(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c mitid.Claims
+	if err := idToken.Claims(&c); err != nil {
+		t.Fatalf("IDToken.Claims: %v", err)
+	}
+	if c.Subject != idToken.Subject || c.MitID.Age != 88 || !bool(c.MitID.HasCPR) || c.SessionID == "" {
+		t.Errorf("claims from IDToken = %+v", c)
+	}
+}
+
+func TestClaimsWrongTypes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		json  string
+		claim string
+		leak  string
+	}{
+		{`{"mitid.age":"eighty"}`, "mitid.age", "eighty"},
+		{`{"mitid.age":"88.5"}`, "mitid.age", "88.5"},
+		{`{"mitid.age":"0x58"}`, "mitid.age", "0x58"},
+		{`{"mitid.age":" 88"}`, "mitid.age", ""},
+		{`{"mitid.age":true}`, "mitid.age", ""},
+		{`{"mitid.age":1e300}`, "mitid.age", ""},
+		{`{"mitid.has_cpr":"yes"}`, "mitid.has_cpr", "yes"},
+		{`{"mitid.psd2":1}`, "mitid.psd2", ""},
+		{`{"session_expiry":"soon"}`, "session_expiry", "soon"},
+		{`{"auth_time":"NaN"}`, "auth_time", ""},
+		{`{"sub":5}`, "sub", ""},
+		{`{"dk.cpr":1234567890}`, "dk.cpr", "1234567890"},
+		{`{"amr":[1,2]}`, "amr", ""},
+		{`{"amr":{"a":"b"}}`, "amr", ""},
+	}
+	for _, tt := range tests {
+		var c mitid.Claims
+		err := json.Unmarshal([]byte(tt.json), &c)
+		var ce *mitid.ClaimError
+		if !errors.As(err, &ce) || ce.Claim != tt.claim {
+			t.Errorf("Unmarshal(%s) = %v, want *ClaimError for %s", tt.json, err, tt.claim)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), "mitid: claim "+tt.claim+": ") {
+			t.Errorf("err = %q", err)
+		}
+		if tt.leak != "" && strings.Contains(err.Error(), tt.leak) {
+			t.Errorf("err = %q leaks the value %q", err, tt.leak)
+		}
+	}
+	for _, bad := range []string{`null`, `[]`, `"x"`, `{`, ``} {
+		var c mitid.Claims
+		err := c.UnmarshalJSON([]byte(bad))
+		if err == nil || !strings.HasPrefix(err.Error(), "mitid: claims: ") {
+			t.Errorf("UnmarshalJSON(%q) = %v, want mitid: claims: error", bad, err)
+		}
+	}
+}
+
+func TestFlexibleValues(t *testing.T) {
+	t.Parallel()
+	bools := []struct {
+		in   string
+		want mitid.Bool
+	}{
+		{`true`, true}, {`false`, false}, {`"true"`, true}, {`"false"`, false},
+		{`"True"`, true}, {`"FALSE"`, false},
+	}
+	for _, tt := range bools {
+		b := mitid.Bool(!tt.want)
+		if err := json.Unmarshal([]byte(tt.in), &b); err != nil || b != tt.want {
+			t.Errorf("Bool(%s) = %v, %v; want %v", tt.in, b, err, tt.want)
+		}
+	}
+	ints := []struct {
+		in   string
+		want mitid.Int
+	}{
+		{`88`, 88}, {`"88"`, 88}, {`88.0`, 88}, {`"-3"`, -3}, {`0`, 0},
+		{`9223372036854775807`, 9223372036854775807},
+	}
+	for _, tt := range ints {
+		var n mitid.Int
+		if err := json.Unmarshal([]byte(tt.in), &n); err != nil || n != tt.want {
+			t.Errorf("Int(%s) = %v, %v; want %v", tt.in, n, err, tt.want)
+		}
+	}
+	dates := []struct {
+		in   string
+		want mitid.NumericDate
+	}{
+		{`1663143384`, 1663143384}, {`"1663143384"`, 1663143384}, {`1663143384.75`, 1663143384},
+	}
+	for _, tt := range dates {
+		var d mitid.NumericDate
+		if err := json.Unmarshal([]byte(tt.in), &d); err != nil || d != tt.want {
+			t.Errorf("NumericDate(%s) = %v, %v; want %v", tt.in, d, err, tt.want)
+		}
+	}
+	if !(mitid.NumericDate(0)).Time().IsZero() {
+		t.Error("NumericDate(0).Time() is not the zero time")
+	}
+	strs := []struct {
+		in   string
+		want mitid.Strings
+	}{
+		{`"code_app"`, mitid.Strings{"code_app"}},
+		{`"openid mitid"`, mitid.Strings{"openid mitid"}},
+		{`["password","code_app"]`, mitid.Strings{"password", "code_app"}},
+		{`[]`, mitid.Strings{}},
+	}
+	for _, tt := range strs {
+		var s mitid.Strings
+		if err := json.Unmarshal([]byte(tt.in), &s); err != nil || !reflect.DeepEqual(s, tt.want) {
+			t.Errorf("Strings(%s) = %#v, %v; want %#v", tt.in, s, err, tt.want)
+		}
+	}
+	// null leaves every flexible value unchanged.
+	var c mitid.Claims
+	if err := json.Unmarshal([]byte(`{"mitid.age":null,"mitid.has_cpr":null,"amr":null,"auth_time":null,"sub":null}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, mitid.Claims{}) {
+		t.Errorf("claims from nulls = %+v, want zero", c)
+	}
+}
+
+func TestClaimsMarshalRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+		c := decode(t, name)
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("%s: Marshal: %v", name, err)
+		}
+		var back mitid.Claims
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%s: Unmarshal(Marshal): %v", name, err)
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Errorf("%s: round trip changed the claims:\n got %+v\nwant %+v", name, back, c)
+		}
+		if !bytes.Contains(b, []byte(`"mitid.age":88`)) && c.MitID.Age == 88 {
+			t.Errorf("%s: Marshal wrote age as %s, want a number", name, b)
+		}
+	}
+}
+
+func FuzzClaims(f *testing.F) {
+	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+		f.Add(readFixture(f, name))
+	}
+	f.Add([]byte(`{"mitid.age":"1e3","amr":"x","auth_time":"-1.5"}`))
+	f.Add([]byte(`{"mitid.has_cpr":"TRUE","session_expiry":1.7e9}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c mitid.Claims
+		if err := json.Unmarshal(data, &c); err != nil {
+			if !strings.HasPrefix(err.Error(), "mitid: ") && !isJSONSyntax(err) {
+				t.Fatalf("error without mitid: prefix: %v", err)
+			}
+			return
+		}
+		b1, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("Marshal of decoded claims: %v", err)
+		}
+		var c2 mitid.Claims
+		if err := json.Unmarshal(b1, &c2); err != nil {
+			t.Fatalf("Unmarshal(Marshal(c)) = %v for %s", err, b1)
+		}
+		b2, err := json.Marshal(c2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b1, b2) {
+			t.Fatalf("encoding not stable:\n%s\n%s", b1, b2)
+		}
+		_ = c.RequireLevel(mitid.Low)
+	})
+}
+
+// isJSONSyntax reports whether err comes from encoding/json's own syntax
+// check, which runs before any UnmarshalJSON method.
+func isJSONSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
+}

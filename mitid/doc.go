@@ -1,0 +1,30 @@
+// Package mitid holds helpers for the Signaturgruppen MitID broker (formerly
+// Nets eID Broker; issuer https://netseidbroker.dk/op, pre-production
+// https://pp.netseidbroker.dk/op).
+//
+// The broker speaks standard OpenID Connect with PAR (RFC 9126), plus custom
+// authorization request parameters. This package builds those parameters as
+// [oauth2.AuthCodeOption] values, validated against the broker's
+// documentation, so they can be passed to the client's Push:
+//
+//	idps, err := mitid.IDPValues(mitid.MitID)
+//	...
+//	params, err := mitid.Params{MitID: &mitid.MitIDParams{
+//		LoA:           mitid.Substantial,
+//		ReferenceText: "Log på Netbank",
+//	}}.Options()
+//	...
+//	flow, err := c.Push(ctx, append(params, idps)...)
+//
+// After the login, [Claims] decodes the broker's ID token and UserInfo claims,
+// whose values are often strings ("88", "true"), and [Claims.RequireLevel]
+// enforces a minimum NSIS level of assurance (the broker issues no acr claim;
+// assurance is in loa, ial and aal).
+//
+// Broker documentation: https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/
+// (pages oidc-integration, idps/mitid, idps/mitid-erhverv, issued-claims-tokens,
+// transactionsigning/transactionsigning_par, enterprise/simulation).
+//
+// Everything here is safe for concurrent use. Errors never carry the values
+// of hints, texts or claims, only their names.
+package mitid
