@@ -1,0 +1,266 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/go-par/par/discovery"
+	"github.com/go-par/par/internal/httpx"
+)
+
+// Config configures a [Client]. Fields left zero take the default stated
+// beside them. New copies what it needs; changing a Config afterwards has no
+// effect on the Client.
+type Config struct {
+	// Issuer is the provider's issuer identifier. Discovery
+	// (OIDC Discovery §4, RFC 8414) runs against it unless Metadata is set.
+	Issuer string
+	// Metadata, when set, is used instead of fetching discovery. Its issuer
+	// must equal Issuer when both are given.
+	Metadata *discovery.Metadata
+
+	// ClientID is the client identifier registered at the provider.
+	ClientID string
+	// Auth is the client authentication method at the PAR and token
+	// endpoints (RFC 9126 §2). Required; use [None] for public clients.
+	Auth AuthMethod
+	// RedirectURL is the redirect_uri sent in every push.
+	RedirectURL string
+	// Scopes requested. Default: ["openid"]. "openid" is added when missing.
+	Scopes []string
+	// ResponseMode is sent as response_mode when set, e.g. "form_post".
+	ResponseMode string
+
+	// HTTPClient is used for every back-channel call. Default: a client
+	// with a 30 s timeout. Redirects are never followed, whatever this
+	// client's CheckRedirect says: the bodies carry credentials.
+	HTTPClient *http.Client
+	// Logger receives Debug-level protocol traces (never secrets). Default:
+	// silent.
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+
+	// ClockSkew is tolerated when checking ID token expiry. Default 30 s.
+	ClockSkew time.Duration
+	// RequestURISkew is how long before expires_in a request_uri is treated
+	// as expired by AuthorizationURL. Default 5 s.
+	RequestURISkew time.Duration
+	// IDTokenAlgorithms allow-lists the ID token signature algorithms.
+	// Default: the provider's id_token_signing_alg_values_supported without
+	// HS* and none, or RS256 when it lists none. "none" and HS* are refused.
+	IDTokenAlgorithms []string
+	// RequireIssuerParameter requires the RFC 9207 iss callback parameter
+	// even when the provider does not advertise it (the FAPI 2.0 profile
+	// sets it).
+	RequireIssuerParameter bool
+}
+
+// Client is a relying party of one provider. It is immutable after New and
+// safe for concurrent use.
+type Client struct {
+	md       *discovery.Metadata
+	issuer   string
+	clientID string
+	redirect string
+	scope    string
+	openid   bool
+	respMode string
+
+	auth     *authenticator
+	hc       *http.Client // back channel, no redirects
+	tokenHC  *http.Client // token endpoint: adds client assertions
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	keys     *keySet
+
+	parURL   string
+	authURL  *url.URL
+	tokenURL string
+
+	requireIss bool
+	skew       time.Duration
+	uriSkew    time.Duration
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// New validates cfg, runs discovery when cfg.Metadata is nil, and returns a
+// Client. Errors name the Config field at fault.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	c := &Client{
+		clientID: cfg.ClientID,
+		redirect: cfg.RedirectURL,
+		respMode: cfg.ResponseMode,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		skew:     cfg.ClockSkew,
+		uriSkew:  cfg.RequestURISkew,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.skew == 0 {
+		c.skew = 30 * time.Second
+	}
+	if c.uriSkew == 0 {
+		c.uriSkew = 5 * time.Second
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("client: config: ClientID is empty")
+	}
+	if cfg.Auth == nil {
+		return nil, errors.New("client: config: Auth is nil (use client.None() for a public client)")
+	}
+	if cfg.RedirectURL == "" {
+		return nil, errors.New("client: config: RedirectURL is empty")
+	}
+	if u, err := url.Parse(cfg.RedirectURL); err != nil || !u.IsAbs() || u.Fragment != "" {
+		return nil, fmt.Errorf("client: config: RedirectURL %q must be an absolute URL without fragment", cfg.RedirectURL)
+	}
+	c.hc = httpx.NoRedirects(cfg.HTTPClient)
+
+	md := cfg.Metadata
+	switch {
+	case md == nil && cfg.Issuer == "":
+		return nil, errors.New("client: config: Issuer and Metadata are both empty")
+	case md == nil:
+		var err error
+		if md, err = discovery.Fetch(ctx, c.hc, cfg.Issuer); err != nil {
+			return nil, fmt.Errorf("client: discovery: %w", err)
+		}
+	case cfg.Issuer != "" && cfg.Issuer != md.Issuer:
+		return nil, &discovery.IssuerMismatchError{Expected: cfg.Issuer, Got: md.Issuer}
+	}
+	c.md = md
+	c.issuer = md.Issuer
+
+	mtls := cfg.Auth.Method() == MethodTLSClientAuth
+	var err error
+	if c.parURL, err = endpoint(md, "pushed_authorization_request_endpoint", mtls); err != nil {
+		return nil, err
+	}
+	if c.tokenURL, err = endpoint(md, "token_endpoint", mtls); err != nil {
+		return nil, err
+	}
+	authURL, err := endpoint(md, "authorization_endpoint", false)
+	if err != nil {
+		return nil, err
+	}
+	c.authURL, _ = url.Parse(authURL)
+
+	c.auth, err = cfg.Auth.bind(binding{clientID: cfg.ClientID, issuer: md.Issuer, now: c.now, logger: c.log})
+	if err != nil {
+		return nil, err
+	}
+
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"openid"}
+	}
+	if !slices.Contains(scopes, "openid") {
+		scopes = append([]string{"openid"}, scopes...)
+	}
+	c.openid = true
+	c.scope = strings.Join(scopes, " ")
+	c.requireIss = cfg.RequireIssuerParameter || md.AuthorizationResponseISSParameterSupported
+
+	c.tokenHC = &http.Client{
+		Transport:     &tokenTransport{base: transportOf(c.hc), c: c},
+		Timeout:       c.hc.Timeout,
+		CheckRedirect: c.hc.CheckRedirect,
+	}
+	c.oauth = oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: authURL, TokenURL: c.tokenURL}, Scopes: scopes}
+	c.auth.oauth2Config(&c.oauth)
+
+	algs, err := idTokenAlgorithms(cfg.IDTokenAlgorithms, md.IDTokenSigningAlgValuesSupported)
+	if err != nil {
+		return nil, err
+	}
+	if md.JWKSURI == "" {
+		return nil, errors.New("client: metadata: jwks_uri is missing")
+	}
+	if _, err := httpx.CheckEndpoint("jwks_uri", md.JWKSURI); err != nil {
+		return nil, fmt.Errorf("client: metadata: %w", err)
+	}
+	c.keys = sharedKeySet(md.JWKSURI, cfg.HTTPClient, c.hc, c.now)
+	skew := c.skew
+	c.verifier = oidc.NewVerifier(md.Issuer, c.keys, &oidc.Config{
+		ClientID:             cfg.ClientID,
+		SupportedSigningAlgs: algs,
+		Now:                  func() time.Time { return c.now().Add(-skew) },
+	})
+	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
+		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))
+	return c, nil
+}
+
+// endpoint returns a checked endpoint URL from the metadata.
+func endpoint(md *discovery.Metadata, name string, mtls bool) (string, error) {
+	u := md.Endpoint(name, mtls)
+	if u == "" {
+		return "", fmt.Errorf("client: metadata: %s is missing", name)
+	}
+	if _, err := httpx.CheckEndpoint(name, u); err != nil {
+		return "", fmt.Errorf("client: metadata: %w", err)
+	}
+	return u, nil
+}
+
+var asymmetric = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// idTokenAlgorithms derives the ID token algorithm allow-list; HS* and none
+// are never allowed (the provider must not sign with our secret).
+func idTokenAlgorithms(configured, advertised []string) ([]string, error) {
+	if len(configured) > 0 {
+		for _, a := range configured {
+			if !slices.Contains(asymmetric, a) {
+				return nil, fmt.Errorf("client: config: IDTokenAlgorithms: %q is not allowed (asymmetric algorithms only)", a)
+			}
+		}
+		return slices.Clone(configured), nil
+	}
+	var algs []string
+	for _, a := range advertised {
+		if slices.Contains(asymmetric, a) {
+			algs = append(algs, a)
+		}
+	}
+	if len(algs) == 0 {
+		algs = []string{"RS256"}
+	}
+	return algs, nil
+}
+
+func transportOf(hc *http.Client) http.RoundTripper {
+	if hc.Transport != nil {
+		return hc.Transport
+	}
+	return http.DefaultTransport
+}
+
+// Issuer returns the provider's issuer identifier.
+func (c *Client) Issuer() string { return c.issuer }
+
+// ClientID returns the client identifier.
+func (c *Client) ClientID() string { return c.clientID }
+
+// Metadata returns the provider metadata. It must not be modified.
+func (c *Client) Metadata() *discovery.Metadata { return c.md }
+
+// Verifier returns the go-oidc ID token verifier (issuer, audience, expiry,
+// algorithm allow-list, signature). It does not check the nonce.
+func (c *Client) Verifier() *oidc.IDTokenVerifier { return c.verifier }

@@ -1,0 +1,404 @@
+package client
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/go-par/par/internal/httpx"
+)
+
+// ErrInvalidIDToken wraps every ID token verification failure (signature,
+// issuer, audience, expiry, algorithm, at_hash). errors.As still reaches
+// go-oidc's typed errors such as *oidc.TokenExpiredError.
+var ErrInvalidIDToken = errors.New("client: id token invalid")
+
+// maxCallbackBody caps a form_post callback body.
+const maxCallbackBody = 64 << 10
+
+// ParseResponse reads the authorization response parameters from a callback
+// request: the query of a GET (response_mode=query) or the form body of a
+// POST (response_mode=form_post). A parameter given twice is refused
+// (RFC 6749 §3.1).
+func ParseResponse(r *http.Request) (url.Values, error) {
+	var v url.Values
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		var err error
+		if v, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
+		}
+	case http.MethodPost:
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/x-www-form-urlencoded" {
+			return nil, fmt.Errorf("%w: callback: form_post with content type %q", ErrInvalidResponse, ct)
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxCallbackBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("client: callback: %w", err)
+		}
+		if len(body) > maxCallbackBody {
+			return nil, fmt.Errorf("%w: callback: body larger than 64 KiB", ErrInvalidResponse)
+		}
+		if v, err = url.ParseQuery(string(body)); err != nil {
+			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: callback: method %s", ErrInvalidResponse, r.Method)
+	}
+	for k, vals := range v {
+		if len(vals) > 1 {
+			return nil, fmt.Errorf("%w: callback: parameter %q given %d times", ErrInvalidResponse, k, len(vals))
+		}
+	}
+	return v, nil
+}
+
+// Tokens is the result of a code exchange or refresh.
+type Tokens struct {
+	// Token holds the access and refresh tokens (x/oauth2).
+	Token *oauth2.Token
+	// IDToken is the verified ID token; nil after a refresh that returned none.
+	IDToken *oidc.IDToken
+	// RawIDToken is the compact ID token, e.g. for id_token_hint at logout.
+	RawIDToken string
+}
+
+// String never shows a token.
+func (t *Tokens) String() string {
+	if t == nil || t.Token == nil {
+		return "tokens(<nil>)"
+	}
+	sub := ""
+	if t.IDToken != nil {
+		sub = t.IDToken.Subject
+	}
+	return fmt.Sprintf("tokens(type=%s sub=%s expiry=%s, values redacted)", t.Token.Type(), sub, t.Token.Expiry.UTC().Format(time.RFC3339))
+}
+
+// LogValue never shows a token.
+func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// Exchange completes the login: it checks the callback parameters against
+// the flow, then exchanges the code at the token endpoint (through x/oauth2,
+// with the code_verifier, the pushed redirect_uri and the same client
+// authentication as the push), and verifies the ID token.
+//
+// Checks, in order: iss (RFC 9207 §2.4: equal to the issuer when present;
+// required when the provider advertises it or RequireIssuerParameter is
+// set) → ErrIssuerMismatch; state (constant time) → ErrStateMismatch; a
+// provider error → *AuthorizationError; missing code → ErrMissingCode.
+// Token errors are *ResponseError; ID token failures wrap ErrInvalidIDToken;
+// a wrong nonce is ErrNonceMismatch.
+//
+// Exchange does not make the flow single-use by itself: the caller must
+// take the flow out of its store before calling (package login does).
+func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*Tokens, error) {
+	if flow == nil {
+		return nil, errors.New("client: exchange: nil flow")
+	}
+	if err := c.checkCallback(flow, params); err != nil {
+		return nil, err
+	}
+	code := params.Get("code")
+
+	start := c.now()
+	opts := []oauth2.AuthCodeOption{
+		oauth2.VerifierOption(flow.CodeVerifier),
+		oauth2.SetAuthURLParam("redirect_uri", flow.RedirectURL),
+	}
+	tok, err := c.oauth.Exchange(c.tokenContext(ctx), code, opts...)
+	if err != nil {
+		return nil, c.tokenError(err)
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
+		slog.String("token_type", tok.Type()), slog.Duration("duration", c.now().Sub(start)))
+	if err := c.checkTokenType(tok); err != nil {
+		return nil, err
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, ErrNoIDToken
+	}
+	idt, err := c.verifyIDToken(ctx, raw, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
+		return nil, ErrNonceMismatch
+	}
+	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw}, nil
+}
+
+// checkCallback applies the RFC 9207, state and error checks.
+func (c *Client) checkCallback(flow *Flow, params url.Values) error {
+	issuer := flow.Issuer
+	if issuer == "" {
+		issuer = c.issuer
+	}
+	if iss, ok := params["iss"]; ok {
+		if len(iss) != 1 || iss[0] != issuer {
+			return ErrIssuerMismatch
+		}
+	} else if c.requireIss {
+		return fmt.Errorf("%w: iss parameter missing (RFC 9207)", ErrIssuerMismatch)
+	}
+	if subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) != 1 || flow.State == "" {
+		return ErrStateMismatch
+	}
+	if e := params.Get("error"); e != "" {
+		return &AuthorizationError{Code: e, Description: params.Get("error_description"),
+			URI: params.Get("error_uri"), State: params.Get("state")}
+	}
+	if params.Get("code") == "" {
+		return ErrMissingCode
+	}
+	return nil
+}
+
+// tokenContext bridges our HTTP client into x/oauth2 and go-oidc.
+func (c *Client) tokenContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.tokenHC)
+}
+
+func (c *Client) tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fromRetrieveError("token", c.tokenURL, re, c.now())
+	}
+	return fmt.Errorf("client: token: %w", err)
+}
+
+func (c *Client) checkTokenType(tok *oauth2.Token) error {
+	if !strings.EqualFold(tok.Type(), "Bearer") {
+		return fmt.Errorf("%w: got %q, want Bearer", ErrTokenType, tok.Type())
+	}
+	return nil
+}
+
+// verifyIDToken runs go-oidc's verifier and the at_hash check.
+func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*oidc.IDToken, error) {
+	idt, err := c.verifier.Verify(oidc.ClientContext(ctx, c.hc), raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+	}
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(accessToken); err != nil {
+			return nil, fmt.Errorf("%w: at_hash: %w", ErrInvalidIDToken, err)
+		}
+	}
+	return idt, nil
+}
+
+// Refresh exchanges a refresh token for new tokens (RFC 6749 §6) through
+// x/oauth2, with the client's authentication. A returned ID token is
+// verified (no nonce, OIDC Core §12.2); IDToken is nil when none came back.
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	if refreshToken == "" {
+		return nil, errors.New("client: refresh: empty refresh token")
+	}
+	ts := c.oauth.TokenSource(c.tokenContext(ctx), &oauth2.Token{RefreshToken: refreshToken})
+	tok, err := ts.Token()
+	if err != nil {
+		return nil, c.tokenError(err)
+	}
+	if err := c.checkTokenType(tok); err != nil {
+		return nil, err
+	}
+	t := &Tokens{Token: tok}
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		if t.IDToken, err = c.verifyIDToken(ctx, raw, tok.AccessToken); err != nil {
+			return nil, err
+		}
+		t.RawIDToken = raw
+	}
+	return t, nil
+}
+
+// TokenSource returns an oauth2.TokenSource that hands out t until it
+// expires, then refreshes it with the client (RFC 6749 §6). Each refresh
+// runs with a background context bounded by the HTTP client's timeout.
+func (c *Client) TokenSource(t *oauth2.Token) oauth2.TokenSource {
+	return oauth2.ReuseTokenSource(t, &refresher{c: c, t: t})
+}
+
+type refresher struct {
+	c *Client
+	t *oauth2.Token
+}
+
+func (r *refresher) Token() (*oauth2.Token, error) {
+	if r.t == nil || r.t.RefreshToken == "" {
+		return nil, errors.New("client: refresh: token expired and no refresh token")
+	}
+	tk, err := r.c.Refresh(context.Background(), r.t.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	if tk.Token.RefreshToken == "" {
+		tk.Token.RefreshToken = r.t.RefreshToken
+	}
+	r.t = tk.Token
+	return tk.Token, nil
+}
+
+// tokenTransport adds the client assertion to token-endpoint requests made
+// by x/oauth2, minting a fresh one (new jti) per request.
+type tokenTransport struct {
+	base http.RoundTripper
+	c    *Client
+}
+
+func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.c.auth.isJWT() || req.Body == nil {
+		return t.base.RoundTrip(req)
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, httpx.MaxBody))
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	if err := t.c.auth.apply(form, req.Header); err != nil {
+		return nil, err
+	}
+	enc := form.Encode()
+	r2 := req.Clone(req.Context())
+	r2.Body = io.NopCloser(strings.NewReader(enc))
+	r2.ContentLength = int64(len(enc))
+	r2.GetBody = nil
+	return t.base.RoundTrip(r2)
+}
+
+// UserInfo is the UserInfo response (OIDC Core §5.3), its sub already
+// checked against the ID token.
+type UserInfo struct {
+	Subject string
+	raw     []byte
+}
+
+// Claims decodes the UserInfo claims into v.
+func (u *UserInfo) Claims(v any) error { return json.Unmarshal(u.raw, v) }
+
+// UserInfo calls the UserInfo endpoint with the access token and checks that
+// its sub equals the ID token's (OIDC Core §5.3.2). Signed (application/jwt)
+// responses are verified with the provider's keys, and their iss and aud
+// checked.
+func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
+	if c.md.UserinfoEndpoint == "" {
+		return nil, errors.New("client: userinfo: provider has no userinfo_endpoint")
+	}
+	if t == nil || t.Token == nil || t.IDToken == nil {
+		return nil, errors.New("client: userinfo: tokens without a verified id token")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.md.UserinfoEndpoint, nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: userinfo: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
+	req.Header.Set("Accept", "application/json, application/jwt")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: userinfo: %w", redactURLError(err))
+	}
+	body, err := httpx.ReadBody(resp)
+	if err != nil {
+		return nil, fmt.Errorf("client: userinfo: %w: %w", ErrInvalidResponse, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		e := c.responseError("userinfo", c.md.UserinfoEndpoint, resp.StatusCode, resp.Header, body)
+		return nil, e
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if ct == "application/jwt" {
+		if body, err = c.verifySignedUserInfo(ctx, body); err != nil {
+			return nil, err
+		}
+	}
+	var claims struct {
+		Subject *string `json:"sub"`
+	}
+	if err := json.Unmarshal(body, &claims); err != nil {
+		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
+	}
+	if claims.Subject == nil || *claims.Subject != t.IDToken.Subject {
+		return nil, ErrSubjectMismatch
+	}
+	return &UserInfo{Subject: *claims.Subject, raw: body}, nil
+}
+
+func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte, error) {
+	payload, err := c.keys.VerifySignature(oidc.ClientContext(ctx, c.hc), strings.TrimSpace(string(body)))
+	if err != nil {
+		return nil, fmt.Errorf("client: userinfo: signed response: %w", err)
+	}
+	var std struct {
+		Issuer   string          `json:"iss"`
+		Audience json.RawMessage `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &std); err != nil {
+		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
+	}
+	if std.Issuer != "" && std.Issuer != c.issuer {
+		return nil, fmt.Errorf("client: userinfo: signed response from issuer %q", std.Issuer)
+	}
+	if len(std.Audience) > 0 {
+		var one string
+		var many []string
+		if json.Unmarshal(std.Audience, &one) == nil {
+			many = []string{one}
+		} else if json.Unmarshal(std.Audience, &many) != nil {
+			return nil, fmt.Errorf("%w: userinfo: aud", ErrInvalidResponse)
+		}
+		found := false
+		for _, a := range many {
+			found = found || a == c.clientID
+		}
+		if !found {
+			return nil, errors.New("client: userinfo: signed response for another audience")
+		}
+	}
+	return payload, nil
+}
+
+// LogoutURL builds an RP-initiated logout URL (OIDC RP-Initiated Logout
+// §2) at the provider's end_session_endpoint, with the id_token_hint that
+// the MitID broker requires. postLogoutRedirect and state may be empty.
+func (c *Client) LogoutURL(idTokenHint, postLogoutRedirect, state string) (string, error) {
+	if c.md.EndSessionEndpoint == "" {
+		return "", errors.New("client: logout: provider has no end_session_endpoint")
+	}
+	if idTokenHint == "" {
+		return "", errors.New("client: logout: id_token_hint is required")
+	}
+	u, err := url.Parse(c.md.EndSessionEndpoint)
+	if err != nil {
+		return "", fmt.Errorf("client: logout: %w", err)
+	}
+	q := u.Query()
+	q.Set("id_token_hint", idTokenHint)
+	q.Set("client_id", c.clientID)
+	if postLogoutRedirect != "" {
+		q.Set("post_logout_redirect_uri", postLogoutRedirect)
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

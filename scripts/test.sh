@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The one test command of go-par (README "Set up"). It installs what the
+# tests need on a fresh machine, then runs, for every module: gofmt, go vet,
+# staticcheck, the tests with -race and -shuffle, and each fuzz target
+# briefly.
+#
+#   GOPAR_SKIP_INTEROP=1   skip the node-oidc-provider and browser tests
+#   GOPAR_SKIP_INSTALL=1   install nothing (you provide redis-server, chromium, npm packages)
+#   GOPAR_FUZZTIME=3s      how long each fuzz target runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+modules=(. interop store/redisstore)
+fuzztime=${GOPAR_FUZZTIME:-3s}
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ "${GOPAR_SKIP_INSTALL:-}" != 1 ]; then
+  step "install: Debian packages (redis-server, chromium) and npm packages"
+  need=()
+  command -v redis-server >/dev/null || need+=(redis-server)
+  if [ "${GOPAR_SKIP_INTEROP:-}" != 1 ]; then
+    command -v chromium >/dev/null || need+=(chromium)
+  fi
+  if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if [ "${GOPAR_SKIP_INTEROP:-}" != 1 ]; then
+    npm ci --prefix interop --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path '*/node_modules/*'))
+if [ -n "$unformatted" ]; then echo "not gofmt'ed:"; echo "$unformatted"; exit 1; fi
+
+staticcheck=$(go env GOPATH)/bin/staticcheck
+if ! [ -x "$staticcheck" ]; then
+  step "install staticcheck"
+  GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+
+for m in "${modules[@]}"; do
+  [ -f "$m/go.mod" ] || continue
+  step "vet + staticcheck: $m"
+  (cd "$m" && go vet ./... && "$staticcheck" ./...)
+done
+
+for m in "${modules[@]}"; do
+  [ -f "$m/go.mod" ] || continue
+  step "test: $m"
+  (cd "$m" && go test -race -shuffle=on -count=1 -timeout 15m ./...)
+done
+
+step "fuzz: every target for $fuzztime"
+n=0
+while IFS= read -r line; do
+  file=${line%%:*}
+  name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"${line#*:}")
+  dir=$(dirname "$file")
+  (cd "$root" && go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "./$dir" >/tmp/gopar-fuzz.log 2>&1) \
+    || { cat /tmp/gopar-fuzz.log; echo "fuzz $dir $name failed"; exit 1; }
+  echo "ok  $dir $name"
+  n=$((n+1))
+done < <(grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v node_modules | grep -v '^./interop/' | grep -v '^./store/' | sed -E 's/^\.\/([^:]*):[0-9]+:/\1:/')
+echo "$n fuzz targets ran"
