@@ -83,7 +83,9 @@ func WithScopes(scopes ...string) oauth2.AuthCodeOption {
 }
 
 // WithRedirectURL replaces the configured redirect_uri for one push.
-func WithRedirectURL(u string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("redirect_uri", u) }
+func WithRedirectURL(u string) oauth2.AuthCodeOption {
+	return oauth2.SetAuthURLParam("redirect_uri", u)
+}
 
 // WithState sets the state instead of a random one. Only for callers that
 // derive state themselves; it must be unguessable.
