@@ -1,0 +1,289 @@
+package partest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/go-par/par/internal/joseutil"
+)
+
+// idTokenAlgs are the algorithms the server signs with.
+var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
+
+// rsaPool caches RSA keys for all servers of the test binary: generating a
+// 2048-bit key takes tens of milliseconds. Index i is generated once.
+var rsaPool struct {
+	mu   sync.Mutex
+	keys []*rsa.PrivateKey
+}
+
+func pooledRSAKey(i int) (*rsa.PrivateKey, error) {
+	rsaPool.mu.Lock()
+	defer rsaPool.mu.Unlock()
+	for len(rsaPool.keys) <= i {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		rsaPool.keys = append(rsaPool.keys, k)
+	}
+	return rsaPool.keys[i], nil
+}
+
+// keyRing holds the server's current signing keys, one per algorithm,
+// created on first use. Guarded by Server.mu.
+type keyRing struct {
+	gen  int
+	keys map[jose.SignatureAlgorithm]jose.JSONWebKey
+}
+
+func newSigningKey(alg jose.SignatureAlgorithm, gen int) (jose.JSONWebKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case jose.RS256:
+		priv, err = pooledRSAKey(2 * gen)
+	case jose.PS256:
+		priv, err = pooledRSAKey(2*gen + 1)
+	case jose.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return jose.JSONWebKey{}, fmt.Errorf("unsupported signing algorithm %q", alg)
+	}
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	k := jose.JSONWebKey{Key: priv, Algorithm: string(alg), Use: "sig"}
+	tp, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	k.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return k, nil
+}
+
+// signingKey returns the current private key for alg, creating it.
+func (s *Server) signingKey(alg jose.SignatureAlgorithm) (jose.JSONWebKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys.keys[alg]; ok {
+		return k, nil
+	}
+	k, err := newSigningKey(alg, s.keys.gen)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if s.keys.keys == nil {
+		s.keys.keys = map[jose.SignatureAlgorithm]jose.JSONWebKey{}
+	}
+	s.keys.keys[alg] = k
+	return k, nil
+}
+
+// Keys returns the server's current private signing keys (one per algorithm
+// used so far). Tests may use them to forge tokens the JWKS vouches for.
+func (s *Server) Keys() []jose.JSONWebKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]jose.JSONWebKey, 0, len(s.keys.keys))
+	for _, alg := range idTokenAlgs {
+		if k, ok := s.keys.keys[alg]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// PublicJWKS returns the JWKS the server publishes.
+func (s *Server) PublicJWKS() jose.JSONWebKeySet {
+	keys := s.Keys()
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k.Public())
+	}
+	return set
+}
+
+// RotateKeys replaces every signing key with a new one (new kid) and drops
+// the old ones from the JWKS, as a provider rotating its keys mid-flow.
+// Tokens signed before no longer verify against the new JWKS.
+func (s *Server) RotateKeys() error {
+	s.mu.Lock()
+	algs := make([]jose.SignatureAlgorithm, 0, len(s.keys.keys))
+	for alg := range s.keys.keys {
+		algs = append(algs, alg)
+	}
+	gen := s.keys.gen + 1
+	s.mu.Unlock()
+	fresh := map[jose.SignatureAlgorithm]jose.JSONWebKey{}
+	for _, alg := range algs {
+		k, err := newSigningKey(alg, gen)
+		if err != nil {
+			return fmt.Errorf("partest: rotate keys: %w", err)
+		}
+		fresh[alg] = k
+	}
+	s.mu.Lock()
+	s.keys.gen = gen
+	s.keys.keys = fresh
+	s.mu.Unlock()
+	return nil
+}
+
+// SignIDToken signs claims with the server's current key for alg (RS256,
+// PS256, ES256, EdDSA; empty means Config.IDTokenAlg), with typ JWT and the
+// key's kid. alg "none" gives an unsigned token. The claims are taken as
+// they are: tests build valid or forged tokens with it.
+func (s *Server) SignIDToken(claims map[string]any, alg jose.SignatureAlgorithm) (string, error) {
+	if alg == "" {
+		alg = s.Config.IDTokenAlg
+	}
+	if alg == "none" {
+		return unsignedJWT(claims)
+	}
+	k, err := s.signingKey(alg)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	return signJWT(k.Key.(crypto.Signer), alg, k.KeyID, "JWT", claims)
+}
+
+// SignWithKey signs claims with key, which is a crypto.Signer, a []byte
+// (HMAC secret for HS256/384/512) or a jose.JSONWebKey; kid and typ go into
+// the header when set. alg "none" gives an unsigned token.
+func (s *Server) SignWithKey(key any, alg jose.SignatureAlgorithm, kid, typ string, claims map[string]any) (string, error) {
+	return signWithKey(key, alg, kid, typ, claims)
+}
+
+func signWithKey(key any, alg jose.SignatureAlgorithm, kid, typ string, claims map[string]any) (string, error) {
+	if alg == "none" {
+		return unsignedJWT(claims)
+	}
+	if jwk, ok := key.(jose.JSONWebKey); ok {
+		if kid == "" {
+			kid = jwk.KeyID
+		}
+		key = jwk.Key
+	}
+	switch k := key.(type) {
+	case []byte:
+		signer, err := joseutil.NewHMACSigner(k, alg, typ)
+		if err != nil {
+			return "", fmt.Errorf("partest: %w", err)
+		}
+		return serialize(signer, claims)
+	case crypto.Signer:
+		return signJWT(k, alg, kid, typ, claims)
+	}
+	return "", fmt.Errorf("partest: unsupported key type %T", key)
+}
+
+func signJWT(key crypto.Signer, alg jose.SignatureAlgorithm, kid, typ string, claims map[string]any) (string, error) {
+	signer, err := joseutil.NewSigner(key, alg, kid, typ, nil)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	return serialize(signer, claims)
+}
+
+func serialize(signer jose.Signer, claims map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+func unsignedJWT(claims map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc.EncodeToString(payload) + ".", nil
+}
+
+// verifyOwnJWT verifies a JWT the server signed with one of its current
+// keys and returns its claims. Time claims are not checked.
+func (s *Server) verifyOwnJWT(raw string) (map[string]any, error) {
+	obj, err := jose.ParseSignedCompact(raw, idTokenAlgs)
+	if err != nil {
+		return nil, err
+	}
+	if len(obj.Signatures) != 1 {
+		return nil, errors.New("not a single-signature JWS")
+	}
+	h := obj.Signatures[0].Protected
+	for _, k := range s.Keys() {
+		if k.KeyID != h.KeyID || k.Algorithm != h.Algorithm {
+			continue
+		}
+		payload, err := obj.Verify(k.Public())
+		if err != nil {
+			return nil, err
+		}
+		return decodeClaims(payload)
+	}
+	return nil, errors.New("unknown signing key")
+}
+
+// decodeClaims decodes a JWT payload, keeping numbers as json.Number.
+func decodeClaims(payload []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytesReader(payload))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("claims are not a JSON object")
+	}
+	return m, nil
+}
+
+// hashAlgFor returns the hash for at_hash (OIDC Core §3.1.3.6): the one of
+// the JWS algorithm; SHA-512 for EdDSA with Ed25519.
+func hashAlgFor(alg jose.SignatureAlgorithm) crypto.Hash {
+	switch alg {
+	case jose.RS384, jose.PS384, jose.ES384, jose.HS384:
+		return crypto.SHA384
+	case jose.RS512, jose.PS512, jose.ES512, jose.HS512, jose.EdDSA:
+		return crypto.SHA512
+	}
+	return crypto.SHA256
+}
+
+// halfHash is the base64url left half of hash(v), for at_hash.
+func halfHash(alg jose.SignatureAlgorithm, v string) string {
+	h := hashAlgFor(alg).New()
+	h.Write([]byte(v))
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
+var asymmetricAlgs = []jose.SignatureAlgorithm{
+	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
+	jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
+}
+
+var hmacAlgs = []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}
+
+func isHMAC(alg string) bool { return slices.Contains(hmacAlgs, jose.SignatureAlgorithm(alg)) }

@@ -1,0 +1,451 @@
+package partest
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Endpoint names, as used by [Server.Requests], [Server.SetFault] and
+// [Config.Faults].
+const (
+	EndpointDiscovery  = "discovery"   // both metadata documents
+	EndpointJWKS       = "jwks"        // jwks_uri
+	EndpointPAR        = "par"         // pushed_authorization_request_endpoint (RFC 9126 §2)
+	EndpointAuthorize  = "authorize"   // authorization_endpoint (and the interactive login form)
+	EndpointToken      = "token"       // token_endpoint
+	EndpointUserinfo   = "userinfo"    // userinfo_endpoint
+	EndpointEndSession = "end_session" // end_session_endpoint (RP-Initiated Logout 1.0)
+)
+
+// Client authentication methods (RFC 7591 §2, RFC 8705 §2.1.1).
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthClientSecretJWT   = "client_secret_jwt"
+	AuthPrivateKeyJWT     = "private_key_jwt"
+	AuthTLSClientAuth     = "tls_client_auth"
+	AuthNone              = "none"
+)
+
+// Endpoint paths below the issuer path. They mimic the Signaturgruppen
+// broker's layout; clients must take them from discovery, never hard-code
+// them.
+const (
+	pathDiscovery  = "/.well-known/openid-configuration"
+	pathRFC8414    = "/.well-known/oauth-authorization-server"
+	pathJWKS       = "/.well-known/openid-configuration/jwks"
+	pathPAR        = "/connect/par"
+	pathAuthorize  = "/connect/authorize"
+	pathLoginForm  = "/connect/authorize/login"
+	pathToken      = "/connect/token"
+	pathUserinfo   = "/connect/userinfo"
+	pathEndSession = "/connect/endsession"
+)
+
+// Config configures a [Server]. The zero value gives a server with no
+// clients and the default user "alice".
+type Config struct {
+	// Clients are the registered clients.
+	Clients []Client
+	// Users are the identities the server can log in. Default: one user,
+	// "alice", with a few claims. The first user is the default one.
+	Users []User
+	// IssuerPath is appended to the server URL to form the issuer, such as
+	// "/op" to mimic the MitID broker's path-bearing issuer. Default "".
+	IssuerPath string
+	// URL is the base URL when the server is mounted with [Server.Handler]
+	// on a listener of the caller's own. Start sets it when empty.
+	URL string
+	// TLS starts the server with TLS (httptest's certificate) and requests,
+	// without verifying, client certificates. It is implied when a client
+	// uses tls_client_auth.
+	TLS bool
+
+	// RequirePAR advertises require_pushed_authorization_requests and
+	// rejects front-channel requests without a request_uri (RFC 9126 §5).
+	RequirePAR bool
+	// NoIssParameter neither advertises nor sends the RFC 9207 iss
+	// authorization response parameter.
+	NoIssParameter bool
+	// RequestURILifetime is the request_uri lifetime (expires_in). Default
+	// 60 s, as in node-oidc-provider; the MitID broker uses 600 s.
+	RequestURILifetime time.Duration
+	// CodeLifetime is the authorization code lifetime. Default 60 s.
+	CodeLifetime time.Duration
+	// AccessTokenLifetime is the access token lifetime. Default 1 h.
+	AccessTokenLifetime time.Duration
+	// IDTokenLifetime is the ID token lifetime. Default 5 min.
+	IDTokenLifetime time.Duration
+	// IDTokenAlg signs ID tokens and signed userinfo: RS256 (default),
+	// PS256, ES256 or EdDSA.
+	IDTokenAlg jose.SignatureAlgorithm
+	// OpaqueAccessTokens issues random access tokens instead of RFC 9068
+	// JWT access tokens.
+	OpaqueAccessTokens bool
+	// RefreshTokens issues refresh tokens for every grant; without it they
+	// are issued only when offline_access was granted.
+	RefreshTokens bool
+	// Now is the server clock. Default time.Now.
+	Now func() time.Time
+	// ClockSkew is how far in the future iat and nbf of client assertions,
+	// request objects and DPoP proofs may be. Default 5 s.
+	ClockSkew time.Duration
+	// MaxAssertionLifetime is the longest a client assertion may live
+	// (exp - iat, and exp - now). Default 5 min.
+	MaxAssertionLifetime time.Duration
+	// StrictAssertionAudience accepts only the issuer, as a single string,
+	// as a client assertion's aud (RFC 10070). Without it the token and PAR
+	// endpoint URLs are accepted too (RFC 9126 §2), as arrays as well.
+	StrictAssertionAudience bool
+
+	// DPoPNonce makes PAR, token and userinfo demand a server-provided
+	// DPoP nonce (RFC 9449 §8, §9): a proof without the current nonce gets
+	// use_dpop_nonce and a DPoP-Nonce header.
+	DPoPNonce bool
+	// DPoPProofLifetime is how old a DPoP proof's iat may be. Default 60 s.
+	DPoPProofLifetime time.Duration
+
+	// Interactive shows an HTML page listing Users at the authorization
+	// endpoint; choosing one completes the login. Login still works: it
+	// submits the form for the hinted or first user.
+	Interactive bool
+
+	// Faults are installed at start, keyed by endpoint name (EndpointPAR,
+	// ...). See also [Server.SetFault].
+	Faults map[string]Fault
+}
+
+// Client is a registered client.
+type Client struct {
+	// ID is the client_id.
+	ID string
+	// Secret is the client secret for client_secret_* authentication and
+	// HS256 request objects.
+	Secret string
+	// RedirectURIs are the registered redirect URIs, compared exactly.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are the registered post_logout_redirect_uri
+	// values for the end-session endpoint.
+	PostLogoutRedirectURIs []string
+	// AuthMethod is the token_endpoint_auth_method. Default:
+	// client_secret_basic when Secret is set, private_key_jwt when JWKS has
+	// keys, tls_client_auth when a TLS subject or thumbprint is set, else
+	// none.
+	AuthMethod string
+	// JWKS holds the client's public keys for private_key_jwt and request
+	// objects.
+	JWKS jose.JSONWebKeySet
+	// Scopes, when set, are the only scopes the client may request; other
+	// scopes fail the request with invalid_scope, as at the MitID broker.
+	Scopes []string
+	// RequirePAR rejects front-channel requests of this client without a
+	// request_uri (RFC 9126 §6).
+	RequirePAR bool
+	// RequireSignedRequestObject demands a request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool
+	// TLSSubjectDN is the certificate subject DN, as
+	// [crypto/x509.Certificate.Subject.String] prints it, for
+	// tls_client_auth (RFC 8705 §2.1.2).
+	TLSSubjectDN string
+	// TLSCertThumbprint is the base64url SHA-256 thumbprint of the client
+	// certificate (x5t#S256), an alternative to TLSSubjectDN.
+	TLSCertThumbprint string
+	// AllowUnregisteredRedirectURIsViaPAR accepts any absolute redirect_uri
+	// in pushed requests of this (authenticated) client (RFC 9126 §2.4).
+	AllowUnregisteredRedirectURIsViaPAR bool
+	// DPoPBound requires DPoP-bound tokens (dpop_bound_access_tokens,
+	// RFC 9449 §5.2): the token request must carry a proof.
+	DPoPBound bool
+	// SignedUserinfo answers userinfo with a signed JWT.
+	SignedUserinfo bool
+	// DefaultUser is the subject logged in for this client when no
+	// login_hint names a user. Default: the first user.
+	DefaultUser string
+}
+
+// User is an end-user identity.
+type User struct {
+	Subject string
+	Claims  map[string]any
+}
+
+// DefaultUsers returns the users a Config without Users gets.
+func DefaultUsers() []User {
+	return []User{
+		{Subject: "alice", Claims: map[string]any{
+			"name": "Alice Andersen", "given_name": "Alice", "family_name": "Andersen",
+			"email": "alice@example.com", "email_verified": true,
+			"idp": "mitid", "identity_type": "private",
+			"loa":       "https://data.gov.dk/concept/core/nsis/Substantial",
+			"mitid.age": "34", "mitid.has_cpr": "true",
+		}},
+	}
+}
+
+// Server is an in-process authorization server. Create it with [NewServer]
+// or [NewUnstartedServer]. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL, such as http://127.0.0.1:1234, without the
+	// issuer path.
+	URL string
+	// Config is the configuration; it must not be modified after Start.
+	Config Config
+
+	ts      *httptest.Server
+	routes  map[string]route
+	clients map[string]*Client
+	users   []User
+
+	mu      sync.Mutex
+	started bool
+	counts  map[string]int
+	faults  map[string]*faultState
+	keys    keyRing
+	pars    map[string]*parRecord
+	codes   map[string]*codeRecord
+	access  map[string]*tokenRecord
+	refresh map[string]*refreshRecord
+	seen    map[string]time.Time // single-use jti values and the like, until expiry
+	txs     map[string]*txRecord
+	nonce   string
+}
+
+type route struct {
+	endpoint string
+	handle   func(s *Server, w http.ResponseWriter, r *http.Request, f *Fault)
+}
+
+// NewServer starts and returns a new server. The caller must Close it.
+// It panics on an invalid Config.
+func NewServer(cfg Config) *Server {
+	s := NewUnstartedServer(cfg)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a server that is not listening yet: call Start,
+// or mount Handler on a listener of your own (then set Config.URL). It
+// panics on an invalid Config.
+func NewUnstartedServer(cfg Config) *Server {
+	cfg = withDefaults(cfg)
+	s := &Server{
+		Config:  cfg,
+		URL:     strings.TrimSuffix(cfg.URL, "/"),
+		clients: map[string]*Client{},
+		users:   cfg.Users,
+		counts:  map[string]int{},
+		faults:  map[string]*faultState{},
+		pars:    map[string]*parRecord{},
+		codes:   map[string]*codeRecord{},
+		access:  map[string]*tokenRecord{},
+		refresh: map[string]*refreshRecord{},
+		seen:    map[string]time.Time{},
+		txs:     map[string]*txRecord{},
+		nonce:   randomString(24),
+	}
+	for i := range cfg.Clients {
+		c := normalizeClient(cfg.Clients[i])
+		if _, dup := s.clients[c.ID]; dup {
+			panic(fmt.Sprintf("partest: duplicate client %q", c.ID))
+		}
+		s.clients[c.ID] = &c
+		if c.AuthMethod == AuthTLSClientAuth {
+			s.Config.TLS = true
+		}
+	}
+	for ep, f := range cfg.Faults {
+		s.faults[ep] = &faultState{f: f, left: f.Times}
+	}
+	p := cfg.IssuerPath
+	s.routes = map[string]route{
+		p + pathDiscovery:  {EndpointDiscovery, (*Server).handleDiscovery},
+		pathRFC8414 + p:    {EndpointDiscovery, (*Server).handleDiscovery},
+		p + pathRFC8414:    {EndpointDiscovery, (*Server).handleDiscovery},
+		p + pathJWKS:       {EndpointJWKS, (*Server).handleJWKS},
+		p + pathPAR:        {EndpointPAR, (*Server).handlePAR},
+		p + pathAuthorize:  {EndpointAuthorize, (*Server).handleAuthorize},
+		p + pathLoginForm:  {EndpointAuthorize, (*Server).handleLoginForm},
+		p + pathToken:      {EndpointToken, (*Server).handleToken},
+		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
+		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
+	}
+	s.ts = httptest.NewUnstartedServer(s)
+	// Generate the ID token key now, so the first request is not slowed.
+	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
+		panic("partest: " + err.Error())
+	}
+	return s
+}
+
+func withDefaults(cfg Config) Config {
+	if len(cfg.Users) == 0 {
+		cfg.Users = DefaultUsers()
+	}
+	cfg.IssuerPath = strings.TrimSuffix(cfg.IssuerPath, "/")
+	if cfg.IssuerPath != "" && !strings.HasPrefix(cfg.IssuerPath, "/") {
+		panic("partest: IssuerPath must start with /")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.RequestURILifetime, 60*time.Second)
+	def(&cfg.CodeLifetime, 60*time.Second)
+	def(&cfg.AccessTokenLifetime, time.Hour)
+	def(&cfg.IDTokenLifetime, 5*time.Minute)
+	def(&cfg.ClockSkew, 5*time.Second)
+	def(&cfg.MaxAssertionLifetime, 5*time.Minute)
+	def(&cfg.DPoPProofLifetime, 60*time.Second)
+	if cfg.IDTokenAlg == "" {
+		cfg.IDTokenAlg = jose.RS256
+	}
+	if !slices.Contains(idTokenAlgs, cfg.IDTokenAlg) {
+		panic(fmt.Sprintf("partest: unsupported IDTokenAlg %q", cfg.IDTokenAlg))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	// Copy the slices the server keeps, so callers cannot change them.
+	cfg.Clients = slices.Clone(cfg.Clients)
+	cfg.Users = slices.Clone(cfg.Users)
+	return cfg
+}
+
+func normalizeClient(c Client) Client {
+	if c.ID == "" {
+		panic("partest: client without ID")
+	}
+	if c.AuthMethod == "" {
+		switch {
+		case c.Secret != "":
+			c.AuthMethod = AuthClientSecretBasic
+		case len(c.JWKS.Keys) > 0:
+			c.AuthMethod = AuthPrivateKeyJWT
+		case c.TLSSubjectDN != "" || c.TLSCertThumbprint != "":
+			c.AuthMethod = AuthTLSClientAuth
+		default:
+			c.AuthMethod = AuthNone
+		}
+	}
+	switch c.AuthMethod {
+	case AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT:
+		if c.Secret == "" {
+			panic(fmt.Sprintf("partest: client %q uses %s without a Secret", c.ID, c.AuthMethod))
+		}
+	case AuthPrivateKeyJWT:
+		if len(c.JWKS.Keys) == 0 {
+			panic(fmt.Sprintf("partest: client %q uses private_key_jwt without JWKS", c.ID))
+		}
+	case AuthTLSClientAuth:
+		if c.TLSSubjectDN == "" && c.TLSCertThumbprint == "" {
+			panic(fmt.Sprintf("partest: client %q uses tls_client_auth without TLSSubjectDN or TLSCertThumbprint", c.ID))
+		}
+	case AuthNone:
+	default:
+		panic(fmt.Sprintf("partest: client %q has unknown AuthMethod %q", c.ID, c.AuthMethod))
+	}
+	for _, k := range c.JWKS.Keys {
+		if !k.IsPublic() {
+			panic(fmt.Sprintf("partest: client %q JWKS holds a private key; register public keys only", c.ID))
+		}
+	}
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	c.Scopes = slices.Clone(c.Scopes)
+	return c
+}
+
+// Start starts the server (with TLS when Config.TLS or a tls_client_auth
+// client asks for it). It panics when called twice.
+func (s *Server) Start() {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		panic("partest: server already started")
+	}
+	s.started = true
+	s.mu.Unlock()
+	if s.Config.TLS {
+		s.ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
+	s.URL = s.ts.URL
+	s.Config.URL = s.ts.URL
+}
+
+// Close shuts the server down, as [httptest.Server.Close] does.
+func (s *Server) Close() {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		s.ts.Close()
+	}
+}
+
+// Handler returns the server's handler, to mount it on a listener of your
+// own; set Config.URL to the base URL it is reachable at.
+func (s *Server) Handler() http.Handler { return s }
+
+// Client returns an HTTP client that trusts the server's TLS certificate
+// (when TLS is on) and follows no redirects.
+func (s *Server) Client() *http.Client {
+	c := *s.ts.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.Timeout = 30 * time.Second
+	return &c
+}
+
+// Certificate returns the server's TLS certificate, or nil without TLS.
+func (s *Server) Certificate() []byte {
+	if c := s.ts.Certificate(); c != nil {
+		return c.Raw
+	}
+	return nil
+}
+
+// Issuer returns the issuer identifier: URL + Config.IssuerPath.
+func (s *Server) Issuer() string { return s.URL + s.Config.IssuerPath }
+
+// endpointURL returns the absolute URL of the endpoint at path p.
+func (s *Server) endpointURL(p string) string { return s.Issuer() + p }
+
+// Requests returns how many requests the endpoint (EndpointPAR, ...) got.
+func (s *Server) Requests(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[endpoint]
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, ok := s.routes[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if s.URL == "" {
+		http.Error(w, "partest: server not started and Config.URL not set", http.StatusInternalServerError)
+		return
+	}
+	s.mu.Lock()
+	s.counts[rt.endpoint]++
+	s.mu.Unlock()
+	f := s.takeFault(rt.endpoint)
+	if f == nil {
+		rt.handle(s, w, r, nil)
+		return
+	}
+	s.serveFault(w, r, rt, f)
+}

@@ -1,0 +1,498 @@
+package partest
+
+import (
+	"crypto"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+type tokenRecord struct {
+	clientID, sub, scope, jkt, grant string
+	expires                          time.Time
+}
+
+type refreshRecord struct {
+	clientID, sub, scope, jkt, grant string
+	authTime                         time.Time
+	used                             bool
+}
+
+// grant is what a token response is issued for.
+type grant struct {
+	client   *Client
+	sub      string
+	scope    string
+	nonce    string
+	jkt      string
+	id       string
+	authTime time.Time
+}
+
+// handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
+	s.addDPoPNonce(w)
+	form, e := readForm(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	c, e := s.authenticateClient(r, form)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	jkt, hasProof, e := s.checkDPoP(r, pathToken, "")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if c.DPoPBound && !hasProof {
+		writeError(w, newError(http.StatusBadRequest, "invalid_dpop_proof", "the client must send a DPoP proof"))
+		return
+	}
+	var g *grant
+	switch gt := form.Get("grant_type"); gt {
+	case "authorization_code":
+		g, e = s.codeGrant(c, form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"), jkt, hasProof)
+	case "refresh_token":
+		g, e = s.refreshGrant(c, form.Get("refresh_token"), form.Get("scope"), jkt, hasProof)
+	case "":
+		e = invalidRequest("grant_type is required")
+	default:
+		e = newError(http.StatusBadRequest, "unsupported_grant_type", "grant_type %q is not supported", gt)
+	}
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	resp, err := s.issue(g, f)
+	if err != nil {
+		writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign tokens"))
+		return
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// codeGrant redeems an authorization code: single use, same client and
+// redirect_uri, unexpired, PKCE S256 (RFC 7636 §4.6), DPoP key (RFC 9449
+// §10). A second use revokes the tokens issued from the code (RFC 6749
+// §4.1.2).
+func (s *Server) codeGrant(c *Client, code, redirectURI, verifier, jkt string, hasProof bool) (*grant, *oauthError) {
+	if code == "" {
+		return nil, invalidRequest("code is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.codes[code]
+	switch {
+	case rec == nil:
+		return nil, invalidGrant("authorization code is invalid or expired")
+	case rec.req.clientID != c.ID:
+		return nil, invalidGrant("authorization code was issued to another client")
+	case rec.used:
+		s.revokeLocked(rec.grant)
+		return nil, invalidGrant("authorization code has already been used")
+	case !s.Config.Now().Before(rec.expires):
+		return nil, invalidGrant("authorization code is invalid or expired")
+	case redirectURI != rec.req.redirectURI:
+		return nil, invalidGrant("redirect_uri does not match the authorization request")
+	case verifier == "":
+		return nil, invalidGrant("code_verifier is required (PKCE)")
+	case !isPKCEVerifier(verifier) || s256(verifier) != rec.req.challenge:
+		return nil, invalidGrant("PKCE verification failed")
+	case rec.req.jkt != "" && !hasProof:
+		return nil, invalidGrant("the code is bound to a DPoP key; a DPoP proof is required")
+	case rec.req.jkt != "" && jkt != rec.req.jkt:
+		return nil, invalidGrant("DPoP proof key does not match the key the code is bound to")
+	}
+	rec.used = true
+	if !hasProof {
+		jkt = ""
+	}
+	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant, authTime: rec.authTime}, nil
+}
+
+// refreshGrant redeems a refresh token, rotating it (RFC 6749 §6, OAuth
+// 2.0 Security BCP §4.14); reuse of a rotated token revokes the grant.
+func (s *Server) refreshGrant(c *Client, token, scope, jkt string, hasProof bool) (*grant, *oauthError) {
+	if token == "" {
+		return nil, invalidRequest("refresh_token is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.refresh[token]
+	switch {
+	case rec == nil:
+		return nil, invalidGrant("refresh token is invalid")
+	case rec.clientID != c.ID:
+		return nil, invalidGrant("refresh token was issued to another client")
+	case rec.used:
+		s.revokeLocked(rec.grant)
+		return nil, invalidGrant("refresh token has already been used")
+	case rec.jkt != "" && (!hasProof || jkt != rec.jkt):
+		return nil, invalidGrant("refresh token is bound to another DPoP key")
+	}
+	granted := rec.scope
+	if scope != "" {
+		for _, sc := range strings.Fields(scope) {
+			if !hasScope(rec.scope, sc) {
+				return nil, newError(http.StatusBadRequest, "invalid_scope", "scope %q exceeds the original grant", sc)
+			}
+		}
+		granted = scope
+	}
+	rec.used = true
+	if rec.jkt != "" {
+		jkt = rec.jkt
+	} else if !hasProof {
+		jkt = ""
+	}
+	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, authTime: rec.authTime}, nil
+}
+
+// revokeLocked drops every token of a grant. Guarded by s.mu.
+func (s *Server) revokeLocked(id string) {
+	for k, t := range s.access {
+		if t.grant == id {
+			delete(s.access, k)
+		}
+	}
+	for k, t := range s.refresh {
+		if t.grant == id {
+			delete(s.refresh, k)
+		}
+	}
+}
+
+func (s *Server) user(sub string) *User {
+	for i := range s.users {
+		if s.users[i].Subject == sub {
+			return &s.users[i]
+		}
+	}
+	return &User{Subject: sub}
+}
+
+// issue mints the token response of g.
+func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
+	now := s.Config.Now()
+	var at string
+	if s.Config.OpaqueAccessTokens {
+		at = randomString(32)
+	} else {
+		claims := map[string]any{
+			"iss": s.Issuer(), "sub": g.sub, "aud": s.Issuer(), "client_id": g.client.ID,
+			"scope": g.scope, "iat": now.Unix(), "exp": now.Add(s.Config.AccessTokenLifetime).Unix(),
+			"jti": randomString(16), "auth_time": g.authTime.Unix(),
+		}
+		if g.jkt != "" {
+			claims["cnf"] = map[string]any{"jkt": g.jkt}
+		}
+		k, err := s.signingKey(s.Config.IDTokenAlg)
+		if err != nil {
+			return nil, err
+		}
+		if at, err = signJWT(k.Key.(crypto.Signer), s.Config.IDTokenAlg, k.KeyID, "at+jwt", claims); err != nil {
+			return nil, err
+		}
+	}
+	tokenType := "Bearer"
+	if g.jkt != "" {
+		tokenType = "DPoP"
+	}
+	resp := map[string]any{
+		"access_token": at,
+		"token_type":   tokenType,
+		"expires_in":   int(s.Config.AccessTokenLifetime / time.Second),
+		"scope":        g.scope,
+	}
+	s.mu.Lock()
+	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
+	if s.Config.RefreshTokens || hasScope(g.scope, "offline_access") {
+		rt := randomString(32)
+		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, grant: g.id, authTime: g.authTime}
+		resp["refresh_token"] = rt
+	}
+	s.mu.Unlock()
+	if hasScope(g.scope, "openid") {
+		idt, err := s.idToken(g, at, f)
+		if err != nil {
+			return nil, err
+		}
+		resp["id_token"] = idt
+	}
+	return resp, nil
+}
+
+// idToken builds and signs the ID token (OIDC Core §2, §3.1.3.6), applying
+// the fault's forgeries.
+func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error) {
+	if f != nil && f.RawIDToken != "" {
+		return f.RawIDToken, nil
+	}
+	alg := s.Config.IDTokenAlg
+	if f != nil && f.IDTokenAlg != "" {
+		alg = f.IDTokenAlg
+	}
+	now := s.Config.Now()
+	claims := maps.Clone(s.user(g.sub).Claims)
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	maps.Copy(claims, map[string]any{
+		"iss": s.Issuer(), "sub": g.sub, "aud": g.client.ID,
+		"iat": now.Unix(), "exp": now.Add(s.Config.IDTokenLifetime).Unix(),
+		"auth_time": g.authTime.Unix(),
+	})
+	if alg != "none" {
+		claims["at_hash"] = halfHash(alg, accessToken)
+	}
+	if g.nonce != "" {
+		claims["nonce"] = g.nonce
+	}
+	if f != nil && f.Issuer != "" {
+		claims["iss"] = f.Issuer
+	}
+	if f != nil && f.IDToken != nil {
+		f.IDToken(claims)
+	}
+	switch {
+	case f != nil && f.IDTokenKey != nil:
+		return signWithKey(f.IDTokenKey, alg, "", "JWT", claims)
+	case isHMAC(string(alg)):
+		if g.client.Secret == "" {
+			return signWithKey([]byte("partest-no-client-secret"), alg, "", "JWT", claims)
+		}
+		return signWithKey([]byte(g.client.Secret), alg, "", "JWT", claims)
+	}
+	return s.SignIDToken(claims, alg)
+}
+
+// handleUserinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer
+// (RFC 6750) or DPoP (RFC 9449 §7) access tokens.
+func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, _ *Fault) {
+	s.addDPoPNonce(w)
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		return
+	}
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	tok = strings.TrimSpace(tok)
+	isDPoP := strings.EqualFold(scheme, "DPoP")
+	unauthorized := func(code, desc string) {
+		e := newError(http.StatusUnauthorized, code, "%s", desc)
+		ch := `Bearer realm="` + s.Issuer() + `"`
+		if isDPoP {
+			ch = `DPoP algs="ES256 ES384 PS256 RS256 EdDSA"`
+		}
+		if code != "" {
+			ch += `, error="` + code + `", error_description="` + desc + `"`
+		}
+		e.header = http.Header{"Www-Authenticate": {ch}}
+		if code == "" {
+			e.code = "invalid_token"
+		}
+		writeError(w, e)
+	}
+	if tok == "" || (!isDPoP && !strings.EqualFold(scheme, "Bearer")) {
+		unauthorized("", "no access token")
+		return
+	}
+	s.mu.Lock()
+	rec := s.access[tok]
+	s.mu.Unlock()
+	if rec == nil || !s.Config.Now().Before(rec.expires) {
+		unauthorized("invalid_token", "access token is invalid or expired")
+		return
+	}
+	if rec.jkt != "" {
+		if !isDPoP {
+			unauthorized("invalid_token", "DPoP-bound access token sent as a Bearer token")
+			return
+		}
+		jkt, has, e := s.checkDPoP(r, pathUserinfo, tok)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		if !has {
+			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof is required"))
+			return
+		}
+		if jkt != rec.jkt {
+			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof key does not match the token"))
+			return
+		}
+	} else if isDPoP {
+		unauthorized("invalid_token", "access token is not DPoP-bound")
+		return
+	}
+	claims := maps.Clone(s.user(rec.sub).Claims)
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	claims["sub"] = rec.sub
+	c := s.clients[rec.clientID]
+	if (c != nil && c.SignedUserinfo) || strings.Contains(r.Header.Get("Accept"), "application/jwt") {
+		claims["iss"] = s.Issuer()
+		claims["aud"] = rec.clientID
+		claims["iat"] = s.Config.Now().Unix()
+		jwt, err := s.SignIDToken(claims, s.Config.IDTokenAlg)
+		if err != nil {
+			writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwt")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(jwt))
+		return
+	}
+	writeJSON(w, http.StatusOK, claims)
+}
+
+// handleEndSession serves RP-Initiated Logout 1.0: id_token_hint is
+// required (as at the MitID broker) and must be an ID token of this server;
+// post_logout_redirect_uri must be registered.
+func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fault) {
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, invalidRequest("malformed request"))
+		return
+	}
+	params := r.Form
+	if e := checkSingle(params); e != nil {
+		s.errorPage(w, e)
+		return
+	}
+	hint := params.Get("id_token_hint")
+	if hint == "" {
+		s.errorPage(w, invalidRequest("id_token_hint is required"))
+		return
+	}
+	claims, err := s.verifyOwnJWT(hint)
+	if err != nil || stringClaim(claims, "iss") != s.Issuer() {
+		s.errorPage(w, invalidRequest("id_token_hint is not a valid ID token of this issuer"))
+		return
+	}
+	auds, _, err := audiences(claims)
+	if err != nil || len(auds) == 0 {
+		s.errorPage(w, invalidRequest("id_token_hint has no audience"))
+		return
+	}
+	clientID := params.Get("client_id")
+	if clientID == "" {
+		clientID = auds[0]
+	} else if !slices.Contains(auds, clientID) {
+		s.errorPage(w, invalidRequest("client_id is not an audience of id_token_hint"))
+		return
+	}
+	c := s.clients[clientID]
+	if c == nil {
+		s.errorPage(w, newError(http.StatusBadRequest, "invalid_client", "unknown client"))
+		return
+	}
+	if plr := params.Get("post_logout_redirect_uri"); plr != "" {
+		if !slices.Contains(c.PostLogoutRedirectURIs, plr) {
+			s.errorPage(w, invalidRequest("post_logout_redirect_uri is not registered"))
+			return
+		}
+		u, err := parseAbs(plr)
+		if err != nil {
+			s.errorPage(w, invalidRequest("post_logout_redirect_uri is malformed"))
+			return
+		}
+		if st := params.Get("state"); st != "" {
+			q := u.Query()
+			q.Set("state", st)
+			u.RawQuery = q.Encode()
+		}
+		w.Header().Set("Location", u.String())
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>Signed out</h1></body></html>\n"))
+}
+
+// handleDiscovery serves OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.metadata(f))
+}
+
+// Metadata returns the discovery document the server publishes (OpenID
+// Connect Discovery 1.0 §3, RFC 8414 §2, RFC 9126 §5, RFC 9207 §3, RFC 9449
+// §5.1).
+func (s *Server) Metadata() map[string]any { return s.metadata(nil) }
+
+func (s *Server) metadata(f *Fault) map[string]any {
+	algs := func(list []jose.SignatureAlgorithm) []string {
+		out := make([]string, len(list))
+		for i, a := range list {
+			out[i] = string(a)
+		}
+		return out
+	}
+	claims := map[string]bool{"sub": true, "iss": true, "aud": true, "exp": true, "iat": true, "auth_time": true, "nonce": true, "at_hash": true}
+	for _, u := range s.users {
+		for k := range u.Claims {
+			claims[k] = true
+		}
+	}
+	md := map[string]any{
+		"issuer":                                s.Issuer(),
+		"authorization_endpoint":                s.endpointURL(pathAuthorize),
+		"token_endpoint":                        s.endpointURL(pathToken),
+		"userinfo_endpoint":                     s.endpointURL(pathUserinfo),
+		"jwks_uri":                              s.endpointURL(pathJWKS),
+		"end_session_endpoint":                  s.endpointURL(pathEndSession),
+		"pushed_authorization_request_endpoint": s.endpointURL(pathPAR),
+		"require_pushed_authorization_requests": s.Config.RequirePAR,
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query", "form_post"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"subject_types_supported":               []string{"public"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"claims_supported":                      slices.Sorted(maps.Keys(claims)),
+		"prompt_values_supported":               []string{"none", "login", "consent", "select_account"},
+		"token_endpoint_auth_methods_supported": []string{
+			AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthTLSClientAuth, AuthNone,
+		},
+		"token_endpoint_auth_signing_alg_values_supported": algs(append(slices.Clone(asymmetricAlgs), hmacAlgs...)),
+		"request_parameter_supported":                      true,
+		"request_uri_parameter_supported":                  false,
+		"request_object_signing_alg_values_supported":      algs(append(slices.Clone(asymmetricAlgs), hmacAlgs...)),
+		"id_token_signing_alg_values_supported":            []string{string(s.Config.IDTokenAlg)},
+		"userinfo_signing_alg_values_supported":            []string{string(s.Config.IDTokenAlg)},
+		"dpop_signing_alg_values_supported":                algs(dpopAlgs),
+		"claims_parameter_supported":                       false,
+	}
+	if !s.Config.NoIssParameter {
+		md["authorization_response_iss_parameter_supported"] = true
+	}
+	if f != nil && f.Issuer != "" {
+		md["issuer"] = f.Issuer
+	}
+	return md
+}
+
+// handleJWKS serves the server's public keys.
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, _ *Fault) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.PublicJWKS())
+}
