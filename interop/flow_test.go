@@ -300,7 +300,7 @@ func TestWrongCredentials(t *testing.T) {
 	t.Parallel()
 	f := startOP(t, opharness.ModeOptional)
 	wrong := "wrong+secret/with:specials%20" + randomSecret(t)
-	otherKey := clientKeys(t)["pkjwt-rs256"] // registered for another client
+	otherKey := clientKeys(t)["jar-es256"] // an EC key registered for another client
 	tests := []struct {
 		name, clientID string
 		auth           client.AuthMethod

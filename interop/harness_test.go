@@ -57,12 +57,11 @@ func clientKeys(t *testing.T) map[string]key {
 			}
 			return k
 		}
-		rs := func() crypto.Signer {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				panic(err)
-			}
-			return k
+		// One RSA key for every RSA client: generating RSA keys under -race
+		// takes seconds each.
+		rs, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
 		}
 		_, ed, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -70,11 +69,11 @@ func clientKeys(t *testing.T) map[string]key {
 		}
 		sharedKeys = map[string]key{
 			"pkjwt-es256": {ec(), "es256-1", jose.ES256},
-			"pkjwt-rs256": {rs(), "rs256-1", jose.RS256},
-			"pkjwt-ps256": {rs(), "ps256-1", jose.PS256},
+			"pkjwt-rs256": {rs, "rs256-1", jose.RS256},
+			"pkjwt-ps256": {rs, "ps256-1", jose.PS256},
 			"jar-es256":   {ec(), "jar-es256-1", jose.ES256},
-			"jar-rs256":   {rs(), "jar-rs256-1", jose.RS256},
-			"jar-ps256":   {rs(), "jar-ps256-1", jose.PS256},
+			"jar-rs256":   {rs, "jar-rs256-1", jose.RS256},
+			"jar-ps256":   {rs, "jar-ps256-1", jose.PS256},
 			"jar-eddsa":   {ed, "jar-eddsa-1", jose.EdDSA},
 		}
 	})
