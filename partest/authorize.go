@@ -540,7 +540,7 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 		if c.Secret == "" {
 			return nil, bad("HMAC request objects need a client secret")
 		}
-		payload, err = obj.Verify([]byte(c.Secret))
+		payload, err = verifyHMAC(raw, h.Algorithm, []byte(c.Secret))
 	} else {
 		payload, err = verifyWithJWKS(obj, c.JWKS)
 	}

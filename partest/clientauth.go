@@ -167,7 +167,7 @@ func (s *Server) authenticateAssertion(form url.Values) (*Client, *oauthError) {
 	var payload []byte
 	switch {
 	case c.AuthMethod == AuthClientSecretJWT && isHMAC(h.Algorithm):
-		payload, err = obj.Verify([]byte(c.Secret))
+		payload, err = verifyHMAC(raw, h.Algorithm, []byte(c.Secret))
 	case c.AuthMethod == AuthPrivateKeyJWT && !isHMAC(h.Algorithm):
 		payload, err = verifyWithJWKS(obj, c.JWKS)
 	case c.AuthMethod == AuthClientSecretJWT || c.AuthMethod == AuthPrivateKeyJWT:
