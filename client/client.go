@@ -15,7 +15,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/discovery"
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/jar"
 )
 
 // Config configures a [Client]. Fields left zero take the default stated
@@ -64,6 +66,23 @@ type Config struct {
 	// even when the provider does not advertise it (the FAPI 2.0 profile
 	// sets it).
 	RequireIssuerParameter bool
+
+	// RequestObject, when set, pushes every request as a signed (and
+	// optionally encrypted) request object (RFC 9101, RFC 9126 §3): the PAR
+	// form then carries only request, client_id and client authentication.
+	// ClientID, Audience (the issuer) and Now are filled in when empty.
+	RequestObject *jar.Config
+
+	// DPoP, when set, sender-constrains the code and tokens to this key
+	// (RFC 9449): the PAR request carries a proof (§10.1), the token request
+	// carries a proof, and the token_type must come back as DPoP.
+	DPoP *dpop.Proofer
+	// DPoPJKTOnly sends the key's thumbprint as dpop_jkt at the PAR endpoint
+	// instead of a proof (RFC 9449 §10).
+	DPoPJKTOnly bool
+	// DPoPNonces keeps server-provided DPoP nonces per origin (RFC 9449 §8).
+	// Default: an in-memory store per Client.
+	DPoPNonces dpop.NonceStore
 }
 
 // Client is a relying party of one provider. It is immutable after New and
@@ -83,6 +102,10 @@ type Client struct {
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	keys     *keySet
+	jar      *jar.Builder
+	dpop     *dpop.Proofer
+	jktOnly  bool
+	nonces   dpop.NonceStore
 
 	parURL   string
 	authURL  *url.URL
@@ -165,6 +188,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.auth, err = cfg.Auth.bind(binding{clientID: cfg.ClientID, issuer: md.Issuer, now: c.now, logger: c.log})
 	if err != nil {
 		return nil, err
+	}
+
+	if ro := cfg.RequestObject; ro != nil {
+		jc := *ro
+		if jc.ClientID == "" {
+			jc.ClientID = cfg.ClientID
+		}
+		if jc.Audience == "" {
+			jc.Audience = md.Issuer
+		}
+		if jc.Now == nil {
+			jc.Now = c.now
+		}
+		if c.jar, err = jar.New(jc); err != nil {
+			return nil, fmt.Errorf("client: config: RequestObject: %w", err)
+		}
+	}
+	c.dpop, c.jktOnly, c.nonces = cfg.DPoP, cfg.DPoPJKTOnly, cfg.DPoPNonces
+	if c.dpop != nil && c.nonces == nil {
+		c.nonces = &dpop.MemoryNonceStore{}
 	}
 
 	scopes := cfg.Scopes

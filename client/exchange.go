@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/httpx"
 )
 
@@ -182,8 +184,12 @@ func (c *Client) tokenError(err error) error {
 }
 
 func (c *Client) checkTokenType(tok *oauth2.Token) error {
-	if !strings.EqualFold(tok.Type(), "Bearer") {
-		return fmt.Errorf("%w: got %q, want Bearer", ErrTokenType, tok.Type())
+	want := "Bearer"
+	if c.dpop != nil {
+		want = "DPoP"
+	}
+	if !strings.EqualFold(tok.Type(), want) {
+		return fmt.Errorf("%w: got %q, want %s", ErrTokenType, tok.Type(), want)
 	}
 	return nil
 }
@@ -254,15 +260,17 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	return tk.Token, nil
 }
 
-// tokenTransport adds the client assertion to token-endpoint requests made
-// by x/oauth2, minting a fresh one (new jti) per request.
+// tokenTransport applies what x/oauth2 cannot to token-endpoint requests:
+// a fresh client assertion (new jti) per request and, with DPoP, a proof and
+// the single use_dpop_nonce retry (RFC 9449 §8), re-minting both.
 type tokenTransport struct {
 	base http.RoundTripper
 	c    *Client
 }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.c.auth.isJWT() || req.Body == nil {
+	c := t.c
+	if (!c.auth.isJWT() && c.dpop == nil) || req.Body == nil {
 		return t.base.RoundTrip(req)
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, httpx.MaxBody))
@@ -270,19 +278,72 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	form, err := url.ParseQuery(string(body))
+	params, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, err
 	}
-	if err := t.c.auth.apply(form, req.Header); err != nil {
-		return nil, err
+	endpoint := req.URL.String()
+	for attempt := 0; ; attempt++ {
+		r2 := req.Clone(req.Context())
+		form := params
+		if c.auth.isJWT() {
+			form = make(url.Values, len(params)+2)
+			for k, v := range params {
+				form[k] = v
+			}
+			if err := c.auth.apply(form, r2.Header); err != nil {
+				return nil, err
+			}
+		}
+		if c.dpop != nil {
+			proof, err := c.dpop.Proof(req.Method, endpoint, c.nonces.Nonce(dpop.Origin(endpoint)), "")
+			if err != nil {
+				return nil, err
+			}
+			r2.Header.Set("DPoP", proof)
+		}
+		enc := form.Encode()
+		r2.Body = io.NopCloser(strings.NewReader(enc))
+		r2.ContentLength = int64(len(enc))
+		r2.GetBody = nil
+		resp, err := t.base.RoundTrip(r2)
+		if err != nil || c.dpop == nil {
+			return resp, err
+		}
+		nonce, ok := dpop.ParseNonce(resp.Header)
+		if ok {
+			c.nonces.SetNonce(dpop.Origin(endpoint), nonce)
+		}
+		if attempt > 0 || !ok || resp.StatusCode != http.StatusBadRequest {
+			return resp, nil
+		}
+		// Peek at the error body; hand it back intact if it is not a
+		// nonce challenge.
+		rb, err := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxBody))
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if !dpop.IsUseNonceError(resp, rb) {
+			resp.Body = io.NopCloser(bytes.NewReader(rb))
+			return resp, nil
+		}
 	}
-	enc := form.Encode()
-	r2 := req.Clone(req.Context())
-	r2.Body = io.NopCloser(strings.NewReader(enc))
-	r2.ContentLength = int64(len(enc))
-	r2.GetBody = nil
-	return t.base.RoundTrip(r2)
+}
+
+// HTTPClient returns an HTTP client for resource-server calls with the
+// tokens: DPoP-bound tokens go through [dpop.Transport] (a fresh proof per
+// request, nonce retry), Bearer tokens through oauth2.Transport. Expired
+// tokens are refreshed with [Client.TokenSource] when a refresh token is
+// present.
+func (c *Client) HTTPClient(t *Tokens) *http.Client {
+	src := c.TokenSource(t.Token)
+	base := transportOf(c.hc)
+	var rt http.RoundTripper = &oauth2.Transport{Base: base, Source: src}
+	if c.dpop != nil {
+		rt = &dpop.Transport{Base: base, Proofer: c.dpop, Source: src, Nonces: c.nonces}
+	}
+	return &http.Client{Transport: rt, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect}
 }
 
 // UserInfo is the UserInfo response (OIDC Core §5.3), its sub already
@@ -310,9 +371,14 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: userinfo: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
 	req.Header.Set("Accept", "application/json, application/jwt")
-	resp, err := c.hc.Do(req)
+	hc := c.hc
+	if c.dpop != nil {
+		hc = c.HTTPClient(t)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: userinfo: %w", redactURLError(err))
 	}

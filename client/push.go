@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/httpx"
 	"github.com/go-par/par/pkce"
 )
@@ -179,8 +180,23 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 		params.Set("response_mode", c.respMode)
 	}
 
+	if c.dpop != nil {
+		flow.DPoPJKT = c.dpop.Thumbprint()
+		if c.jktOnly {
+			params.Set("dpop_jkt", flow.DPoPJKT)
+		}
+	}
+	form := params
+	if c.jar != nil {
+		ro, err := c.jar.Build(params)
+		if err != nil {
+			return nil, fmt.Errorf("client: request object: %w", err)
+		}
+		form = url.Values{"request": {ro}, "client_id": {c.clientID}}
+	}
+
 	start := c.now()
-	status, header, body, err := c.post(ctx, "par", c.parURL, params)
+	status, header, body, err := c.post(ctx, "par", c.parURL, form, !c.jktOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -210,30 +226,57 @@ func isReserved(k string) bool {
 	return false
 }
 
-// post sends an authenticated form POST to a back-channel endpoint.
-func (c *Client) post(ctx context.Context, name, endpoint string, params url.Values) (int, http.Header, []byte, error) {
-	header := make(http.Header, 3)
-	if err := c.auth.apply(params, header); err != nil {
-		return 0, nil, nil, err
+// post sends an authenticated form POST to a back-channel endpoint. With
+// DPoP it adds a proof and, on a use_dpop_nonce challenge, retries exactly
+// once with the server's nonce, re-minting the proof and the client
+// assertion (RFC 9449 §8). params is not modified.
+func (c *Client) post(ctx context.Context, name, endpoint string, params url.Values, withDPoP bool) (int, http.Header, []byte, error) {
+	withDPoP = withDPoP && c.dpop != nil
+	for attempt := 0; ; attempt++ {
+		form := make(url.Values, len(params)+3)
+		for k, v := range params {
+			form[k] = v
+		}
+		header := make(http.Header, 4)
+		if err := c.auth.apply(form, header); err != nil {
+			return 0, nil, nil, err
+		}
+		if withDPoP {
+			proof, err := c.dpop.Proof(http.MethodPost, endpoint, c.nonces.Nonce(dpop.Origin(endpoint)), "")
+			if err != nil {
+				return 0, nil, nil, fmt.Errorf("client: %s: %w", name, err)
+			}
+			header.Set("DPoP", proof)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("client: %s: %w", name, err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("client: %s: %w", name, redactURLError(err))
+		}
+		body, err := httpx.ReadBody(resp)
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("client: %s: %w: %w", name, ErrInvalidResponse, err)
+		}
+		if withDPoP {
+			nonce, ok := dpop.ParseNonce(resp.Header)
+			if ok {
+				c.nonces.SetNonce(dpop.Origin(endpoint), nonce)
+			}
+			if attempt == 0 && ok && dpop.IsUseNonceError(resp, body) {
+				c.log.LogAttrs(ctx, slog.LevelDebug, "client: dpop nonce challenge, retrying once", slog.String("endpoint", endpoint))
+				continue
+			}
+		}
+		return resp.StatusCode, resp.Header, body, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(params.Encode()))
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("client: %s: %w", name, err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("client: %s: %w", name, redactURLError(err))
-	}
-	body, err := httpx.ReadBody(resp)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("client: %s: %w: %w", name, ErrInvalidResponse, err)
-	}
-	return resp.StatusCode, resp.Header, body, nil
 }
 
 // PostForm sends an authenticated form POST (the client's authentication
@@ -244,7 +287,7 @@ func (c *Client) PostForm(ctx context.Context, endpoint string, form url.Values)
 	if _, err := url.Parse(endpoint); err != nil {
 		return nil, nil, fmt.Errorf("client: post: %w", err)
 	}
-	status, header, body, err := c.post(ctx, "post", endpoint, form)
+	status, header, body, err := c.post(ctx, "post", endpoint, form, false)
 	if err != nil {
 		return nil, nil, err
 	}
