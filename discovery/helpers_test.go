@@ -1,6 +1,8 @@
 package discovery_test
 
 import (
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -88,7 +90,7 @@ func newMetadataServer(t *testing.T, tls bool, routes func(base string) map[stri
 		w.WriteHeader(rt.status)
 		_, _ = w.Write(rt.body)
 	})
-	ms.Server = httptest.NewUnstartedServer(h)
+	ms.Server = quiet(httptest.NewUnstartedServer(h))
 	scheme := "http://"
 	if tls {
 		scheme = "https://"
@@ -114,4 +116,11 @@ func (ms *metadataServer) requestPaths() []string {
 			return ps
 		}
 	}
+}
+
+// quiet silences the server's log of TLS handshakes that clients abandon
+// (cancelled contexts, refused redirects).
+func quiet(srv *httptest.Server) *httptest.Server {
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	return srv
 }
