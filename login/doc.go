@@ -1,0 +1,27 @@
+// Package login is the web-app side of a PAR login: net/http handlers that
+// start a login, take the callback and log out, and the stores that keep
+// each flow between the push and the callback.
+//
+//	h, err := login.New(login.Config{
+//		Client: c, // a *client.Client whose RedirectURL ends in /callback
+//		OnLogin: func(w http.ResponseWriter, r *http.Request, t *client.Tokens) {
+//			// t.IDToken is verified; start the app's session here.
+//		},
+//	})
+//	mux.Handle("/auth/", h.Mux("/auth")) // POST /auth/login, /auth/callback, /auth/logout
+//
+// [Handler.Start] pushes the authorization request (RFC 9126 §2), saves the
+// flow and redirects the browser with only client_id and request_uri. It is
+// a POST from the app's own pages by default; cross-site starts are
+// refused (FAPI 2.0 Security Profile §5.3.3.1 item 12). [Handler.Callback]
+// takes the flow out of the store once (a replayed callback gets
+// [ErrFlowNotFound]), checks that the same browser started it, and
+// exchanges the code with [client.Client.Exchange]. Failures reach
+// Config.OnError as an [*Error] whose cause errors.Is / errors.As can test.
+//
+// Flows live in a [MemoryStore] (default; one process), a [CookieStore]
+// (AES-256-GCM cookies bound to the flow's state; no server state), or any
+// [Store], such as a shared Redis store. With server-side stores the
+// Handler sets a small binding cookie per flow so that a callback is only
+// accepted from the browser that started the flow (RFC 9700 §4.7).
+package login

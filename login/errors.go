@@ -1,0 +1,159 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/go-par/par/client"
+)
+
+// Sentinel errors of the handlers. Test for them with errors.Is; they reach
+// Config.OnError wrapped in an [*Error].
+var (
+	// ErrMethodNotAllowed: the request used a method the endpoint refuses
+	// (GET at Start without Config.AllowGETStart, for example).
+	ErrMethodNotAllowed = errors.New("login: method not allowed")
+	// ErrCrossOrigin: a login start or logout came from another site
+	// (FAPI 2.0 Security Profile §5.3.3.1 item 12: CSRF at flow start).
+	ErrCrossOrigin = errors.New("login: cross-origin request refused")
+	// ErrBrowserMismatch: the callback came from a browser that did not start
+	// the flow (no binding cookie for its state): a login CSRF or a callback
+	// opened in another browser (RFC 9700 §4.7).
+	ErrBrowserMismatch = errors.New("login: callback from a browser that did not start this flow")
+	// ErrStoreFull: the memory store holds its maximum number of pending
+	// flows.
+	ErrStoreFull = errors.New("login: too many pending flows")
+	// ErrInvalidCookie: a flow cookie failed to decrypt or decode (tampered,
+	// truncated, for another state, or sealed with a retired key). Errors
+	// wrapping it also wrap ErrFlowNotFound.
+	ErrInvalidCookie = errors.New("login: invalid flow cookie")
+)
+
+// Op names the handler step an [*Error] comes from.
+const (
+	OpStart    = "start"    // method and origin checks, push, store
+	OpCallback = "callback" // parsing the response, taking the flow
+	OpExchange = "exchange" // client.Exchange: iss, state, error, code, ID token
+	OpLogout   = "logout"
+)
+
+// Error is every error the handlers hand to Config.OnError: the step (Op)
+// and the cause. Use errors.Is / errors.As on it to reach the cause, such
+// as [ErrFlowNotFound], [client.ErrStateMismatch] or
+// [*client.AuthorizationError].
+type Error struct {
+	Op  string
+	Err error
+}
+
+func (e *Error) Error() string { return "login: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// StatusCode is the HTTP status the default error page uses for err: 405 and
+// 403 for refused starts, 400 for bad or replayed callbacks, 403 for
+// access_denied, 502 or 503 when the provider failed, 500 otherwise.
+func StatusCode(err error) int {
+	var ae *client.AuthorizationError
+	var re *client.ResponseError
+	switch {
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrCrossOrigin):
+		return http.StatusForbidden
+	case errors.As(err, &ae):
+		switch ae.Code {
+		case client.CodeAccessDenied:
+			return http.StatusForbidden
+		case client.CodeTemporarilyUnavailable:
+			return http.StatusServiceUnavailable
+		case client.CodeServerError:
+			return http.StatusBadGateway
+		}
+		return http.StatusBadRequest
+	case errors.As(err, &re):
+		if re.Temporary() {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusBadGateway
+	case errors.Is(err, ErrFlowNotFound), errors.Is(err, ErrBrowserMismatch),
+		errors.Is(err, client.ErrStateMismatch), errors.Is(err, client.ErrIssuerMismatch),
+		errors.Is(err, client.ErrMissingCode):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrStoreFull), errors.Is(err, client.ErrRequestURIExpired):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, client.ErrInvalidIDToken), errors.Is(err, client.ErrNonceMismatch),
+		errors.Is(err, client.ErrNoIDToken), errors.Is(err, client.ErrTokenType),
+		errors.Is(err, client.ErrInvalidResponse):
+		var le *Error
+		if errors.As(err, &le) && le.Op == OpCallback {
+			return http.StatusBadRequest // a malformed callback request
+		}
+		return http.StatusBadGateway
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// safeMessage is the text of the default error page: fixed wording per
+// class, plus the provider's error code when it is a plain RFC 6749 code.
+// It never holds provider descriptions (attacker-controllable text on the
+// callback) nor anything secret.
+func safeMessage(err error) string {
+	var ae *client.AuthorizationError
+	var re *client.ResponseError
+	switch {
+	case errors.Is(err, ErrMethodNotAllowed):
+		return "method not allowed"
+	case errors.Is(err, ErrCrossOrigin):
+		return "login must be started from this site"
+	case errors.As(err, &ae):
+		if ae.Code == client.CodeAccessDenied {
+			return "login was cancelled or denied" + codeSuffix(ae.Code)
+		}
+		return "the identity provider did not complete the login" + codeSuffix(ae.Code)
+	case errors.As(err, &re):
+		return "the identity provider refused the request" + codeSuffix(re.Code)
+	case errors.Is(err, ErrFlowNotFound), errors.Is(err, ErrBrowserMismatch):
+		return "this login has expired or was already used; please start again"
+	}
+	switch StatusCode(err) {
+	case http.StatusBadRequest:
+		return "invalid login response; please start again"
+	case http.StatusBadGateway:
+		return "the login could not be verified"
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return "the identity provider is unavailable; please try again"
+	}
+	return "internal error"
+}
+
+// codeSuffix formats an error code when it is made of the characters
+// RFC 6749 §4.1.2.1 allows and is short; otherwise nothing.
+func codeSuffix(code string) string {
+	if code == "" || len(code) > 64 {
+		return ""
+	}
+	for _, r := range code {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' {
+			return ""
+		}
+	}
+	return " (" + strings.TrimSpace(code) + ")"
+}
+
+// DefaultOnError writes a short text/plain error page with [StatusCode] and
+// a safe message: the provider's error code at most, never a description,
+// token or secret.
+func DefaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
+	status := StatusCode(err)
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, safeMessage(err), status)
+}

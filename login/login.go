@@ -1,0 +1,412 @@
+package login
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-par/par/client"
+)
+
+// Config configures a [Handler]. Fields left zero take the default stated
+// beside them. New copies what it needs.
+type Config struct {
+	// Client is the relying party that pushes and exchanges. Required.
+	Client *client.Client
+	// Store keeps flows between Start and Callback. Default: a
+	// [NewMemoryStore] with this Config's Now.
+	Store Store
+
+	// OnLogin is called after a verified login (state, iss, code exchange,
+	// ID token and nonce all checked) to start the app's own session and
+	// answer the request. Default: a 303 redirect to "/" (the tokens are
+	// dropped).
+	OnLogin func(w http.ResponseWriter, r *http.Request, t *client.Tokens)
+	// OnError answers a failed Start, Callback or Logout. err is an [*Error];
+	// reach its cause with errors.Is / errors.As. Default: [DefaultOnError].
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// OnLogout ends the app's own session and returns the raw ID token kept
+	// at login, sent as id_token_hint (OIDC RP-Initiated Logout 1.0 §2; the
+	// MitID broker requires it). An empty hint skips the provider and
+	// redirects to PostLogoutRedirectURL. Default: nil, and Logout answers
+	// 404.
+	OnLogout func(w http.ResponseWriter, r *http.Request) (idTokenHint string, err error)
+	// PostLogoutRedirectURL is sent as post_logout_redirect_uri; it must be
+	// registered at the provider. Default: none, and "/" for local logouts.
+	PostLogoutRedirectURL string
+
+	// FlowLifetime is how long a flow may wait for its callback. Default 10
+	// minutes (the MitID broker's request_uri lives 600 s).
+	FlowLifetime time.Duration
+	// PushOptions returns per-request authorization parameters for Push,
+	// such as idp_values or prompt. Default: none.
+	PushOptions func(r *http.Request) []oauth2.AuthCodeOption
+
+	// AllowGETStart lets Start accept GET as well as POST, for login links.
+	// A GET start is accepted only when the browser says it is same-origin
+	// or user-initiated (Sec-Fetch-Site: same-origin or none); browsers that
+	// send no Sec-Fetch-Site must use POST.
+	AllowGETStart bool
+	// AllowGETLogout does the same for Logout.
+	AllowGETLogout bool
+	// TrustedOrigins are other origins (scheme://host[:port]) allowed to
+	// POST to Start and Logout, as [http.CrossOriginProtection.AddTrustedOrigin].
+	TrustedOrigins []string
+
+	// Cookie sets the attributes of the browser-binding cookie that the
+	// Handler sets for server-side stores (Keys is not used here).
+	// Default: "__Host-par" names, Path "/", Secure, HttpOnly, SameSite Lax.
+	Cookie CookieConfig
+
+	// StartPath, CallbackPath and LogoutPath are the paths ServeHTTP and Mux
+	// route. Defaults: /login, /callback, /logout. CallbackPath must be the
+	// path of the client's RedirectURL.
+	StartPath, CallbackPath, LogoutPath string
+
+	// Logger receives Debug traces and Info lines for failed requests (never
+	// a secret). Default: silent.
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Handler serves login start, callback and logout for a web app. It is
+// immutable after New and safe for concurrent use.
+type Handler struct {
+	c        *client.Client
+	store    Store
+	bind     bool // set the binding cookie: the store is not browser-bound
+	onLogin  func(http.ResponseWriter, *http.Request, *client.Tokens)
+	onError  func(http.ResponseWriter, *http.Request, error)
+	onLogout func(http.ResponseWriter, *http.Request) (string, error)
+
+	postLogout string
+	lifetime   time.Duration
+	pushOpts   func(*http.Request) []oauth2.AuthCodeOption
+	getStart   bool
+	getLogout  bool
+	cop        *http.CrossOriginProtection
+	cookie     cookieAttrs
+
+	startPath, callbackPath, logoutPath string
+
+	log *slog.Logger
+	now func() time.Time
+}
+
+// browserBound is implemented by stores that keep the flow in the browser
+// itself, so the Handler needs no binding cookie.
+type browserBound interface{ browserBound() }
+
+// New checks cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("login: config: Client is nil")
+	}
+	h := &Handler{
+		c:            cfg.Client,
+		store:        cfg.Store,
+		onLogin:      cfg.OnLogin,
+		onError:      cfg.OnError,
+		onLogout:     cfg.OnLogout,
+		postLogout:   cfg.PostLogoutRedirectURL,
+		lifetime:     cfg.FlowLifetime,
+		pushOpts:     cfg.PushOptions,
+		getStart:     cfg.AllowGETStart,
+		getLogout:    cfg.AllowGETLogout,
+		cop:          http.NewCrossOriginProtection(),
+		startPath:    cfg.StartPath,
+		callbackPath: cfg.CallbackPath,
+		logoutPath:   cfg.LogoutPath,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.lifetime == 0 {
+		h.lifetime = 10 * time.Minute
+	}
+	if h.lifetime < 0 {
+		return nil, errors.New("login: config: FlowLifetime is negative")
+	}
+	if h.store == nil {
+		h.store = NewMemoryStore(MemoryOptions{Now: h.now})
+	}
+	_, bound := h.store.(browserBound)
+	h.bind = !bound
+	if h.onLogin == nil {
+		h.onLogin = func(w http.ResponseWriter, r *http.Request, _ *client.Tokens) {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}
+	}
+	if h.onError == nil {
+		h.onError = DefaultOnError
+	}
+	for _, o := range cfg.TrustedOrigins {
+		if err := h.cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("login: config: TrustedOrigins: %w", err)
+		}
+	}
+	for _, p := range []*string{&h.startPath, &h.callbackPath, &h.logoutPath} {
+		if *p != "" && !strings.HasPrefix(*p, "/") {
+			return nil, fmt.Errorf("login: config: path %q must start with /", *p)
+		}
+	}
+	if h.startPath == "" {
+		h.startPath = "/login"
+	}
+	if h.callbackPath == "" {
+		h.callbackPath = "/callback"
+	}
+	if h.logoutPath == "" {
+		h.logoutPath = "/logout"
+	}
+	if h.startPath == h.callbackPath || h.startPath == h.logoutPath || h.callbackPath == h.logoutPath {
+		return nil, errors.New("login: config: StartPath, CallbackPath and LogoutPath must differ")
+	}
+	c := cfg.Cookie
+	h.cookie = resolveCookie(c.Name, c.Path, c.Domain, c.SameSite, c.InsecureCookie)
+	return h, nil
+}
+
+// ServeHTTP routes StartPath, CallbackPath and LogoutPath (exact matches) to
+// Start, Callback and Logout, and answers 404 otherwise.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case h.startPath:
+		h.Start(w, r)
+	case h.callbackPath:
+		h.Callback(w, r)
+	case h.logoutPath:
+		h.Logout(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Mux returns a ServeMux serving Start, Callback and Logout at prefix +
+// StartPath, CallbackPath and LogoutPath, e.g. Mux("/auth") serves
+// /auth/login. Mount it with mux.Handle("/auth/", h.Mux("/auth")).
+func (h *Handler) Mux(prefix string) *http.ServeMux {
+	prefix = strings.TrimSuffix(prefix, "/")
+	m := http.NewServeMux()
+	m.HandleFunc(prefix+h.startPath, h.Start)
+	m.HandleFunc(prefix+h.callbackPath, h.Callback)
+	m.HandleFunc(prefix+h.logoutPath, h.Logout)
+	return m
+}
+
+// Start begins a login: it checks the request against CSRF (FAPI 2.0
+// Security Profile §5.3.3.1 item 12), pushes the authorization request
+// (RFC 9126 §2) with Config.PushOptions, saves the flow in the Store, and
+// redirects the browser to the authorization URL (303 after POST, 302 after
+// GET).
+//
+// Only POST is accepted by default, and only from the same origin: when
+// the browser sends Sec-Fetch-Site or Origin they must say same-origin (or
+// a TrustedOrigins entry), as [http.CrossOriginProtection] checks. With
+// Config.AllowGETStart, GET is accepted when Sec-Fetch-Site is same-origin
+// or none.
+//
+// When the request_uri has already expired by the time the URL is built
+// (a slow push), Start pushes once more (RFC 9126 §4: a request_uri is never
+// reused nor used after expiry); a second expiry is an error.
+func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
+	if err := h.checkRequest(r, h.getStart); err != nil {
+		h.fail(w, r, OpStart, err)
+		return
+	}
+	ctx := r.Context()
+	var opts []oauth2.AuthCodeOption
+	if h.pushOpts != nil {
+		opts = h.pushOpts(r)
+	}
+	flow, authURL, err := h.push(r, opts)
+	if err != nil {
+		h.fail(w, r, OpStart, err)
+		return
+	}
+	now := h.now()
+	expires := now.Add(h.lifetime)
+	if err := h.store.Save(ctx, w, r, flow, expires); err != nil {
+		h.fail(w, r, OpStart, err)
+		return
+	}
+	if h.bind {
+		http.SetCookie(w, h.cookie.cookie(h.cookie.name("b", flow.State), bindValue(flow.State), now, expires))
+	}
+	h.log.LogAttrs(ctx, slog.LevelDebug, "login: started", slog.Any("flow", flow))
+	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusSeeOther
+	if r.Method == http.MethodGet {
+		status = http.StatusFound
+	}
+	http.Redirect(w, r, authURL, status)
+}
+
+// push pushes and builds the authorization URL, pushing once more when the
+// first request_uri expired before use.
+func (h *Handler) push(r *http.Request, opts []oauth2.AuthCodeOption) (*client.Flow, string, error) {
+	ctx := r.Context()
+	flow, err := h.c.Push(ctx, opts...)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := h.c.AuthorizationURL(flow)
+	if errors.Is(err, client.ErrRequestURIExpired) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "login: request_uri expired before redirect, pushing again",
+			slog.Time("expires_at", flow.ExpiresAt))
+		if flow, err = h.c.Push(ctx, opts...); err != nil {
+			return nil, "", err
+		}
+		u, err = h.c.AuthorizationURL(flow)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return flow, u, nil
+}
+
+// Callback completes a login at the redirect URI: it reads the
+// authorization response (query or form_post), takes the flow out of the
+// Store by its state (single use: a replayed callback gets
+// [ErrFlowNotFound]), checks that this browser started the flow, exchanges
+// the code with client.Exchange (iss per RFC 9207, state, provider errors
+// as [*client.AuthorizationError], PKCE, ID token and nonce), and hands the
+// tokens to Config.OnLogin. Every failure goes to Config.OnError as an
+// [*Error]; no tokens are handed out then.
+//
+// The response carries Cache-Control: no-store and Referrer-Policy:
+// no-referrer (the callback URL holds the code); OnLogin may override them.
+func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	ctx := r.Context()
+	params, err := client.ParseResponse(r)
+	if err != nil {
+		h.fail(w, r, OpCallback, err)
+		return
+	}
+	state := params.Get("state")
+	if state == "" {
+		h.fail(w, r, OpCallback, fmt.Errorf("%w: no state parameter", client.ErrStateMismatch))
+		return
+	}
+	flow, err := h.store.Take(ctx, w, r, state)
+	if err != nil {
+		h.fail(w, r, OpCallback, err)
+		return
+	}
+	if h.bind {
+		name := h.cookie.name("b", state)
+		ck, cerr := r.Cookie(name)
+		http.SetCookie(w, h.cookie.clear(name))
+		if cerr != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(bindValue(state))) != 1 {
+			h.fail(w, r, OpCallback, ErrBrowserMismatch)
+			return
+		}
+	}
+	tokens, err := h.c.Exchange(ctx, flow, params)
+	if err != nil {
+		h.fail(w, r, OpExchange, err)
+		return
+	}
+	h.log.LogAttrs(ctx, slog.LevelDebug, "login: verified", slog.Any("tokens", tokens))
+	h.onLogin(w, r, tokens)
+}
+
+// Logout ends the session: it applies Start's method and origin checks
+// (AllowGETLogout for GET), calls Config.OnLogout to end the app's session
+// and fetch the ID token, and redirects to the provider's
+// end_session_endpoint with id_token_hint and post_logout_redirect_uri
+// (OIDC RP-Initiated Logout 1.0 §2). Without an ID token or an
+// end_session_endpoint it redirects to PostLogoutRedirectURL, or "/".
+func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
+	if h.onLogout == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := h.checkRequest(r, h.getLogout); err != nil {
+		h.fail(w, r, OpLogout, err)
+		return
+	}
+	hint, err := h.onLogout(w, r)
+	if err != nil {
+		h.fail(w, r, OpLogout, err)
+		return
+	}
+	target := h.postLogout
+	if target == "" {
+		target = "/"
+	}
+	if hint != "" && h.c.Metadata().EndSessionEndpoint != "" {
+		if target, err = h.LogoutURL(hint); err != nil {
+			h.fail(w, r, OpLogout, err)
+			return
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusSeeOther
+	if r.Method == http.MethodGet {
+		status = http.StatusFound
+	}
+	http.Redirect(w, r, target, status)
+}
+
+// LogoutURL returns the provider's RP-initiated logout URL (OIDC
+// RP-Initiated Logout 1.0 §2) for idTokenHint, with
+// Config.PostLogoutRedirectURL.
+func (h *Handler) LogoutURL(idTokenHint string) (string, error) {
+	return h.c.LogoutURL(idTokenHint, h.postLogout, "")
+}
+
+// checkRequest applies the method and cross-origin rules of Start and
+// Logout.
+func (h *Handler) checkRequest(r *http.Request, allowGET bool) error {
+	switch r.Method {
+	case http.MethodPost:
+		if err := h.cop.Check(r); err != nil {
+			return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
+		}
+		return nil
+	case http.MethodGet:
+		if !allowGET {
+			return fmt.Errorf("%w: GET (use a POST form, or set AllowGET…)", ErrMethodNotAllowed)
+		}
+		switch site := r.Header.Get("Sec-Fetch-Site"); site {
+		case "same-origin", "none":
+			return nil
+		case "":
+			return fmt.Errorf("%w: GET without Sec-Fetch-Site", ErrCrossOrigin)
+		default:
+			return fmt.Errorf("%w: GET with Sec-Fetch-Site %.20q", ErrCrossOrigin, site)
+		}
+	}
+	return fmt.Errorf("%w: %.10q", ErrMethodNotAllowed, r.Method)
+}
+
+// fail logs and hands err to OnError.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
+	e := &Error{Op: op, Err: err}
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "login: failed", slog.String("op", op),
+		slog.Int("status", StatusCode(e)), slog.String("error", e.Error()))
+	h.onError(w, r, e)
+}
+
+// bindValue is the binding cookie's value for a state.
+func bindValue(state string) string {
+	sum := sha256.Sum256([]byte("go-par/login bind\x00" + state))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
