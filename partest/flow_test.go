@@ -125,9 +125,9 @@ func TestDiscovery(t *testing.T) {
 			t.Fatalf("GET %s = %d", p, md.status)
 		}
 		checks := map[string]any{
-			"issuer":                                srv.Issuer(),
-			"pushed_authorization_request_endpoint": srv.Issuer() + "/connect/par",
-			"require_pushed_authorization_requests": true,
+			"issuer":                                         srv.Issuer(),
+			"pushed_authorization_request_endpoint":          srv.Issuer() + "/connect/par",
+			"require_pushed_authorization_requests":          true,
 			"authorization_response_iss_parameter_supported": true,
 		}
 		for k, want := range checks {

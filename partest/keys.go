@@ -2,10 +2,10 @@ package partest
 
 import (
 	"crypto"
-	"crypto/hmac"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"

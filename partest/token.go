@@ -31,6 +31,9 @@ type grant struct {
 	jkt      string
 	id       string
 	authTime time.Time
+	// granted is the scope of the whole grant, which a refresh request may
+	// narrow for one access token only (RFC 6749 §6). Empty: scope.
+	granted string
 }
 
 // handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
@@ -153,7 +156,7 @@ func (s *Server) refreshGrant(c *Client, token, scope, jkt string, hasProof bool
 	} else if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, authTime: rec.authTime}, nil
+	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, authTime: rec.authTime, granted: rec.scope}, nil
 }
 
 // revokeLocked drops every token of a grant. Guarded by s.mu.
@@ -214,9 +217,13 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 	}
 	s.mu.Lock()
 	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
-	if s.Config.RefreshTokens || hasScope(g.scope, "offline_access") {
+	whole := g.granted
+	if whole == "" {
+		whole = g.scope
+	}
+	if s.Config.RefreshTokens || hasScope(whole, "offline_access") {
 		rt := randomString(32)
-		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, grant: g.id, authTime: g.authTime}
+		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, authTime: g.authTime}
 		resp["refresh_token"] = rt
 	}
 	s.mu.Unlock()
