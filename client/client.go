@@ -80,6 +80,10 @@ type Config struct {
 	// DPoPJKTOnly sends the key's thumbprint as dpop_jkt at the PAR endpoint
 	// instead of a proof (RFC 9449 §10).
 	DPoPJKTOnly bool
+	// Profile selects provider defaults and rules: ProfileDefault,
+	// ProfileBroker (the MitID broker) or ProfileFAPI2 (enforced by New).
+	Profile Profile
+
 	// DPoPNonces keeps server-provided DPoP nonces per origin (RFC 9449 §8).
 	// Default: an in-memory store per Client.
 	DPoPNonces dpop.NonceStore
@@ -111,6 +115,7 @@ type Client struct {
 	authURL  *url.URL
 	tokenURL string
 
+	profile    Profile
 	requireIss bool
 	skew       time.Duration
 	uriSkew    time.Duration
@@ -148,6 +153,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Auth == nil {
 		return nil, errors.New("client: config: Auth is nil (use client.None() for a public client)")
 	}
+	if err := applyProfile(ctx, &cfg, c.log); err != nil {
+		return nil, err
+	}
+	c.profile = cfg.Profile
 	if cfg.RedirectURL == "" {
 		return nil, errors.New("client: config: RedirectURL is empty")
 	}

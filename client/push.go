@@ -211,6 +211,11 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 		return nil, err
 	}
 	flow.RequestURI = uri
+	if c.profile == ProfileFAPI2 && expiresIn >= 600 {
+		// R34: a conformance warning, not an error (the broker sends 600).
+		c.log.LogAttrs(ctx, slog.LevelWarn, "client: par: expires_in of 600 s or more breaks FAPI 2.0 §5.3.2.2",
+			slog.Int64("expires_in", expiresIn))
+	}
 	flow.ExpiresAt = start.Add(time.Duration(expiresIn) * time.Second)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: pushed", slog.String("endpoint", c.parURL),
 		slog.Int("status", status), slog.Int64("expires_in", expiresIn))
