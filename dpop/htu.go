@@ -87,6 +87,9 @@ func normHost(scheme, host string) (string, error) {
 			return "", fmt.Errorf("%w: invalid host", ErrInvalidURL)
 		}
 	}
+	if name[0] != '[' && strings.IndexByte(name, ':') >= 0 {
+		return "", fmt.Errorf("%w: invalid host", ErrInvalidURL)
+	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}
@@ -100,7 +103,8 @@ func normHost(scheme, host string) (string, error) {
 			name = lowerASCII(name)
 		}
 	} else {
-		name = lowerASCII(name)
+		// url.URL.Host holds "%25" decoded; encode it again.
+		name = strings.ReplaceAll(lowerASCII(name), "%", "%25")
 	}
 	if port == "" {
 		return name, nil
