@@ -299,8 +299,8 @@ func TestRequestURIReuse(t *testing.T) {
 func TestWrongCredentials(t *testing.T) {
 	t.Parallel()
 	f := startOP(t, opharness.ModeOptional)
-	wrong := "wrong+secret/with:specials%20" + randomSecret(t)
-	otherKey := clientKeys(t)["jar-es256"] // an EC key registered for another client
+	wrong := "wrong+secret/with:specials%20" + randomSecret()
+	otherKey := clientKeys()["jar-es256"] // an EC key registered for another client
 	tests := []struct {
 		name, clientID string
 		auth           client.AuthMethod

@@ -1,6 +1,7 @@
 package interop_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -8,9 +9,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -35,6 +39,7 @@ type key struct {
 // fixture is one provider plus the credentials of its clients.
 type fixture struct {
 	op          *opharness.Provider
+	cb          *httptest.Server
 	redirectURI string
 	secrets     map[string]string
 	keys        map[string]key
@@ -47,8 +52,7 @@ var (
 	sharedKeys map[string]key
 )
 
-func clientKeys(t *testing.T) map[string]key {
-	t.Helper()
+func clientKeys() map[string]key {
 	keysOnce.Do(func() {
 		ec := func() crypto.Signer {
 			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -80,39 +84,85 @@ func clientKeys(t *testing.T) map[string]key {
 	return sharedKeys
 }
 
-func randomSecret(t *testing.T) string {
-	t.Helper()
+func randomSecret() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// startOP starts a provider in mode with every client of server.mjs's
-// catalogue registered, fresh secrets, and a redirect_uri served by an
-// httptest server that fails the test if anything reaches it (the browser
-// must stop at the redirect).
+// The providers are shared by every test of the package, one per mode:
+// starting node-oidc-provider takes seconds on a loaded machine. Each test
+// uses its own browser (cookie jar), flow and client; nothing a test does
+// changes what another sees. TestMain stops them.
+var (
+	opsMu sync.Mutex
+	ops   = map[string]*opEntry{}
+)
+
+type opEntry struct {
+	once sync.Once
+	f    *fixture
+	err  error
+}
+
+// callbackHits counts requests that reached a redirect_uri: the browser
+// must stop at the redirect, so TestMain fails the run if any did.
+var callbackHits atomic.Int32
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	opsMu.Lock()
+	for _, e := range ops {
+		if e.f != nil {
+			e.f.op.Close()
+			e.f.cb.Close()
+		}
+	}
+	opsMu.Unlock()
+	if n := callbackHits.Load(); n > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the redirect_uri was requested %d times\n", n)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// startOP returns the provider of mode, starting it on first use, with every
+// client of server.mjs's catalogue registered and fresh secrets. The
+// redirect_uri is served by an httptest server that counts hits.
 func startOP(t *testing.T, mode string) *fixture {
 	t.Helper()
+	opsMu.Lock()
+	e, ok := ops[mode]
+	if !ok {
+		e = &opEntry{}
+		ops[mode] = e
+	}
+	opsMu.Unlock()
+	e.once.Do(func() { e.f, e.err = launch(mode) })
+	if e.err != nil {
+		opharness.SkipOrFail(t, e.err)
+	}
+	return e.f
+}
+
+func launch(mode string) (*fixture, error) {
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("the redirect_uri was requested: %s %s", r.Method, r.URL.Path)
+		callbackHits.Add(1)
 		http.Error(w, "not for browsers", http.StatusTeapot)
 	}))
-	t.Cleanup(cb.Close)
-
 	f := &fixture{
+		cb:          cb,
 		redirectURI: cb.URL + "/cb",
 		secrets: map[string]string{
-			"basic":         randomSecret(t),
-			"basic-special": specialSecret + randomSecret(t)[:8],
-			"post":          randomSecret(t),
-			"secret-jwt":    randomSecret(t),
-			"par-only":      randomSecret(t),
-			"jar-hs256":     randomSecret(t),
-			"dpop":          randomSecret(t),
+			"basic":         randomSecret(),
+			"basic-special": specialSecret + randomSecret()[:8],
+			"post":          randomSecret(),
+			"secret-jwt":    randomSecret(),
+			"par-only":      randomSecret(),
+			"jar-hs256":     randomSecret(),
+			"dpop":          randomSecret(),
 		},
-		keys: clientKeys(t),
+		keys: clientKeys(),
 	}
 	jwks := map[string]jose.JSONWebKeySet{}
 	for id, k := range f.keys {
@@ -120,14 +170,22 @@ func startOP(t *testing.T, mode string) *fixture {
 			Key: k.signer.Public(), KeyID: k.kid, Algorithm: string(k.alg), Use: "sig",
 		}}}
 	}
-	f.op = opharness.StartForTest(t, opharness.Options{
+	opts := opharness.Options{
 		Dir:         ".",
 		Mode:        mode,
 		RedirectURI: f.redirectURI,
 		Secrets:     f.secrets,
 		JWKS:        jwks,
-	})
-	return f
+	}
+	if testing.Verbose() && os.Getenv("GOPAR_INTEROP_DEBUG") != "" {
+		opts.Stderr = os.Stderr
+	}
+	var err error
+	if f.op, err = opharness.Start(context.Background(), opts); err != nil {
+		cb.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (f *fixture) browser(t *testing.T) *opharness.Browser {
