@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -38,7 +39,7 @@ var (
 	// ErrForbiddenParameter marks a parameter that must not appear in a
 	// request object: request and request_uri (RFC 9101 §4), client
 	// authentication parameters, and the claims the Builder sets itself
-	// (iss, aud, iat, nbf, exp, jti).
+	// (iss, aud, iat, nbf, exp, jti); also names that are not valid UTF-8.
 	ErrForbiddenParameter = errors.New("not allowed in a request object")
 	// ErrClientIDMismatch marks a client_id parameter that differs from
 	// [Config.ClientID] (RFC 9126 §3).
@@ -335,7 +336,7 @@ func (b *Builder) Build(params url.Values) (string, error) {
 		if len(vals) == 0 {
 			continue
 		}
-		if forbidden[name] {
+		if forbidden[name] || !utf8.ValidString(name) {
 			return "", &ParameterError{Name: name, Err: ErrForbiddenParameter}
 		}
 		if name == "client_id" {
