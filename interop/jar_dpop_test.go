@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
@@ -302,4 +303,22 @@ func userinfo(t *testing.T, hc *http.Client, endpoint string) map[string]any {
 		t.Fatalf("userinfo: %v", err)
 	}
 	return claims
+}
+
+// TestRequestObjectLifetime checks that the provider derives expires_in
+// from the request object's exp (capped at 60 s) and that the flow's
+// ExpiresAt follows it (RFC 9126 §2.2).
+func TestRequestObjectLifetime(t *testing.T) {
+	t.Parallel()
+	f := startOP(t, opharness.ModeOptional)
+	auth, ro := jarKey("jar-es256")(f)
+	ro.Lifetime = 20 * time.Second
+	c := newClient(t, f, "jar-es256", auth, func(cfg *client.Config) { cfg.RequestObject = ro })
+	flow, err := c.Push(testContext(t))
+	if err != nil {
+		t.Fatalf("Push: %v", err)
+	}
+	if until := time.Until(flow.ExpiresAt); until <= 0 || until > 21*time.Second {
+		t.Errorf("ExpiresAt in %v, want within the request object's 20 s", until)
+	}
 }
