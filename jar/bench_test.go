@@ -69,3 +69,15 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncryptionKey reads the broker-shaped JWKS (x5c certificate, hex
+// x5t, XML-Enc alg).
+func BenchmarkEncryptionKey(b *testing.B) {
+	data := brokerJWKS(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := jar.EncryptionKey(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

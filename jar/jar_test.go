@@ -199,6 +199,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"idp_params", []string{`{"a":1} {"b":2}`}, jar.ErrInvalidJSON},
 		{"idp_params", []string{"{}", "{}"}, jar.ErrInvalidJSON},
 		{"claims", []string{value}, jar.ErrInvalidJSON},
+		{"bad\xffname", []string{value}, jar.ErrForbiddenParameter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.param, func(t *testing.T) {
