@@ -908,3 +908,58 @@ func TestCIBAOverrides(t *testing.T) {
 		t.Errorf("Cancel: %v", err)
 	}
 }
+
+// FuzzCIBAResponses feeds arbitrary 200 bodies to the parsers of the
+// backchannel authentication, init-auth and token responses.
+func FuzzCIBAResponses(f *testing.F) {
+	for _, s := range []string{
+		`{"auth_req_id":"9384B4AA-1","expires_in":300,"interval":3}`,
+		`{"auth_req_id":"x","expires_in":"300","interval":null}`,
+		`{"request_uri":"urn:x","expires_in":600,"authentication_uri":"https://broker.test/op/connect/authorize?request_uri=urn:x"}`,
+		`{"access_token":"at","token_type":"Bearer","expires_in":10800,"id_token":"e30.e30.e30","scope":["openid"]}`,
+		`{"error":"authorization_pending"}`, `null`, `[]`, `{"expires_in":1e400}`,
+	} {
+		f.Add([]byte(s))
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		synctest.Test(t, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(data)
+			})
+			hc := &http.Client{Transport: handlerTransport{h}}
+			c, err := client.New(context.Background(), client.Config{Metadata: brokerMetadata(t), ClientID: cibaClientID,
+				Auth: client.ClientSecretPost(cibaSecret), RedirectURL: "https://rp.test/cb", HTTPClient: hc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ciba, err := mitid.NewCIBA(mitid.CIBAConfig{BackChannel: c, HTTPClient: hc,
+				Verifier: oidc.NewVerifier(brokerIssuer, &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{key.Public()}},
+					&oidc.Config{ClientID: cibaClientID, SupportedSigningAlgs: []string{"ES256"}})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			if req, err := ciba.Start(context.Background(), mitid.CIBARequest{}); err == nil {
+				if req.ID == "" || !req.ExpiresAt.After(now) || req.Interval < time.Second {
+					t.Fatalf("Start accepted %q as %+v", data, req)
+				}
+			}
+			req := &mitid.AuthRequest{ID: "id-1", ExpiresAt: now.Add(time.Minute), Interval: time.Second}
+			if a, err := ciba.InitAuth(context.Background(), req, mitid.InitAuthParams{}); err == nil {
+				if a.RequestURI == "" || !strings.HasPrefix(a.URI, "https://broker.test/") || !a.ExpiresAt.After(now) {
+					t.Fatalf("InitAuth accepted %q as %+v", data, a)
+				}
+			}
+			// Every token request gets data: a pending answer polls until
+			// expiry, anything else ends the poll.
+			if tok, err := ciba.Poll(context.Background(), req); err == nil {
+				t.Fatalf("Poll accepted %q without a verifiable ID token: %+v", data, tok)
+			}
+		})
+	})
+}

@@ -1,14 +1,17 @@
 package mitid_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/url"
+	"testing"
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/client"
 	"github.com/go-par/par/mitid"
 )
 
@@ -142,3 +145,50 @@ func ExampleClaims_RequireLevel() {
 	// Low Substantial
 	// mitid: level of assurance Low is below the required Substantial
 }
+
+// ExampleCIBA starts a MitID login from a backend: the user opens the
+// returned URL on any device (a QR code, an app), the backend polls for the
+// result. The broker here is an in-process stand-in (see ciba_test.go).
+func ExampleCIBA() {
+	broker := newFakeBroker(exampleTB{})
+	broker.interval = 1
+	ciba := newCIBA(exampleTB{}, broker, nil) // CIBAConfig{BackChannel: c (*client.Client)}
+	ctx := context.Background()
+
+	idps, err := mitid.IDPValues(mitid.MitID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	req, err := ciba.Start(ctx, mitid.CIBARequest{
+		Scopes:  []string{"openid", "mitid"},
+		Options: []oauth2.AuthCodeOption{idps, client.WithPrompt("login")},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := ciba.InitAuth(ctx, req, mitid.InitAuthParams{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("open:", a.URI)
+
+	tok, err := ciba.Poll(ctx, req) // waits req.Interval between polls
+	if err != nil {
+		log.Fatal(err)
+	}
+	var claims mitid.Claims
+	if err := tok.IDToken.Claims(&claims); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.IDP, claims.MitID.Age, claims.RequireLevel(mitid.Substantial))
+	// Output:
+	// open: https://broker.test/op/connect/authorize?client_id=62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9&request_uri=urn:ietf:params:oauth:request_uri:4BEE3FBF81FBD52F997575BDBBC9459881E924E6535433D0427A7E46E8D7DB52
+	// mitid 88 <nil>
+}
+
+// exampleTB lets the test helpers run in an Example.
+type exampleTB struct{ testing.TB }
+
+func (exampleTB) Helper()                   {}
+func (exampleTB) Fatal(args ...any)         { log.Fatal(args...) }
+func (exampleTB) Fatalf(f string, a ...any) { log.Fatalf(f, a...) }
