@@ -35,7 +35,7 @@ type switchable struct {
 	delay    time.Duration
 }
 
-func newSwitchable(t *testing.T, delay time.Duration) *switchable {
+func newSwitchable(t testing.TB, delay time.Duration) *switchable {
 	t.Helper()
 	s := &switchable{delay: delay}
 	var doc []byte

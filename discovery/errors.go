@@ -10,29 +10,29 @@ import (
 // Sentinel errors, reachable with [errors.Is] through a [*ParseError] or a
 // wrapped error.
 var (
-	// ErrInvalidIssuer: the configured issuer is not an https URL (http is
+	// ErrInvalidIssuer means the configured issuer is not an https URL (http is
 	// allowed on loopback) without query, fragment or user info
 	// (RFC 8414 §2).
 	ErrInvalidIssuer = errors.New("discovery: invalid issuer")
-	// ErrMalformed: the document is not a single JSON object.
+	// ErrMalformed means the document is not a single JSON object.
 	ErrMalformed = errors.New("discovery: malformed metadata document")
-	// ErrTooLarge: the response body is larger than 1 MiB.
+	// ErrTooLarge means the response body is larger than 1 MiB.
 	ErrTooLarge = errors.New("discovery: metadata document larger than 1 MiB")
-	// ErrDuplicateMember: a member name appears twice (RFC 8259 §4 leaves
+	// ErrDuplicateMember means a member name appears twice (RFC 8259 §4 leaves
 	// the meaning open; an issuer must not be ambiguous).
 	ErrDuplicateMember = errors.New("discovery: duplicate member")
-	// ErrWrongType: a known member has the wrong JSON type.
+	// ErrWrongType means a known member has the wrong JSON type.
 	ErrWrongType = errors.New("discovery: wrong JSON type")
-	// ErrMissingMember: a required member is absent, null or empty.
+	// ErrMissingMember means a required member is absent, null or empty.
 	ErrMissingMember = errors.New("discovery: required member missing")
-	// ErrInvalidEndpoint: an endpoint is not an absolute https URL (http
+	// ErrInvalidEndpoint means an endpoint is not an absolute https URL (http
 	// is allowed on loopback) without fragment.
 	ErrInvalidEndpoint = errors.New("discovery: invalid endpoint URL")
 )
 
 // ParseError reports a metadata document that cannot be used. Err is one of
 // the sentinel errors above, possibly wrapping the JSON decoder's error
-// (for example a [*json.SyntaxError]).
+// (for example an [*encoding/json.SyntaxError]).
 type ParseError struct {
 	URL    string // where the document came from; empty for [Parse]
 	Member string // the member at fault, "" for the whole document

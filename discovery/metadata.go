@@ -49,7 +49,8 @@ type Metadata struct {
 	// Capabilities (RFC 8414 §2 and OpenID Connect Discovery 1.0 §3).
 
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
-	// ResponseTypesSupported is REQUIRED by both specifications.
+	// ResponseTypesSupported is REQUIRED by both specifications but not
+	// enforced by [Parse]: a PAR client only needs "code".
 	ResponseTypesSupported []string `json:"response_types_supported,omitempty"`
 	// ResponseModesSupported defaults to ["query", "fragment"] when absent.
 	ResponseModesSupported []string `json:"response_modes_supported,omitempty"`

@@ -88,19 +88,19 @@ func TestValidateVerifier(t *testing.T) {
 func TestValidateMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		method string
-		want   error
+		name, method string
+		want         error
 	}{
-		{"S256", nil},
-		{"plain", ErrPlainRefused},
-		{"", ErrPlainRefused}, // RFC 7636 §4.3: absent means plain
-		{"s256", ErrUnsupportedMethod},
-		{"PLAIN", ErrUnsupportedMethod},
-		{"S512", ErrUnsupportedMethod},
-		{strings.Repeat("x", 1000), ErrUnsupportedMethod},
+		{"S256", "S256", nil},
+		{"plain", "plain", ErrPlainRefused},
+		{"empty means plain", "", ErrPlainRefused}, // RFC 7636 §4.3
+		{"lower-case s256", "s256", ErrUnsupportedMethod},
+		{"upper-case PLAIN", "PLAIN", ErrUnsupportedMethod},
+		{"S512", "S512", ErrUnsupportedMethod},
+		{"long", strings.Repeat("x", 1000), ErrUnsupportedMethod},
 	}
 	for _, tt := range tests {
-		t.Run(tt.method, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			err := ValidateMethod(tt.method)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
