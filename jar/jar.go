@@ -57,10 +57,12 @@ type ParameterError struct {
 	Err  error
 }
 
+// Error names the parameter, never its value.
 func (e *ParameterError) Error() string {
 	return fmt.Sprintf("jar: parameter %q: %v", e.Name, e.Err)
 }
 
+// Unwrap returns the reason, for [errors.Is].
 func (e *ParameterError) Unwrap() error { return e.Err }
 
 // ConfigError reports an invalid [Config] field, named as in the struct
@@ -70,10 +72,12 @@ type ConfigError struct {
 	Err   error
 }
 
+// Error names the field and the problem.
 func (e *ConfigError) Error() string {
 	return "jar: config: " + e.Field + ": " + e.Err.Error()
 }
 
+// Unwrap returns the underlying error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 func configErr(field, format string, args ...any) error {
