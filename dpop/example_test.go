@@ -56,7 +56,7 @@ func ExampleProofer_Proof() {
 		log.Fatal(err)
 	}
 	// A server verifies the proof with the key embedded in its header.
-	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func ExampleTransport() {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests++
 		proof := r.Header.Get("DPoP")
-		jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256})
+		jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {
 			http.Error(w, "bad proof", http.StatusBadRequest)
 			return

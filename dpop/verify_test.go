@@ -51,7 +51,7 @@ func verifyProof(proof string) (checkedProof, error) {
 	if strings.Count(proof, ".") != 2 {
 		return out, errors.New("not a compact jws")
 	}
-	jws, err := jose.ParseSigned(proof, proofAlgs)
+	jws, err := jose.ParseSignedCompact(proof, proofAlgs)
 	if err != nil {
 		return out, fmt.Errorf("parse: %w", err)
 	}
