@@ -67,11 +67,10 @@ type CIBAConfig struct {
 	// *client.Client of the broker.
 	BackChannel BackChannel
 	// Verifier verifies the ID token of a completed flow. Default: the
-	// BackChannel's own verifier when it has an
-	// IDTokenVerifier() *oidc.IDTokenVerifier method; required otherwise.
-	// Note that the broker's JWKS holds an encryption key that
-	// go-jose rejects, so a verifier over oidc.NewRemoteKeySet fails against
-	// the real broker; use the client's key set.
+	// BackChannel's own, when it has a Verifier() *oidc.IDTokenVerifier
+	// method as *client.Client does (its key set copes with the broker's
+	// JWKS, whose encryption key go-jose's JSONWebKeySet rejects, so prefer
+	// it over one built on oidc.NewRemoteKeySet). Required otherwise.
 	Verifier IDTokenVerifier
 	// HTTPClient sends the requests that carry no client authentication:
 	// Cancel, and InitAuth with InitAuthJSON. Default: a 30 s timeout.
@@ -134,12 +133,12 @@ func NewCIBA(cfg CIBAConfig) (*CIBA, error) {
 		now:      cfg.Now,
 	}
 	if c.verifier == nil {
-		if v, ok := cfg.BackChannel.(interface{ IDTokenVerifier() *oidc.IDTokenVerifier }); ok && v.IDTokenVerifier() != nil {
-			c.verifier = v.IDTokenVerifier()
+		if v, ok := cfg.BackChannel.(interface{ Verifier() *oidc.IDTokenVerifier }); ok && v.Verifier() != nil {
+			c.verifier = v.Verifier()
 		}
 	}
 	if c.verifier == nil {
-		return nil, errors.New("mitid: ciba: config: Verifier is nil and the BackChannel has no IDTokenVerifier")
+		return nil, errors.New("mitid: ciba: config: Verifier is nil and the BackChannel has no Verifier")
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -236,6 +235,9 @@ func (c *CIBA) Start(ctx context.Context, r CIBARequest) (*AuthRequest, error) {
 	}
 	start := c.now()
 	resp, body, err := c.bc.PostForm(ctx, c.cibaURL, form)
+	if err == nil && resp == nil {
+		err = errors.New("no response")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mitid: ciba: start: %w", err)
 	}
@@ -381,6 +383,9 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 			form.Set("state", p.State)
 		}
 		resp, b, err := c.bc.PostForm(ctx, c.initURL, form)
+		if err == nil && resp == nil {
+			err = errors.New("no response")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
 		}
@@ -480,6 +485,9 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 	form := url.Values{"grant_type": {GrantTypeCIBA}, "auth_req_id": {r.ID}}
 	start := c.now()
 	resp, body, err := c.bc.PostForm(ctx, c.tokenURL, form)
+	if err == nil && resp == nil {
+		err = errors.New("no response")
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("mitid: ciba: poll: %w", err)
 	}

@@ -40,6 +40,7 @@ const (
 	cibaSecret   = "mIpx+k84/FI1w=="                                                                        // + / = as in the broker's secrets
 	cibaBasic    = "Basic NjJiOGNjMDMtYWE3My00ZDZhLTkyMmMtN2M4ZmIwYTRhMWQ5Om1JcHglMkJrODQlMkZGSTF3JTNEJTNE" // RFC 6749 §2.3.1
 	authReqID    = "9384B4AA93780A1AB83684ACE8B07DFCB6C038E9A6847565DC4F0F2547A499D6-1"
+	signingKID   = "048058BB59F4D3007045896FD488CE81F4EB4923" // the broker's PP token-signing KID
 	requestURI   = "urn:ietf:params:oauth:request_uri:4BEE3FBF81FBD52F997575BDBBC9459881E924E6535433D0427A7E46E8D7DB52"
 )
 
@@ -111,6 +112,16 @@ func (b *fakeBroker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer b.mu.Unlock()
 	b.requests = append(b.requests, rec)
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/op/.well-known/openid-configuration/jwks":
+		// The signing key, plus the broker's documented encryption key with
+		// its XML-Enc alg and hex x5t, which go-jose's JSONWebKeySet refuses.
+		sig := jose.JSONWebKey{Key: b.key.Public(), KeyID: signingKID, Algorithm: "ES256", Use: "sig"}
+		sigJSON, _ := sig.MarshalJSON()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"keys":[%s,{"kty":"RSA","use":"enc","kid":"9660F7AFFF397D67B77C92ED96F22A5A151F14C6",`+
+			`"x5t":"9660F7AFFF397D67B77C92ED96F22A5A151F14C6","e":"AQAB","n":"%s",`+
+			`"alg":"http://www.w3.org/2001/04/xmlenc#rsa-oaep"}]}`, sigJSON,
+			base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("\xc3", 256))))
 	case r.Method == http.MethodPost && r.URL.Path == "/op/connect/ciba":
 		if b.startStatus != 0 {
 			writeJSON(w, b.startStatus, b.startBody)
@@ -201,7 +212,8 @@ func signJWT(key *ecdsa.PrivateKey, claims map[string]any) string {
 	if err != nil {
 		panic(err)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", signingKID))
 	if err != nil {
 		panic(err)
 	}
@@ -235,7 +247,7 @@ func brokerMetadata(t testing.TB) *discovery.Metadata {
 		"userinfo_endpoint":"https://broker.test/op/connect/userinfo",
 		"grant_types_supported":["authorization_code","urn:openid:params:grant-type:ciba"],
 		"backchannel_token_delivery_modes_supported":["poll"],
-		"id_token_signing_alg_values_supported":["RS256"]}`
+		"id_token_signing_alg_values_supported":["RS256","ES256"]}`
 	md, err := discovery.Parse([]byte(doc), brokerIssuer)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +256,8 @@ func brokerMetadata(t testing.TB) *discovery.Metadata {
 }
 
 // newCIBA builds a real *client.Client (client_secret_basic) and a CIBA
-// client that talk to b in-process.
+// client that talk to b in-process. The ID token is verified by the
+// client's own verifier and key set (fetched from b's JWKS).
 func newCIBA(t testing.TB, b *fakeBroker, change func(*mitid.CIBAConfig)) *mitid.CIBA {
 	t.Helper()
 	hc := &http.Client{Transport: handlerTransport{b}}
@@ -258,12 +271,7 @@ func newCIBA(t testing.TB, b *fakeBroker, change func(*mitid.CIBAConfig)) *mitid
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := mitid.CIBAConfig{
-		BackChannel: c,
-		Verifier: oidc.NewVerifier(brokerIssuer, &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{b.key.Public()}},
-			&oidc.Config{ClientID: cibaClientID, SupportedSigningAlgs: []string{"ES256"}}),
-		HTTPClient: hc,
-	}
+	cfg := mitid.CIBAConfig{BackChannel: c, HTTPClient: hc}
 	if change != nil {
 		change(&cfg)
 	}
@@ -573,11 +581,21 @@ func TestCIBAPoll(t *testing.T) {
 		if got, want := pollOffsets(b, start), seconds(3, 6, 9, 17, 25); !reflect.DeepEqual(got, want) {
 			t.Errorf("polls at %v, want %v", got, want)
 		}
+		jwks := 0
 		for _, r := range b.recorded()[1:] {
+			if r.path == "/op/.well-known/openid-configuration/jwks" {
+				jwks++ // the client's key set, which skips the odd enc key
+			}
+			if r.path != "/op/connect/token" {
+				continue
+			}
 			checkAuthenticatedForm(t, r, "/op/connect/token", url.Values{
 				"grant_type":  {"urn:openid:params:grant-type:ciba"},
 				"auth_req_id": {authReqID},
 			})
+		}
+		if jwks != 1 {
+			t.Errorf("JWKS fetched %d times, want 1 (default verifier: the client's)", jwks)
 		}
 		if tok.Token.AccessToken != "access-token-1" || tok.Token.TokenType != "Bearer" {
 			t.Errorf("token = %q %q", tok.Token.AccessToken, tok.Token.TokenType)
@@ -740,7 +758,7 @@ func TestCIBAPollBadTokens(t *testing.T) {
 			return b.tokenResponse("at", func(c map[string]any) { c["aud"] = "someone-else" })
 		}},
 		{"expired id token", func(b *fakeBroker) any {
-			return b.tokenResponse("at", func(c map[string]any) { c["exp"] = time.Now().Unix() - 10 })
+			return b.tokenResponse("at", func(c map[string]any) { c["exp"] = time.Now().Unix() - 300 })
 		}},
 		{"at_hash mismatch", func(b *fakeBroker) any {
 			r := b.tokenResponse("at", nil)
@@ -961,5 +979,42 @@ func FuzzCIBAResponses(f *testing.F) {
 				t.Fatalf("Poll accepted %q without a verifiable ID token: %+v", data, tok)
 			}
 		})
+	})
+}
+
+// TestCIBAExplicitVerifier checks that a configured Verifier replaces the
+// client's.
+func TestCIBAExplicitVerifier(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := newFakeBroker(t)
+		other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			key    *ecdsa.PrivateKey
+			wantOK bool
+		}{{b.key, true}, {other, false}} {
+			b.mu.Lock()
+			b.served, b.polls = false, 0
+			b.mu.Unlock()
+			ciba := newCIBA(t, b, func(c *mitid.CIBAConfig) {
+				c.Verifier = oidc.NewVerifier(brokerIssuer, &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{tt.key.Public()}},
+					&oidc.Config{ClientID: cibaClientID, SupportedSigningAlgs: []string{"ES256"}})
+			})
+			req, err := ciba.Start(context.Background(), mitid.CIBARequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ciba.Poll(context.Background(), req); (err == nil) != tt.wantOK {
+				t.Errorf("Poll with explicit verifier (right key %v) = %v", tt.wantOK, err)
+			}
+		}
+		for _, r := range b.recorded() {
+			if strings.Contains(r.path, "jwks") {
+				t.Errorf("the client's key set was used (%s) although a Verifier was configured", r.path)
+			}
+		}
 	})
 }

@@ -21,9 +21,18 @@
 // enforces a minimum NSIS level of assurance (the broker issues no acr claim;
 // assurance is in loa, ial and aal).
 //
+// [CIBA] runs backend-initiated flows (OpenID CIBA Core, poll mode) and the
+// broker's CIBA→PAR bridge: Start sends the backchannel authentication
+// request with the flow's parameters inside login_hint_token, InitAuth turns
+// it into an authorization URL the user opens on any device, Poll waits for
+// the result (honouring interval and slow_down) and verifies the ID token,
+// Cancel ends it. It sends its requests through the *client.Client, so the
+// client's authentication applies.
+//
 // Broker documentation: https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/
 // (pages oidc-integration, idps/mitid, idps/mitid-erhverv, issued-claims-tokens,
-// transactionsigning/transactionsigning_par, enterprise/simulation).
+// transactionsigning/transactionsigning_par, enterprise/simulation,
+// ciba-par-oidc-integration, enterprise/flex-app-ciba).
 //
 // Everything here is safe for concurrent use. Errors never carry the values
 // of hints, texts or claims, only their names.
