@@ -17,6 +17,11 @@ func TestParseReady(t *testing.T) {
 		{"  READY http://127.0.0.1:1 ", "http://127.0.0.1:1", true},
 		{"READY https://evil.example", "", false},
 		{"READY http://127.0.0.1:1 extra", "", false},
+		{"READY http://127.0.0.1:A", "", false},
+		{"READY http://127.0.0.1:0", "", false},
+		{"READY http://127.0.0.1:65536", "", false},
+		{"READY http://127.0.0.1:080", "", false},
+		{"READY http://127.0.0.1:80/path", "", false},
 		{"oidc-provider WARNING: Unsupported runtime.", "", false},
 		{"READY", "", false},
 		{"", "", false},
@@ -136,7 +141,8 @@ func FuzzParseReady(f *testing.F) {
 			t.Fatalf("parseReady(%q) = %q, %v", line, issuer, ok)
 		}
 		if ok {
-			if u, err := url.Parse(issuer); err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
+			u, err := url.Parse(issuer)
+			if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || u.Path != "" || u.String() != issuer {
 				t.Fatalf("parseReady(%q) accepted %q", line, issuer)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -204,14 +205,20 @@ func Start(ctx context.Context, opts Options) (*Provider, error) {
 	}
 }
 
-// parseReady parses the script's "READY <issuer>" line.
+// parseReady parses the script's "READY <issuer>" line. The issuer must be
+// http://127.0.0.1:<port> exactly.
 func parseReady(line string) (string, bool) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
 	if !ok {
 		return "", false
 	}
 	issuer := strings.TrimSpace(rest)
-	if !strings.HasPrefix(issuer, "http://127.0.0.1:") || strings.ContainsAny(issuer, " \t") {
+	port, ok := strings.CutPrefix(issuer, "http://127.0.0.1:")
+	if !ok {
+		return "", false
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
 		return "", false
 	}
 	return issuer, true
