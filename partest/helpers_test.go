@@ -217,27 +217,31 @@ func publicJWK(k crypto.Signer, kid string) jose.JSONWebKey {
 // sign signs claims with key (crypto.Signer or []byte) and extra headers.
 func sign(t *testing.T, key any, alg jose.SignatureAlgorithm, headers map[jose.HeaderKey]any, claims map[string]any) string {
 	t.Helper()
+	s, err := signRaw(key, alg, headers, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func signRaw(key any, alg jose.SignatureAlgorithm, headers map[jose.HeaderKey]any, claims map[string]any) (string, error) {
 	opts := &jose.SignerOptions{}
 	for k, v := range headers {
 		opts.WithHeader(k, v)
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	obj, err := signer.Sign(payload)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	s, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return obj.CompactSerialize()
 }
 
 // assertionClaims are valid client assertion claims for the server.
