@@ -15,7 +15,7 @@ import (
 // characters decoded, dot segments removed, and "/" for an empty path.
 //
 // Only absolute http and https URLs are accepted. Errors never contain the
-// URL.
+// URL beyond the offending characters.
 func HTU(rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {

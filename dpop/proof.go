@@ -138,11 +138,17 @@ func (p *Proofer) PublicJWK() jose.JSONWebKey { return p.jwk }
 
 // String describes p by algorithm and thumbprint.
 func (p *Proofer) String() string {
+	if p == nil {
+		return "dpop.Proofer(nil)"
+	}
 	return "dpop.Proofer(" + string(p.alg) + ", jkt=" + p.jkt + ")"
 }
 
 // LogValue implements [slog.LogValuer] with the algorithm and thumbprint.
 func (p *Proofer) LogValue() slog.Value {
+	if p == nil {
+		return slog.StringValue("<nil>")
+	}
 	return slog.GroupValue(slog.String("alg", string(p.alg)), slog.String("jkt", p.jkt))
 }
 
@@ -153,7 +159,8 @@ func (p *Proofer) LogValue() slog.Value {
 // when the request presents an access token: the proof then carries its
 // hash in ath (§4.2, §7). Every proof has a fresh 128-bit jti.
 //
-// Errors never contain the URL, nonce or token.
+// Errors never contain the nonce, the token or the URL's query; at most the
+// few offending characters of the URL.
 func (p *Proofer) Proof(method, rawURL, nonce, accessToken string) (string, error) {
 	htu, err := HTU(rawURL)
 	if err != nil {

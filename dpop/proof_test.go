@@ -334,3 +334,14 @@ func TestAccessTokenHash(t *testing.T) {
 		t.Errorf("AccessTokenHash() = %s, want %s", got, want)
 	}
 }
+
+func TestProoferNilString(t *testing.T) {
+	t.Parallel()
+	var p *dpop.Proofer
+	if got := p.String(); got != "dpop.Proofer(nil)" {
+		t.Errorf("nil String() = %q", got)
+	}
+	if got := p.LogValue().String(); got != "<nil>" {
+		t.Errorf("nil LogValue() = %q", got)
+	}
+}
