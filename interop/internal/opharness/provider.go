@@ -192,6 +192,9 @@ func Start(ctx context.Context, opts Options) (*Provider, error) {
 	defer timer.Stop()
 	select {
 	case p.Issuer = <-ready:
+		// The script has read its config: drop it now, so that not even a
+		// killed test run leaves the (test-only) secrets behind.
+		os.RemoveAll(tmp)
 		return p, nil
 	case <-p.done:
 		p.Close()
