@@ -28,25 +28,28 @@ func TestClientSecretBasic(t *testing.T) {
 	srv := newServer(t, Config{Clients: []Client{special, post}})
 	tests := []struct {
 		name       string
+		clientID   string
 		header     http.Header
 		extra      url.Values
 		wantStatus int
 		wantError  string
 	}{
-		{"form-encoded credentials", basic(special.ID, specialSecret), nil, http.StatusCreated, ""},
-		{"raw credentials fail", rawBasic(special.ID, specialSecret), nil, http.StatusUnauthorized, "invalid_client"},
-		{"wrong secret", basic(special.ID, "nope"), nil, http.StatusUnauthorized, "invalid_client"},
-		{"unknown client", basic("ghost", "x"), nil, http.StatusUnauthorized, "invalid_client"},
-		{"not base64", http.Header{"Authorization": {"Basic %%%"}}, nil, http.StatusUnauthorized, "invalid_client"},
-		{"two methods", basic(special.ID, specialSecret), url.Values{"client_secret": {specialSecret}}, http.StatusBadRequest, "invalid_request"},
-		{"client registered for post", basic("poster", "p"), nil, http.StatusUnauthorized, "invalid_client"},
-		{"no authentication", nil, nil, http.StatusUnauthorized, "invalid_client"},
+		{"form-encoded credentials", special.ID, basic(special.ID, specialSecret), nil, http.StatusCreated, ""},
+		{"raw credentials fail", special.ID, rawBasic(special.ID, specialSecret), nil, http.StatusUnauthorized, "invalid_client"},
+		{"wrong secret", special.ID, basic(special.ID, "nope"), nil, http.StatusUnauthorized, "invalid_client"},
+		{"unknown client", "ghost", basic("ghost", "x"), nil, http.StatusUnauthorized, "invalid_client"},
+		{"not base64", special.ID, http.Header{"Authorization": {"Basic %%%"}}, nil, http.StatusUnauthorized, "invalid_client"},
+		{"two methods", special.ID, basic(special.ID, specialSecret), url.Values{"client_secret": {specialSecret}}, http.StatusBadRequest, "invalid_request"},
+		{"client registered for post", "poster", basic("poster", "p"), nil, http.StatusUnauthorized, "invalid_client"},
+		{"client_id differs from Basic", "poster", basic(special.ID, specialSecret), nil, http.StatusBadRequest, "invalid_request"},
+		{"no client_id", "", basic(special.ID, specialSecret), nil, http.StatusBadRequest, "invalid_request"},
+		{"no authentication", special.ID, nil, nil, http.StatusUnauthorized, "invalid_client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			form := newFlow().parParams(special.ID)
-			form.Del("client_id") // optional with Basic (RFC 9126 §2.1)
+			form.Set("client_id", tt.clientID)
 			for k, v := range tt.extra {
 				form[k] = v
 			}

@@ -179,7 +179,13 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 			}
 		}
 	}
-	if id := params.Get("client_id"); id != "" && id != c.ID {
+	// client_id is a required authorization request parameter (RFC 6749
+	// §4.1.1), so a push carries it even when Basic names the client.
+	switch id := params.Get("client_id"); {
+	case id == "":
+		writeError(w, invalidRequest("client_id is required"))
+		return
+	case id != c.ID:
 		writeError(w, invalidRequest("client_id does not match the authenticated client"))
 		return
 	}

@@ -2,6 +2,7 @@ package partest
 
 import (
 	"crypto"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -502,4 +503,33 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, _ *Fault) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.PublicJWKS())
+}
+
+// Grant describes tokens for [Server.IssueTokensFor].
+type Grant struct {
+	ClientID string // a registered client
+	Subject  string // a user's subject; default: the first user
+	Scope    string // default "openid"
+	Nonce    string // put into the ID token when set
+	DPoPJKT  string // binds the access token to this RFC 7638 thumbprint
+}
+
+// IssueTokensFor mints a token response (access_token, token_type,
+// expires_in, scope, id_token, and refresh_token when due) as the token
+// endpoint would after a login, without running a flow. The tokens work at
+// the userinfo and token endpoints. Faults of the token endpoint are not
+// applied.
+func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
+	c := s.clients[g.ClientID]
+	if c == nil {
+		return nil, fmt.Errorf("partest: unknown client %q", g.ClientID)
+	}
+	if g.Subject == "" {
+		g.Subject = s.users[0].Subject
+	}
+	if g.Scope == "" {
+		g.Scope = "openid"
+	}
+	return s.issue(&grant{client: c, sub: g.Subject, scope: g.Scope, nonce: g.Nonce, jkt: g.DPoPJKT,
+		id: randomString(12), authTime: s.Config.Now()}, nil)
 }

@@ -193,3 +193,23 @@ func TestJWTAccessToken(t *testing.T) {
 		t.Errorf("access token claims = %v", claims)
 	}
 }
+
+func TestIssueTokensFor(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, Users: append(DefaultUsers(), User{Subject: "bob"})})
+	tok, err := srv.IssueTokensFor(Grant{ClientID: "app", Subject: "bob", Scope: "openid offline_access", Nonce: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := verifyIDToken(t, srv, tok["id_token"].(string))
+	if claims["sub"] != "bob" || claims["nonce"] != "n1" || claims["aud"] != "app" || tok["refresh_token"] == nil {
+		t.Errorf("tokens = %v, claims %v", tok, claims)
+	}
+	r := get(t, srv, srv.endpointURL(pathUserinfo), http.Header{"Authorization": {"Bearer " + tok["access_token"].(string)}})
+	if r.status != 200 || r.str("sub") != "bob" {
+		t.Errorf("userinfo = %d %s", r.status, r.raw)
+	}
+	if _, err := srv.IssueTokensFor(Grant{ClientID: "ghost"}); err == nil {
+		t.Errorf("unknown client accepted")
+	}
+}
