@@ -37,8 +37,9 @@ const (
 // pinned to (package.json).
 const SupportedVersionPrefix = "9.13."
 
-// DefaultStartTimeout bounds how long Start waits for the READY line.
-const DefaultStartTimeout = 20 * time.Second
+// DefaultStartTimeout bounds how long Start waits for the READY line. The
+// provider starts in about a second; loaded CI machines need the margin.
+const DefaultStartTimeout = 90 * time.Second
 
 // ErrNotInstalled is returned (wrapped) by Start when node or the npm
 // dependencies are missing.

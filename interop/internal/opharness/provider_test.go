@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-par/par/interop/internal/opharness"
@@ -26,19 +27,56 @@ const redirectURI = "http://127.0.0.1:9/cb" // never served: the browser stops t
 // form-urlencode (RFC 6749 §2.3.1).
 const specialSecret = "s3cr+t/with:colon%25and space+="
 
+// The providers are shared by the tests, one per mode; TestMain stops them.
+var (
+	rawMu  sync.Mutex
+	rawOPs = map[string]*rawOP{}
+)
+
+type rawOP struct {
+	once sync.Once
+	p    *opharness.Provider
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	rawMu.Lock()
+	for _, op := range rawOPs {
+		if op.p != nil {
+			op.p.Close()
+		}
+	}
+	rawMu.Unlock()
+	os.Exit(code)
+}
+
 func startRaw(t *testing.T, mode string) *opharness.Provider {
 	t.Helper()
-	return opharness.StartForTest(t, opharness.Options{
-		Dir:         "../..",
-		Mode:        mode,
-		RedirectURI: redirectURI,
-		Secrets: map[string]string{
-			"basic":         "basic-secret-0123456789abcdef0123",
-			"basic-special": specialSecret,
-			"post":          "post-secret-0123456789abcdef01234",
-			"par-only":      "par-only-secret-0123456789abcdef0",
-		},
+	rawMu.Lock()
+	op, ok := rawOPs[mode]
+	if !ok {
+		op = &rawOP{}
+		rawOPs[mode] = op
+	}
+	rawMu.Unlock()
+	op.once.Do(func() {
+		op.p, op.err = opharness.Start(context.Background(), opharness.Options{
+			Dir:         "../..",
+			Mode:        mode,
+			RedirectURI: redirectURI,
+			Secrets: map[string]string{
+				"basic":         "basic-secret-0123456789abcdef0123",
+				"basic-special": specialSecret,
+				"post":          "post-secret-0123456789abcdef01234",
+				"par-only":      "par-only-secret-0123456789abcdef0",
+			},
+		})
 	})
+	if op.err != nil {
+		opharness.SkipOrFail(t, op.err)
+	}
+	return op.p
 }
 
 type pushed struct {
@@ -335,6 +373,34 @@ func TestErrorPage(t *testing.T) {
 	var page *opharness.ErrorPage
 	if !errors.As(err, &page) || page.StatusCode != http.StatusBadRequest || page.Code != "invalid_client" {
 		t.Fatalf("err = %v, want a 400 invalid_client page", err)
+	}
+}
+
+// TestStartForTest starts and stops a provider of its own through the
+// testing helper.
+func TestStartForTest(t *testing.T) {
+	t.Parallel()
+	var p *opharness.Provider
+	t.Run("start", func(t *testing.T) {
+		p = opharness.StartForTest(t, opharness.Options{
+			Dir: "../..", Mode: opharness.ModeDPoPNonce, RedirectURI: redirectURI,
+			Secrets: map[string]string{"dpop": "dpop-secret-0123456789abcdef0123"},
+		})
+		resp, err := http.Get(p.Issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("discovery: %d", resp.StatusCode)
+		}
+	})
+	if p == nil {
+		return // skipped or failed above
+	}
+	// t.Cleanup of the subtest has stopped it.
+	if _, err := http.Get(p.Issuer + "/.well-known/openid-configuration"); err == nil {
+		t.Error("provider still answers after the test's cleanup")
 	}
 }
 
