@@ -64,7 +64,7 @@ func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *ke
 
 // VerifySignature implements oidc.KeySet.
 func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{
+	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{
 		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
 		jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
 	})

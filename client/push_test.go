@@ -336,7 +336,7 @@ func TestClientAssertions(t *testing.T) {
 				if f.Get("client_assertion_type") != assertionType || f.Get("client_id") != c.ClientID() {
 					t.Errorf("form = %v", keys(f))
 				}
-				jws, err := jose.ParseSigned(f.Get("client_assertion"), []jose.SignatureAlgorithm{tt.alg})
+				jws, err := jose.ParseSignedCompact(f.Get("client_assertion"), []jose.SignatureAlgorithm{tt.alg})
 				if err != nil {
 					t.Fatalf("assertion: %v", err)
 				}

@@ -92,7 +92,7 @@ func claimsOf(t testing.TB, payload []byte) map[string]any {
 // key and returns the protected header and claims.
 func verify(t testing.TB, compact string, alg jose.SignatureAlgorithm, key any) (jose.Header, map[string]any) {
 	t.Helper()
-	jws, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{alg})
+	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		t.Fatalf("ParseSigned() error = %v", err)
 	}

@@ -341,7 +341,7 @@ func TestConcurrentBuild(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				jwe, err := jose.ParseEncrypted(req, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256CBC_HS512})
+				jwe, err := jose.ParseEncryptedCompact(req, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256CBC_HS512})
 				if err != nil {
 					t.Error(err)
 					return
@@ -409,7 +409,7 @@ func TestBuildEncrypted(t *testing.T) {
 			if strings.Count(req, ".") != 4 {
 				t.Fatalf("Build() = %q, want a compact JWE", req)
 			}
-			jwe, err := jose.ParseEncrypted(req, []jose.KeyAlgorithm{tt.wantAlg}, []jose.ContentEncryption{tt.wantEnc})
+			jwe, err := jose.ParseEncryptedCompact(req, []jose.KeyAlgorithm{tt.wantAlg}, []jose.ContentEncryption{tt.wantEnc})
 			if err != nil {
 				t.Fatalf("ParseEncrypted() error = %v", err)
 			}

@@ -186,7 +186,7 @@ func checkSigns(t *testing.T, k *keys.Key, alg jose.SignatureAlgorithm) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{alg})
+	parsed, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		t.Fatal(err)
 	}
