@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -47,6 +48,11 @@ func (e *Error) Unwrap() []error {
 func (s *Store) callError(ctx context.Context, op string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &Error{Op: op, Err: ctxErr}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// go-redis keeps redialling until the deadline, so this is also
+		// what a refused connection looks like.
+		err = fmt.Errorf("no reply within %s: %w", s.timeout, err)
 	}
 	return &Error{Op: op, Err: err, unavailable: isUnavailable(err)}
 }
