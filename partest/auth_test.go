@@ -304,10 +304,7 @@ func TestTLSClientAuth(t *testing.T) {
 	if !strings.HasPrefix(srv.URL, "https://") {
 		t.Fatalf("URL = %q, want https (tls_client_auth implies TLS)", srv.URL)
 	}
-	withCert := srv.Client()
-	tr := withCert.Transport.(*http.Transport).Clone()
-	tr.TLSClientConfig.Certificates = []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}
-	withCert.Transport = tr
+	withCert := srv.ClientWithCertificate(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
 
 	send := func(hc *http.Client, id string) int {
 		form := newFlow().parParams(id)

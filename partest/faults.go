@@ -2,6 +2,7 @@ package partest
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -52,6 +53,15 @@ type Fault struct {
 	// OmitIss leaves the iss response parameter out of authorization
 	// responses even when it is advertised.
 	OmitIss bool
+
+	// Response changes the endpoint's own JSON response body before it is
+	// sent: drop or retype members (token_type "Bearer" for a DPoP request,
+	// expires_in as a string, a request_uri that is a number, a missing
+	// discovery member, ...). It is not applied to Status answers.
+	Response func(body map[string]any)
+	// Userinfo, at the userinfo endpoint, may change the claims before they
+	// are sent (or signed), such as a sub that differs from the ID token's.
+	Userinfo func(claims map[string]any)
 
 	// IDToken, at the token endpoint, may change the ID token claims before
 	// they are signed (delete nonce, set aud, move exp into the past, ...).
@@ -140,13 +150,22 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
 		return
-	case !f.TruncateBody && !f.OversizeBody:
+	case !f.TruncateBody && !f.OversizeBody && f.Response == nil:
 		rt.handle(s, w, r, f)
 		return
 	}
 	rec := httptest.NewRecorder()
 	rt.handle(s, rec, r, f)
 	body := rec.Body.Bytes()
+	if f.Response != nil && strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err == nil && m != nil {
+			f.Response(m)
+			if b, err := json.Marshal(m); err == nil {
+				body = b
+			}
+		}
+	}
 	if f.TruncateBody {
 		body = body[:len(body)/2]
 	}

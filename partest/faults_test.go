@@ -349,3 +349,25 @@ func TestMountedHandler(t *testing.T) {
 		t.Errorf("unknown path = %d", rec.Code)
 	}
 }
+
+func TestFaultResponseAndUserinfo(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, Faults: map[string]Fault{
+		EndpointToken:    {Response: func(b map[string]any) { b["token_type"] = "N_A"; delete(b, "id_token") }},
+		EndpointUserinfo: {Userinfo: func(c map[string]any) { c["sub"] = "mallory" }},
+		EndpointPAR:      {Response: func(b map[string]any) { b["expires_in"] = "60" }, Times: 1},
+	}})
+	f := newFlow()
+	r := postTo(t, srv, pathPAR, f.parParams("app"), basic("app", "s3cret"))
+	if r.status != 201 || r.body["expires_in"] != "60" {
+		t.Errorf("PAR = %d %s, want expires_in as a string", r.status, r.raw)
+	}
+	tok := postTo(t, srv, pathToken, tokenForm(loginCode(t, srv, f), f), basic("app", "s3cret"))
+	if tok.str("token_type") != "N_A" || tok.body["id_token"] != nil || tok.header.Get("Content-Length") == "" {
+		t.Errorf("token = %s", tok.raw)
+	}
+	ui := get(t, srv, srv.endpointURL(pathUserinfo), http.Header{"Authorization": {"Bearer " + tok.str("access_token")}})
+	if ui.str("sub") != "mallory" {
+		t.Errorf("userinfo sub = %q, want mallory", ui.str("sub"))
+	}
+}

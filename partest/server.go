@@ -93,7 +93,9 @@ type Config struct {
 	// RefreshTokens issues refresh tokens for every grant; without it they
 	// are issued only when offline_access was granted.
 	RefreshTokens bool
-	// Now is the server clock. Default time.Now.
+	// Now is the server clock. Default time.Now. It also judges the exp,
+	// iat and nbf of client assertions, request objects and DPoP proofs, so
+	// clients under test should share it.
 	Now func() time.Time
 	// ClockSkew is how far in the future iat and nbf of client assertions,
 	// request objects and DPoP proofs may be. Default 5 s.
@@ -407,6 +409,21 @@ func (s *Server) Client() *http.Client {
 	return &c
 }
 
+// ClientWithCertificate is [Server.Client] presenting cert, for
+// tls_client_auth (RFC 8705 §2).
+func (s *Server) ClientWithCertificate(cert tls.Certificate) *http.Client {
+	c := s.Client()
+	if tr, ok := c.Transport.(*http.Transport); ok {
+		tr = tr.Clone()
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
+		c.Transport = tr
+	}
+	return c
+}
+
 // Certificate returns the server's TLS certificate, or nil without TLS.
 func (s *Server) Certificate() []byte {
 	if c := s.ts.Certificate(); c != nil {
@@ -421,7 +438,9 @@ func (s *Server) Issuer() string { return s.URL + s.Config.IssuerPath }
 // endpointURL returns the absolute URL of the endpoint at path p.
 func (s *Server) endpointURL(p string) string { return s.Issuer() + p }
 
-// Requests returns how many requests the endpoint (EndpointPAR, ...) got.
+// Requests returns how many requests the endpoint (EndpointPAR, ...) got,
+// faulted ones included. The interactive login form counts as
+// EndpointAuthorize; both metadata documents count as EndpointDiscovery.
 func (s *Server) Requests(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -284,7 +284,7 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 
 // handleUserinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer
 // (RFC 6750) or DPoP (RFC 9449 §7) access tokens.
-func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, _ *Fault) {
+func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.addDPoPNonce(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
@@ -347,6 +347,9 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, _ *Fault
 		claims = map[string]any{}
 	}
 	claims["sub"] = rec.sub
+	if f != nil && f.Userinfo != nil {
+		f.Userinfo(claims)
+	}
 	c := s.clients[rec.clientID]
 	if (c != nil && c.SignedUserinfo) || strings.Contains(r.Header.Get("Accept"), "application/jwt") {
 		claims["iss"] = s.Issuer()
