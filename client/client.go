@@ -114,6 +114,9 @@ type Client struct {
 	parURL   string
 	authURL  *url.URL
 	tokenURL string
+	// userinfoURL is the UserInfo endpoint (its mTLS alias with
+	// tls_client_auth, for certificate-bound tokens); empty when none.
+	userinfoURL string
 
 	profile    Profile
 	requireIss bool
@@ -193,6 +196,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.authURL, _ = url.Parse(authURL)
+	if md.UserinfoEndpoint != "" {
+		if c.userinfoURL, err = endpoint(md, "userinfo_endpoint", mtls); err != nil {
+			return nil, err
+		}
+	}
 
 	c.auth, err = cfg.Auth.bind(binding{clientID: cfg.ClientID, issuer: md.Issuer, now: c.now, logger: c.log})
 	if err != nil {

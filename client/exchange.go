@@ -157,12 +157,22 @@ func (c *Client) checkCallback(flow *Flow, params url.Values) error {
 	} else if c.requireIss {
 		return fmt.Errorf("%w: iss parameter missing (RFC 9207)", ErrIssuerMismatch)
 	}
+	var authErr error
+	if e := params.Get("error"); e != "" {
+		authErr = &AuthorizationError{Code: e, Description: params.Get("error_description"),
+			URI: params.Get("error_uri"), State: params.Get("state")}
+	}
 	if subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) != 1 || flow.State == "" {
+		// Providers answer some errors without state (node-oidc-provider on
+		// a reused request_uri): keep the provider's code reachable with
+		// errors.As, while errors.Is(err, ErrStateMismatch) still holds.
+		if authErr != nil {
+			return errors.Join(ErrStateMismatch, authErr)
+		}
 		return ErrStateMismatch
 	}
-	if e := params.Get("error"); e != "" {
-		return &AuthorizationError{Code: e, Description: params.Get("error_description"),
-			URI: params.Get("error_uri"), State: params.Get("state")}
+	if authErr != nil {
+		return authErr
 	}
 	if params.Get("code") == "" {
 		return ErrMissingCode
@@ -361,13 +371,13 @@ func (u *UserInfo) Claims(v any) error { return json.Unmarshal(u.raw, v) }
 // responses are verified with the provider's keys, and their iss and aud
 // checked.
 func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
-	if c.md.UserinfoEndpoint == "" {
+	if c.userinfoURL == "" {
 		return nil, errors.New("client: userinfo: provider has no userinfo_endpoint")
 	}
 	if t == nil || t.Token == nil || t.IDToken == nil {
 		return nil, errors.New("client: userinfo: tokens without a verified id token")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.md.UserinfoEndpoint, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.userinfoURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("client: userinfo: %w", err)
 	}
@@ -387,7 +397,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 		return nil, fmt.Errorf("client: userinfo: %w: %w", ErrInvalidResponse, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		e := c.responseError("userinfo", c.md.UserinfoEndpoint, resp.StatusCode, resp.Header, body)
+		e := c.responseError("userinfo", c.userinfoURL, resp.StatusCode, resp.Header, body)
 		return nil, e
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))

@@ -5,7 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -162,6 +166,14 @@ func TestExchangeRejects(t *testing.T) {
 			var ae *client.AuthorizationError
 			return errors.As(err, &ae) && ae.Code == client.CodeAccessDenied && ae.Description == "mitid_user_aborted"
 		}},
+		{name: "error without state (reused request_uri)", params: func(v url.Values) {
+			v.Del("code")
+			v.Del("state")
+			v.Set("error", "invalid_request_uri")
+		}, check: func(err error) bool {
+			var ae *client.AuthorizationError
+			return errors.Is(err, client.ErrStateMismatch) && errors.As(err, &ae) && ae.Code == client.CodeInvalidRequestURI
+		}},
 		{name: "missing code", params: func(v url.Values) { v.Del("code") },
 			check: func(err error) bool { return errors.Is(err, client.ErrMissingCode) }},
 		{name: "nonce mismatch", fault: &partest.Fault{IDToken: func(c map[string]any) { c["nonce"] = "other" }}, faultE: partest.EndpointToken,
@@ -286,5 +298,45 @@ func TestLogoutURL(t *testing.T) {
 	}
 	if _, err := c.LogoutURL("", "", ""); err == nil {
 		t.Error("LogoutURL without id_token_hint succeeded")
+	}
+}
+
+// TestTLSClientAuth logs in with tls_client_auth (RFC 8705 §2): the
+// certificate in the HTTP client authenticates at PAR and token.
+func TestTLSClientAuth(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "app", Organization: []string{"Test RP"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	srv := partest.NewServer(partest.Config{IssuerPath: "/op", Clients: []partest.Client{{ID: "app",
+		AuthMethod: partest.AuthTLSClientAuth, TLSSubjectDN: cert.Subject.String(), RedirectURIs: []string{cb}}}})
+	t.Cleanup(srv.Close)
+	hc := srv.Client()
+	tr := hc.Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.Certificates = []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}
+	hc = &http.Client{Transport: tr}
+	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.TLSClientAuth(), HTTPClient: hc})
+	tok, err := c.Exchange(context.Background(), flow, params)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if tok.IDToken.Subject != "alice" {
+		t.Errorf("sub = %q", tok.IDToken.Subject)
+	}
+	// Without the certificate the provider refuses the push.
+	c2, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app", Auth: client.TLSClientAuth(),
+		RedirectURL: cb, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c2.Push(context.Background())
+	var re *client.ResponseError
+	if !errors.As(err, &re) || re.Code != client.CodeInvalidClient {
+		t.Errorf("Push without certificate = %v, want invalid_client", err)
 	}
 }
