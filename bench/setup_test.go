@@ -119,12 +119,20 @@ var variants = []variant{
 // pushing to issuer's PAR endpoint.
 func pushers(tb testing.TB, v variant, issuer string) (*client.Client, *baseline.Client) {
 	tb.Helper()
+	c, b, err := newPushers(v, issuer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, b
+}
+
+func newPushers(v variant, issuer string) (*client.Client, *baseline.Client, error) {
 	cfg := client.Config{Issuer: issuer, ClientID: clientID, RedirectURL: redirectURL,
 		Scopes: []string{"openid", "mitid"}, HTTPClient: newHTTPClient()}
 	v.sdk(&cfg)
 	c, err := client.New(context.Background(), cfg)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	md := c.Metadata()
 	bc := baseline.Config{HTTPClient: newHTTPClient(), Issuer: md.Issuer, PARURL: md.PushedAuthorizationRequestEndpoint,
@@ -132,9 +140,9 @@ func pushers(tb testing.TB, v variant, issuer string) (*client.Client, *baseline
 	v.base(&bc)
 	b, err := baseline.New(bc)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
-	return c, b
+	return c, b, nil
 }
 
 // startStub starts the stub PAR endpoint for one test or benchmark.
