@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-par/par/partest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// spy is a transport under the recorder that collects every secret value
+// that really went over the wire, so the tests can look for leaks.
+type spy struct {
+	mu      sync.Mutex
+	secrets map[string]bool
+}
+
+func (s *spy) add(v string) {
+	if len(v) < 8 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[v] = true
+}
+
+func (s *spy) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for v := range s.secrets {
+		out = append(out, v)
+	}
+	return out
+}
+
+func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
+	if a := r.Header.Get("Authorization"); a != "" {
+		_, cred, _ := strings.Cut(a, " ")
+		s.add(cred)
+		if raw, err := base64.StdEncoding.DecodeString(cred); err == nil {
+			_, pw, _ := strings.Cut(string(raw), ":")
+			s.add(pw)
+			if u, err := url.QueryUnescape(pw); err == nil {
+				s.add(u)
+			}
+		}
+	}
+	if form, ok := requestForm(r); ok {
+		for k, vs := range form {
+			if secretNames[k] {
+				for _, v := range vs {
+					s.add(v)
+				}
+			}
+		}
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		for k, v := range m {
+			if sv, ok := v.(string); ok && secretNames[k] {
+				s.add(sv)
+			}
+		}
+	}
+	return resp, nil
+}
+
+type testApp struct {
+	*app
+	url  string
+	logs *syncBuffer
+	spy  *spy
+}
+
+func newTestApp(t *testing.T, cfg config) *testApp {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	logs := &syncBuffer{}
+	sp := &spy{secrets: map[string]bool{}}
+	a, closeFn, err := newApp(context.Background(), cfg, options{
+		BaseURL:   ts.URL,
+		Transport: sp,
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	t.Cleanup(closeFn)
+	ts.Config.Handler = a
+	sp.add(a.secret)
+	return &testApp{app: a, url: ts.URL, logs: logs, spy: sp}
+}
+
+// browser is a scripted user agent: a cookie jar, no automatic redirects.
+func browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func do(t *testing.T, hc *http.Client, method, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+var (
+	reAction = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
+	reTx     = regexp.MustCompile(`name="tx" value="([^"]*)"`)
+	reKind   = regexp.MustCompile(`data-kind="([a-z_]+)"`)
+)
+
+// scriptedLogin runs a login through the interactive login page as user sub
+// and returns the browser, the callback URL and the code it carried.
+func scriptedLogin(t *testing.T, ta *testApp, sub string) (*http.Client, string, string) {
+	t.Helper()
+	hc := browser(t)
+	resp, page := do(t, hc, http.MethodGet, ta.url+"/", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/auth/login"`) {
+		t.Fatalf("GET / = %d, no login form:\n%s", resp.StatusCode, page)
+	}
+	resp, _ = do(t, hc, http.MethodPost, ta.url+"/auth/login", url.Values{})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /auth/login = %d, want 303", resp.StatusCode)
+	}
+	authz, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := authz.Query(); len(q) != 2 || q.Get("client_id") != embeddedClientID || !strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
+		t.Fatalf("authorization URL query = %v, want exactly client_id and request_uri", q)
+	}
+	resp, page = do(t, hc, http.MethodGet, authz.String(), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET authorization URL = %d:\n%s", resp.StatusCode, page)
+	}
+	action, tx := reAction.FindStringSubmatch(page), reTx.FindStringSubmatch(page)
+	if action == nil || tx == nil || !strings.Contains(page, `value="`+sub+`"`) {
+		t.Fatalf("login page has no form for %s:\n%s", sub, page)
+	}
+	resp, _ = do(t, hc, http.MethodPost, html.UnescapeString(action[1]), url.Values{"tx": {html.UnescapeString(tx[1])}, "sub": {sub}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST login form = %d, want 303", resp.StatusCode)
+	}
+	cb := resp.Header.Get("Location")
+	cbu, err := url.Parse(cb)
+	if err != nil || !strings.HasPrefix(cb, ta.url+"/auth/callback?") {
+		t.Fatalf("callback Location = %q", cb)
+	}
+	code := cbu.Query().Get("code")
+	if code == "" {
+		t.Fatalf("callback has no code: %q", cb)
+	}
+	ta.spy.add(code)
+	return hc, cb, code
+}
+
+func assertNoSecrets(t *testing.T, ta *testApp, where, text string) {
+	t.Helper()
+	secrets := ta.spy.all()
+	if len(secrets) < 4 {
+		t.Fatalf("spy saw %d secret values, want the secret, code, verifier and tokens", len(secrets))
+	}
+	for _, s := range secrets {
+		for _, form := range []string{s, url.QueryEscape(s), html.EscapeString(s)} {
+			if strings.Contains(text, form) {
+				t.Errorf("%s contains a secret value (%d chars) that went over the wire", where, len(s))
+			}
+		}
+	}
+	if strings.Contains(text, "eyJ") {
+		t.Errorf("%s contains something that looks like a JWT", where)
+	}
+}
+
+func TestLoginShowsSubjectAndTimeline(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, config{})
+	users := testUsers()
+	tests := []struct {
+		name  string
+		user  partest.User
+		level string
+	}{
+		{"substantial", users[0], "Substantial"},
+		{"high", users[1], "High"},
+		{"low", users[2], "Low"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			hc, cb, _ := scriptedLogin(t, ta, tt.user.Subject)
+			resp, _ := do(t, hc, http.MethodGet, cb, nil)
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/me" {
+				t.Fatalf("callback = %d Location %q, want 303 /me", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			resp, page := do(t, hc, http.MethodGet, ta.url+"/me", nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /me = %d", resp.StatusCode)
+			}
+			if !strings.Contains(page, `<td id="subject">`+tt.user.Subject+`</td>`) {
+				t.Errorf("result page does not show subject %s", tt.user.Subject)
+			}
+			if !strings.Contains(page, `<td id="loa">`+tt.level) {
+				t.Errorf("result page does not show level %s", tt.level)
+			}
+			if name := tt.user.Claims["name"].(string); !strings.Contains(page, html.EscapeString(name)) {
+				t.Errorf("result page does not show name %q", name)
+			}
+			var kinds []string
+			for _, m := range reKind.FindAllStringSubmatch(page, -1) {
+				kinds = append(kinds, m[1])
+			}
+			got := strings.Join(kinds, " ")
+			// jwks appears in the first login that verifies a token only.
+			got = strings.Replace(got, "token jwks idtoken", "token idtoken", 1)
+			if want := "discovery push authorize callback token idtoken userinfo"; got != want {
+				t.Errorf("timeline steps = %q, want %q", got, want)
+			}
+			if n := strings.Count(page, `data-param-count="2"`); n != 1 {
+				t.Errorf("authorize step with data-param-count=2 found %d times, want 1", n)
+			}
+			for _, want := range []string{"Basic [redacted]", "code_verifier", "[redacted, 43 chars]", "request_uri", "urn:ietf:params:oauth:request_uri:",
+				"expires_in", "600", "RFC 9126 §4", "✓</span> <strong>nonce", "✓</span> <strong>iss", "✓</span> <strong>state", "✓</span> <strong>at_hash"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("result page lacks %q", want)
+				}
+			}
+			if strings.Contains(page, "✗") {
+				t.Errorf("result page shows a failed check")
+			}
+			assertNoSecrets(t, ta, "result page", page)
+
+			// A replayed callback fails: the flow was single-use.
+			resp, page = do(t, hc, http.MethodGet, cb, nil)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "flow not found") {
+				t.Errorf("replayed callback = %d, want 400 flow not found", resp.StatusCode)
+			}
+			assertNoSecrets(t, ta, "replay error page", page)
+		})
+	}
+	t.Cleanup(func() {
+		logs := ta.logs.String()
+		for _, want := range []string{"step=push", "step=token", "request_uri=urn:ietf:params:oauth:request_uri:", "parameters=2", "login: done"} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("logs lack %q", want)
+			}
+		}
+		assertNoSecrets(t, ta, "logs", logs)
+	})
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, config{})
+	hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+	do(t, hc, http.MethodGet, cb, nil)
+	resp, _ := do(t, hc, http.MethodPost, ta.url+"/auth/logout", url.Values{})
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), ta.embedded.Issuer()) {
+		t.Fatalf("logout = %d %q, want 303 to the provider", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if loc.Query().Get("id_token_hint") == "" || loc.Query().Get("post_logout_redirect_uri") != ta.url+"/" {
+		t.Errorf("logout URL query = %v, want id_token_hint and post_logout_redirect_uri", loc.Query())
+	}
+	resp, _ = do(t, hc, http.MethodGet, loc.String(), nil)
+	if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != ta.url+"/" {
+		t.Errorf("end session = %d %q, want a redirect back to the app", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = do(t, hc, http.MethodGet, ta.url+"/me", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("GET /me after logout = %d, want 303 to /", resp.StatusCode)
+	}
+}
+
+func TestLoginErrorsShowTrace(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		endpoint string
+		fault    partest.Fault
+		status   int
+		want     string
+	}{
+		{"token invalid_grant", partest.EndpointToken, partest.Fault{Status: 400, Body: `{"error":"invalid_grant","error_description":"code expired"}`},
+			http.StatusBadGateway, "invalid_grant"},
+		{"mix-up iss", partest.EndpointAuthorize, partest.Fault{Issuer: "https://evil.example/op"},
+			http.StatusBadRequest, "issuer mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ta := newTestApp(t, config{})
+			ta.embedded.SetFault(tt.endpoint, tt.fault)
+			hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+			resp, page := do(t, hc, http.MethodGet, cb, nil)
+			if resp.StatusCode != tt.status || !strings.Contains(page, tt.want) {
+				t.Fatalf("callback = %d, want %d with %q:\n%s", resp.StatusCode, tt.status, tt.want, page)
+			}
+			if !strings.Contains(page, `data-kind="push"`) || !strings.Contains(page, `data-kind="callback"`) {
+				t.Errorf("error page lacks the trace so far")
+			}
+			assertNoSecrets(t, ta, "error page", page)
+			assertNoSecrets(t, ta, "logs", ta.logs.String())
+		})
+	}
+}
+
+func TestStartRefusesGET(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, config{})
+	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/auth/login", nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /auth/login = %d, want 405", resp.StatusCode)
+	}
+}

@@ -1,0 +1,34 @@
+// Webapp is an example web app that logs users in with OAuth 2.0 Pushed
+// Authorization Requests (RFC 9126) and OpenID Connect through go-par's
+// login handlers, and shows, for each login, every protocol step that went
+// over the wire: discovery, the push, the two-parameter authorization
+// redirect, the callback, the token exchange, the ID token checks and
+// UserInfo, with secrets redacted.
+//
+//	go run ./examples/webapp            # http://127.0.0.1:8080, embedded test provider
+//	go run ./examples/webapp -addr 127.0.0.1:0 -v
+//
+// Without configuration it starts an embedded partest provider (issuer
+// http://127.0.0.1:<port>/op) with Danish test identities shaped like the
+// MitID broker's, and needs no network. With these environment variables
+// the same code logs in at a real provider, such as the MitID broker's
+// pre-production https://pp.netseidbroker.dk/op:
+//
+//	PAR_ISSUER           issuer; without it the embedded provider is used
+//	PAR_CLIENT_ID        client_id
+//	PAR_CLIENT_SECRET    client secret (client_secret_basic by default)
+//	PAR_KEY_FILE         private_key_jwt key: PEM, JWK(S) or PKCS#12 (.p12, OCES3)
+//	PAR_KEY_PASSWORD     PKCS#12 password
+//	PAR_AUTH_METHOD      client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none
+//	PAR_REDIRECT_URL     registered redirect_uri (default http://<addr>/auth/callback)
+//	PAR_POST_LOGOUT_URL  registered post_logout_redirect_uri (optional)
+//	PAR_SCOPES           space-separated scopes, e.g. "openid mitid"
+//	PAR_PARAMS           extra authorization parameters, k=v&k=v, e.g. idp_values=mitid&language=da
+//	PAR_PROFILE          default, broker or fapi2 (FAPI 2.0: private_key_jwt + DPoP)
+//	PORT                 listen on :PORT when -addr is not given
+//
+// Each step is logged at Info level to stderr. The page's timeline is
+// recorded by an http.RoundTripper around the client's HTTP client, keyed
+// per login by the pushed state; it never holds a secret, code, verifier or
+// token.
+package main
