@@ -575,8 +575,13 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 	if !now.Before(exp) {
 		return nil, bad("request object has expired")
 	}
-	if nbf, ok, err := numericDate(claims, "nbf"); err != nil || (ok && nbf.After(now.Add(s.Config.ClockSkew))) {
+	nbf, ok, err := numericDate(claims, "nbf")
+	switch {
+	case err != nil || (ok && nbf.After(now.Add(s.Config.ClockSkew))):
 		return nil, bad("request object is not valid yet")
+	case ok && exp.Sub(nbf) > time.Hour:
+		// FAPI 2.0 Message Signing §5.3.1: exp at most 60 minutes after nbf.
+		return nil, bad("request object lifetime exceeds 60 minutes")
 	}
 	if _, has := claims["request"]; has {
 		return nil, bad("request object must not contain request")

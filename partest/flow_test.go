@@ -395,6 +395,8 @@ func TestRequestObject(t *testing.T) {
 		{"wrong aud", func(m map[string]any) { m["aud"] = "https://other.example" }, []byte("s3cret"), jose.HS256},
 		{"expired", func(m map[string]any) { m["exp"] = time.Now().Add(-time.Minute).Unix() }, []byte("s3cret"), jose.HS256},
 		{"no exp", func(m map[string]any) { delete(m, "exp") }, []byte("s3cret"), jose.HS256},
+		{"lives over an hour", func(m map[string]any) { m["exp"] = time.Now().Add(2 * time.Hour).Unix() }, []byte("s3cret"), jose.HS256},
+		{"nbf in the future", func(m map[string]any) { m["nbf"] = time.Now().Add(time.Minute).Unix() }, []byte("s3cret"), jose.HS256},
 		{"client_id claim differs", func(m map[string]any) { m["client_id"] = "pk" }, []byte("s3cret"), jose.HS256},
 		{"contains request_uri", func(m map[string]any) { m["request_uri"] = "urn:x" }, []byte("s3cret"), jose.HS256},
 		{"wrong secret", nil, []byte("not-the-secret"), jose.HS256},

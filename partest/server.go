@@ -3,6 +3,7 @@ package partest
 import (
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -319,6 +320,12 @@ func withDefaults(cfg Config) Config {
 	// Copy the slices the server keeps, so callers cannot change them.
 	cfg.Clients = slices.Clone(cfg.Clients)
 	cfg.Users = slices.Clone(cfg.Users)
+	for i := range cfg.Users {
+		if cfg.Users[i].Subject == "" {
+			panic("partest: user without Subject")
+		}
+		cfg.Users[i].Claims = maps.Clone(cfg.Users[i].Claims)
+	}
 	return cfg
 }
 

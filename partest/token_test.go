@@ -1,6 +1,8 @@
 package partest
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -212,4 +214,83 @@ func TestIssueTokensFor(t *testing.T) {
 	if _, err := srv.IssueTokensFor(Grant{ClientID: "ghost"}); err == nil {
 		t.Errorf("unknown client accepted")
 	}
+}
+
+// TestConcurrentFlows runs many flows at once while faults are switched,
+// for the race detector.
+func TestConcurrentFlows(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, RefreshTokens: true})
+	const n = 16
+	errs := make(chan string, n)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 50 {
+			if i%2 == 0 {
+				srv.SetFault(EndpointJWKS, Fault{Header: http.Header{"X-Flip": {"1"}}})
+			} else {
+				srv.ClearFault(EndpointJWKS)
+			}
+			_ = srv.Requests(EndpointToken)
+		}
+	}()
+	for range n {
+		go func() {
+			f := newFlow()
+			uri, err := pushQuiet(srv, f.parParams("app"))
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			params, err := srv.Login(authURL(srv, "app", uri))
+			if err != nil || params.Get("code") == "" {
+				errs <- "login failed"
+				return
+			}
+			form := tokenForm(params.Get("code"), f)
+			req, _ := http.NewRequest(http.MethodPost, srv.endpointURL(pathToken), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", basic("app", "s3cret").Get("Authorization"))
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				errs <- resp.Status
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range n {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	<-done
+	if got := srv.Requests(EndpointToken); got != n {
+		t.Errorf("Requests(token) = %d, want %d", got, n)
+	}
+}
+
+// pushQuiet pushes without *testing.T (for goroutines).
+func pushQuiet(srv *Server, form url.Values) (string, error) {
+	req, _ := http.NewRequest(http.MethodPost, srv.endpointURL(pathPAR), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", basic("app", "s3cret").Get("Authorization"))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		RequestURI string `json:"request_uri"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("push: %d %v", resp.StatusCode, err)
+	}
+	return body.RequestURI, nil
 }
