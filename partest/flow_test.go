@@ -429,3 +429,64 @@ func TestRequestObject(t *testing.T) {
 		t.Errorf("plain push by RequireSignedRequestObject client = %d, want 400", r.status)
 	}
 }
+
+// TestAuthorizeTransport covers the authorization endpoint's methods,
+// duplicate parameters and front-channel request objects.
+func TestAuthorizeTransport(t *testing.T) {
+	t.Parallel()
+	jarOnly := basicClient()
+	jarOnly.ID = "jar"
+	jarOnly.RequireSignedRequestObject = true
+	srv := newServer(t, Config{Clients: []Client{basicClient(), jarOnly}})
+	au := srv.endpointURL(pathAuthorize)
+	f := newFlow()
+
+	// POST form (OIDC Core §3.1.2.1).
+	r := post(t, srv, au, f.parParams("app"), nil)
+	if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "code=") {
+		t.Errorf("POST authorize = %d %q", r.status, r.header.Get("Location"))
+	}
+	req, _ := http.NewRequest(http.MethodPut, au, nil)
+	if r := do(t, srv, req); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT authorize = %d, want 405", r.status)
+	}
+	_, err := srv.Login(au + "?" + f.parParams("app").Encode() + "&scope=openid")
+	var ae *AuthorizeError
+	if !errors.As(err, &ae) || ae.Code != "invalid_request" || !strings.Contains(ae.Error(), "more than once") {
+		t.Errorf("duplicate scope: %v", err)
+	}
+
+	// A signed request object on the front channel; outside parameters are
+	// ignored.
+	m := map[string]any{"iss": "jar", "aud": srv.Issuer(), "exp": time.Now().Add(time.Minute).Unix()}
+	for k, v := range f.parParams("jar") {
+		m[k] = v[0]
+	}
+	ro := hsJWT(t, "s3cret", jose.HS256, nil, m)
+	params, err := srv.Login(au + "?" + url.Values{"client_id": {"jar"}, "request": {ro}, "state": {"outside"}}.Encode())
+	if err != nil || params.Get("state") != f.state || params.Get("code") == "" {
+		t.Errorf("front-channel request object = %v %v", params, err)
+	}
+	if _, err := srv.Login(au + "?" + f.parParams("jar").Encode()); !errors.As(err, &ae) || ae.Code != "invalid_request" {
+		t.Errorf("plain request by RequireSignedRequestObject client = %v", err)
+	}
+	m["client_id"] = "app"
+	ro = hsJWT(t, "s3cret", jose.HS256, nil, m)
+	if _, err := srv.Login(au + "?" + url.Values{"client_id": {"jar"}, "request": {ro}}.Encode()); !errors.As(err, &ae) || ae.Code != "invalid_request_object" {
+		t.Errorf("request object for another client = %v", err)
+	}
+	if _, err := srv.Login(au + "?" + url.Values{"client_id": {"jar"}, "request": {"garbage"}}.Encode()); !errors.As(err, &ae) || ae.Code != "invalid_request_object" {
+		t.Errorf("garbage request object = %v", err)
+	}
+	// The JWKS endpoint answers GET only.
+	if r := post(t, srv, srv.endpointURL(pathJWKS), url.Values{}, nil); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST jwks = %d", r.status)
+	}
+	if srv.Certificate() != nil {
+		t.Errorf("Certificate() without TLS = non-nil")
+	}
+	tlsSrv := newServer(t, Config{TLS: true})
+	if tlsSrv.Certificate() == nil || !strings.HasPrefix(tlsSrv.Issuer(), "https://") {
+		t.Errorf("TLS server: certificate %v issuer %q", tlsSrv.Certificate() != nil, tlsSrv.Issuer())
+	}
+}

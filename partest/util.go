@@ -24,8 +24,6 @@ type oauthError struct {
 	header http.Header // extra headers (WWW-Authenticate, DPoP-Nonce)
 }
 
-func (e *oauthError) Error() string { return e.code + ": " + e.desc }
-
 func newError(status int, code, format string, args ...any) *oauthError {
 	return &oauthError{status: status, code: code, desc: fmt.Sprintf(format, args...)}
 }
