@@ -28,9 +28,13 @@
 // bodies, wrong issuers, mix-up attacks and forged ID tokens.
 //
 // When a request_uri is used at the authorization endpoint, every other
-// query parameter except client_id is ignored, as RFC 9126 §4 and RFC 9101
-// §6.3 require and as node-oidc-provider does; client_id must match the
-// client that pushed the request.
+// query parameter except client_id is ignored, following RFC 9126 §4 and
+// RFC 9101 §6.3 (only the pushed parameters count); client_id must match
+// the client that pushed the request. Like node-oidc-provider, the pushed
+// request is consumed by its first use, and an expired one is refused with
+// invalid_request_uri. Errors found before the redirect URI is trusted
+// (unknown client, bad request_uri) are shown on an error page, later ones
+// are sent to the redirect URI with state and iss.
 //
 // This package imports only the standard library, go-jose and go-par's
 // internal packages, so it checks the SDK independently of the SDK's own code.
