@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/internal/joseutil"
+	"github.com/go-par/par/internal/jsonx"
 )
 
 // Client authentication method names (token_endpoint_auth_method, RFC 7591
@@ -257,11 +257,11 @@ func (a *authenticator) assertion() (string, error) {
 	// Built by hand: a fixed shape is cheaper than a map and still valid JSON.
 	buf := make([]byte, 0, 256)
 	buf = append(buf, `{"iss":`...)
-	buf = appendJSONString(buf, a.clientID)
+	buf = jsonx.AppendString(buf, a.clientID)
 	buf = append(buf, `,"sub":`...)
-	buf = appendJSONString(buf, a.clientID)
+	buf = jsonx.AppendString(buf, a.clientID)
 	buf = append(buf, `,"aud":`...)
-	buf = appendJSONString(buf, a.aud)
+	buf = jsonx.AppendString(buf, a.aud)
 	buf = append(buf, `,"jti":"`...)
 	buf = base64.RawURLEncoding.AppendEncode(buf, jti[:])
 	buf = append(buf, `","iat":`...)
@@ -276,18 +276,4 @@ func (a *authenticator) assertion() (string, error) {
 		return "", fmt.Errorf("client: signing client assertion: %w", err)
 	}
 	return jws.CompactSerialize()
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			b, _ := json.Marshal(s)
-			return append(buf, b...)
-		}
-	}
-	buf = append(buf, '"')
-	buf = append(buf, s...)
-	return append(buf, '"')
 }

@@ -12,11 +12,11 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/go-par/par/internal/joseutil"
+	"github.com/go-par/par/internal/jsonx"
 )
 
 // ProofType is the JWS "typ" header value of a DPoP proof (RFC 9449 §4.2).
@@ -184,9 +184,9 @@ func (p *Proofer) proof(method, htu, nonce, accessToken string) (string, error) 
 	b = append(b, `{"jti":"`...)
 	b = base64.RawURLEncoding.AppendEncode(b, rnd[:])
 	b = append(b, `","htm":`...)
-	b = appendJSONString(b, method)
+	b = jsonx.AppendString(b, method)
 	b = append(b, `,"htu":`...)
-	b = appendJSONString(b, htu)
+	b = jsonx.AppendString(b, htu)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, p.now().Unix(), 10)
 	if nonce != "" {
@@ -243,48 +243,4 @@ func isTChar(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// appendJSONString appends s as a JSON string literal. Invalid UTF-8 is
-// replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/go-par/par/internal/joseutil"
+	"github.com/go-par/par/internal/jsonx"
 )
 
 // TypeRequestObject is the JWS "typ" RFC 9101 §10.8 recommends for request
@@ -225,11 +226,11 @@ func New(cfg Config) (*Builder, error) {
 
 	var p bytes.Buffer
 	p.WriteString(`{"iss":`)
-	p.Write(appendString(nil, cfg.ClientID))
+	p.Write(jsonx.AppendString(nil, cfg.ClientID))
 	p.WriteString(`,"aud":`)
-	p.Write(appendString(nil, cfg.Audience))
+	p.Write(jsonx.AppendString(nil, cfg.Audience))
 	p.WriteString(`,"client_id":`)
-	p.Write(appendString(nil, cfg.ClientID))
+	p.Write(jsonx.AppendString(nil, cfg.ClientID))
 	b.prefix = p.Bytes()
 	return b, nil
 }
@@ -375,7 +376,7 @@ func (b *Builder) Build(params url.Values) (string, error) {
 	for _, name := range names {
 		vals := params[name]
 		payload = append(payload, ',')
-		payload = appendString(payload, name)
+		payload = jsonx.AppendString(payload, name)
 		payload = append(payload, ':')
 		switch {
 		case b.json[name]:
@@ -387,14 +388,14 @@ func (b *Builder) Build(params url.Values) (string, error) {
 				return "", &ParameterError{Name: name, Err: ErrInvalidJSON}
 			}
 		case len(vals) == 1:
-			payload = appendString(payload, vals[0])
+			payload = jsonx.AppendString(payload, vals[0])
 		default:
 			payload = append(payload, '[')
 			for i, v := range vals {
 				if i > 0 {
 					payload = append(payload, ',')
 				}
-				payload = appendString(payload, v)
+				payload = jsonx.AppendString(payload, v)
 			}
 			payload = append(payload, ']')
 		}

@@ -1,4 +1,4 @@
-package dpop
+package jsonx
 
 import (
 	"encoding/json"
@@ -7,27 +7,27 @@ import (
 	"unicode/utf8"
 )
 
-func FuzzAppendJSONString(f *testing.F) {
+func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x1f\n\r\t", "é€😀", "\xff\xfe", "</script>", "\u2028"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
+		b := AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatalf("appendJSONString(%q) = %s: invalid JSON: %v", s, b, err)
+			t.Fatalf("AppendString(%q) = %s: invalid JSON: %v", s, b, err)
 		}
 		want := s
 		if !utf8.ValidString(s) {
 			want = strings.ToValidUTF8(s, "\ufffd")
 			// ToValidUTF8 folds a run of invalid bytes into one replacement.
 			if strings.ReplaceAll(back, "\ufffd", "") != strings.ReplaceAll(want, "\ufffd", "") {
-				t.Fatalf("appendJSONString(%q) decodes to %q", s, back)
+				t.Fatalf("AppendString(%q) decodes to %q", s, back)
 			}
 			return
 		}
 		if back != want {
-			t.Fatalf("appendJSONString(%q) decodes to %q", s, back)
+			t.Fatalf("AppendString(%q) decodes to %q", s, back)
 		}
 	})
 }

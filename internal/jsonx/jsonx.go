@@ -1,4 +1,7 @@
-package jar
+// Package jsonx appends JSON strings without reflection, for the hand-built
+// JWT payloads on the hot paths (client assertions, DPoP proofs, request
+// objects).
+package jsonx
 
 import (
 	"unicode/utf8"
@@ -6,10 +9,10 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string (RFC 8259 §7). Invalid UTF-8 is
+// AppendString appends s as a JSON string (RFC 8259 §7). Invalid UTF-8 is
 // replaced by U+FFFD, as encoding/json does; HTML characters are not
 // escaped (a JWT payload is never embedded in HTML).
-func appendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
