@@ -371,3 +371,45 @@ func TestFaultResponseAndUserinfo(t *testing.T) {
 		t.Errorf("userinfo sub = %q, want mallory", ui.str("sub"))
 	}
 }
+
+// TestBrokerJWKS checks the MitID-broker-shaped JWKS.
+func TestBrokerJWKS(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, BrokerJWKS: true, IssuerPath: "/op"})
+	r := get(t, srv, srv.Metadata()["jwks_uri"].(string), nil)
+	var raw struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(r.raw, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Keys) != 2 {
+		t.Fatalf("JWKS has %d keys, want 2: %s", len(raw.Keys), r.raw)
+	}
+	sig, enc := raw.Keys[0], raw.Keys[1]
+	kid, _ := sig["kid"].(string)
+	if len(kid) != 40 || strings.ToUpper(kid) != kid || sig["x5t"] == nil || sig["x5c"] == nil || sig["use"] != "sig" {
+		t.Errorf("signing key = %v, want an upper-case hex SHA-1 kid with x5t and x5c", sig)
+	}
+	if x5t, _ := base64.RawURLEncoding.DecodeString(sig["x5t"].(string)); strings.ToUpper(hexString(x5t)) != kid {
+		t.Errorf("kid %s is not the hex of x5t", kid)
+	}
+	if enc["use"] != "enc" || enc["alg"] != "http://www.w3.org/2001/04/xmlenc#rsa-oaep" || enc["d"] != nil {
+		t.Errorf("encryption key = %v", enc)
+	}
+	f := newFlow()
+	tok := postTo(t, srv, pathToken, tokenForm(loginCode(t, srv, f), f), basic("app", "s3cret"))
+	if h := jwtHeader(t, tok.str("id_token")); h["kid"] != kid {
+		t.Errorf("id_token kid = %v, want %s", h["kid"], kid)
+	}
+	verifyIDToken(t, srv, tok.str("id_token"))
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

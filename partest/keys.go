@@ -8,13 +8,19 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -51,7 +57,7 @@ type keyRing struct {
 	keys map[jose.SignatureAlgorithm]jose.JSONWebKey
 }
 
-func newSigningKey(alg jose.SignatureAlgorithm, gen int) (jose.JSONWebKey, error) {
+func newSigningKey(alg jose.SignatureAlgorithm, gen int, broker bool) (jose.JSONWebKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -70,12 +76,68 @@ func newSigningKey(alg jose.SignatureAlgorithm, gen int) (jose.JSONWebKey, error
 		return jose.JSONWebKey{}, err
 	}
 	k := jose.JSONWebKey{Key: priv, Algorithm: string(alg), Use: "sig"}
+	if broker {
+		return withCertificate(k, priv, "partest signing key")
+	}
 	tp, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return jose.JSONWebKey{}, err
 	}
 	k.KeyID = base64.RawURLEncoding.EncodeToString(tp)
 	return k, nil
+}
+
+// withCertificate gives k a self-signed certificate (x5c), its SHA-1
+// thumbprint (x5t) and, as the MitID broker does, the upper-case hex of
+// that thumbprint as kid.
+func withCertificate(k jose.JSONWebKey, priv crypto.Signer, name string) (jose.JSONWebKey, error) {
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: name, Organization: []string{"partest"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	sum := sha1.Sum(der)
+	k.Certificates = []*x509.Certificate{cert}
+	k.CertificateThumbprintSHA1 = sum[:]
+	k.KeyID = strings.ToUpper(hex.EncodeToString(sum[:]))
+	return k, nil
+}
+
+// xmlEncRSAOAEP is the XML-Enc algorithm URI the MitID broker puts in its
+// encryption key's alg member instead of a JWA name.
+const xmlEncRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep"
+
+var brokerEncKey struct {
+	once sync.Once
+	key  jose.JSONWebKey
+	err  error
+}
+
+// encryptionJWK returns the broker-style encryption key (public part).
+func encryptionJWK() (jose.JSONWebKey, error) {
+	brokerEncKey.once.Do(func() {
+		priv, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			brokerEncKey.err = err
+			return
+		}
+		k, err := withCertificate(jose.JSONWebKey{Key: priv, Use: "enc", Algorithm: xmlEncRSAOAEP}, priv, "partest encryption key")
+		brokerEncKey.key, brokerEncKey.err = k.Public(), err
+	})
+	return brokerEncKey.key, brokerEncKey.err
 }
 
 // signingKey returns the current private key for alg, creating it.
@@ -85,7 +147,7 @@ func (s *Server) signingKey(alg jose.SignatureAlgorithm) (jose.JSONWebKey, error
 	if k, ok := s.keys.keys[alg]; ok {
 		return k, nil
 	}
-	k, err := newSigningKey(alg, s.keys.gen)
+	k, err := newSigningKey(alg, s.keys.gen, s.Config.BrokerJWKS)
 	if err != nil {
 		return jose.JSONWebKey{}, err
 	}
@@ -110,12 +172,18 @@ func (s *Server) Keys() []jose.JSONWebKey {
 	return out
 }
 
-// PublicJWKS returns the JWKS the server publishes.
+// PublicJWKS returns the JWKS the server publishes: the public signing keys
+// and, with Config.BrokerJWKS, the broker-style encryption key.
 func (s *Server) PublicJWKS() jose.JSONWebKeySet {
 	keys := s.Keys()
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
 	for _, k := range keys {
 		set.Keys = append(set.Keys, k.Public())
+	}
+	if s.Config.BrokerJWKS {
+		if enc, err := encryptionJWK(); err == nil {
+			set.Keys = append(set.Keys, enc)
+		}
 	}
 	return set
 }
@@ -133,7 +201,7 @@ func (s *Server) RotateKeys() error {
 	s.mu.Unlock()
 	fresh := map[jose.SignatureAlgorithm]jose.JSONWebKey{}
 	for _, alg := range algs {
-		k, err := newSigningKey(alg, gen)
+		k, err := newSigningKey(alg, gen, s.Config.BrokerJWKS)
 		if err != nil {
 			return fmt.Errorf("partest: rotate keys: %w", err)
 		}

@@ -88,6 +88,13 @@ type Config struct {
 	// IDTokenAlg signs ID tokens and signed userinfo: RS256 (default),
 	// PS256, ES256 or EdDSA.
 	IDTokenAlg jose.SignatureAlgorithm
+	// BrokerJWKS shapes the JWKS like the MitID broker's: each signing key
+	// has a self-signed certificate (x5c), its SHA-1 thumbprint (x5t) and
+	// the upper-case hex of that thumbprint as kid, and an RSA encryption
+	// key (use enc) carries the XML-Enc URI
+	// http://www.w3.org/2001/04/xmlenc#rsa-oaep as its alg. Clients must
+	// tolerate the unknown alg and pick signing keys by kid.
+	BrokerJWKS bool
 	// OpaqueAccessTokens issues random access tokens instead of RFC 9068
 	// JWT access tokens.
 	OpaqueAccessTokens bool
@@ -281,9 +288,14 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
 	}
 	s.ts = httptest.NewUnstartedServer(s)
-	// Generate the ID token key now, so the first request is not slowed.
+	// Generate the keys now, so the first request is not slowed.
 	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
 		panic("partest: " + err.Error())
+	}
+	if cfg.BrokerJWKS {
+		if _, err := encryptionJWK(); err != nil {
+			panic("partest: " + err.Error())
+		}
 	}
 	return s
 }
