@@ -190,7 +190,13 @@ func (c *Client) tokenError(err error) error {
 	if errors.As(err, &re) {
 		return fromRetrieveError("token", c.tokenURL, re, c.now())
 	}
-	return fmt.Errorf("client: token: %w", err)
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, httpx.ErrBodyTooLarge) {
+		return fmt.Errorf("client: token: %w", redactURLError(err)) // transport
+	}
+	// x/oauth2 could not read the 2xx body: not JSON, truncated, oversized
+	// or without access_token.
+	return fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
 }
 
 func (c *Client) checkTokenType(tok *oauth2.Token) error {
@@ -279,6 +285,20 @@ type tokenTransport struct {
 }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	// x/oauth2 silently cuts bodies at 1 MiB; refuse them instead.
+	body, err := httpx.ReadBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+func (t *tokenTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	c := t.c
 	if (!c.auth.isJWT() && c.dpop == nil) || req.Body == nil {
 		return t.base.RoundTrip(req)
