@@ -531,6 +531,17 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 	bad := func(format string, args ...any) *oauthError {
 		return newError(http.StatusBadRequest, "invalid_request_object", format, args...)
 	}
+	if strings.Count(raw, ".") == 4 {
+		// RFC 9101 §6.1: a nested JWT, signed and then encrypted.
+		if !s.Config.BrokerJWKS {
+			return nil, bad("encrypted request objects are not supported (no encryption key published)")
+		}
+		inner, err := decryptRequestObject(raw)
+		if err != nil {
+			return nil, bad("request object could not be decrypted")
+		}
+		raw = inner
+	}
 	obj, err := jose.ParseSignedCompact(raw, append(slices.Clone(asymmetricAlgs), hmacAlgs...))
 	if err != nil || len(obj.Signatures) != 1 {
 		return nil, bad("request object is not a supported signed JWT (alg none is refused)")

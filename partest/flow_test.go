@@ -490,3 +490,60 @@ func TestAuthorizeTransport(t *testing.T) {
 		t.Errorf("TLS server: certificate %v issuer %q", tlsSrv.Certificate() != nil, tlsSrv.Issuer())
 	}
 }
+
+// TestEncryptedRequestObject pushes a nested (signed, then encrypted)
+// request object to a BrokerJWKS server.
+func TestEncryptedRequestObject(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, BrokerJWKS: true})
+	var enc jose.JSONWebKey
+	for _, k := range srv.PublicJWKS().Keys {
+		if k.Use == "enc" {
+			enc = k
+		}
+	}
+	if enc.Key == nil {
+		t.Fatal("no encryption key in the JWKS")
+	}
+	md := srv.Metadata()
+	if md["request_object_encryption_alg_values_supported"] == nil {
+		t.Errorf("encryption algorithms not advertised")
+	}
+	f := newFlow()
+	m := map[string]any{"iss": "app", "aud": srv.Issuer(), "exp": time.Now().Add(time.Minute).Unix()}
+	for k, v := range f.parParams("app") {
+		m[k] = v[0]
+	}
+	signed := hsJWT(t, "s3cret", jose.HS256, nil, m)
+	encrypt := func(alg jose.KeyAlgorithm, kid string) string {
+		e, err := jose.NewEncrypter(jose.A256CBC_HS512, jose.Recipient{Algorithm: alg, Key: enc.Key, KeyID: kid},
+			(&jose.EncrypterOptions{}).WithContentType("JWT"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := e.Encrypt([]byte(signed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := obj.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, alg := range []jose.KeyAlgorithm{jose.RSA_OAEP, jose.RSA_OAEP_256} {
+		uri := push(t, srv, url.Values{"client_id": {"app"}, "request": {encrypt(alg, enc.KeyID)}}, basic("app", "s3cret"))
+		if params, err := srv.Login(authURL(srv, "app", uri)); err != nil || params.Get("state") != f.state {
+			t.Errorf("%s: login = %v %v", alg, params, err)
+		}
+	}
+	r := postTo(t, srv, pathPAR, url.Values{"client_id": {"app"}, "request": {encrypt(jose.RSA_OAEP, "other-kid")}}, basic("app", "s3cret"))
+	if r.str("error") != "invalid_request_object" {
+		t.Errorf("wrong kid = %d %s", r.status, r.raw)
+	}
+	plain := newServer(t, Config{Clients: []Client{basicClient()}})
+	r = postTo(t, plain, pathPAR, url.Values{"client_id": {"app"}, "request": {encrypt(jose.RSA_OAEP, "")}}, basic("app", "s3cret"))
+	if r.str("error") != "invalid_request_object" {
+		t.Errorf("encrypted object without BrokerJWKS = %d %s", r.status, r.raw)
+	}
+}

@@ -122,7 +122,8 @@ const xmlEncRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep"
 
 var brokerEncKey struct {
 	once sync.Once
-	key  jose.JSONWebKey
+	key  jose.JSONWebKey // public
+	priv *rsa.PrivateKey
 	err  error
 }
 
@@ -135,7 +136,7 @@ func encryptionJWK() (jose.JSONWebKey, error) {
 			return
 		}
 		k, err := withCertificate(jose.JSONWebKey{Key: priv, Use: "enc", Algorithm: xmlEncRSAOAEP}, priv, "partest encryption key")
-		brokerEncKey.key, brokerEncKey.err = k.Public(), err
+		brokerEncKey.key, brokerEncKey.priv, brokerEncKey.err = k.Public(), priv, err
 	})
 	return brokerEncKey.key, brokerEncKey.err
 }
@@ -403,4 +404,31 @@ func verifyHMAC(raw string, alg string, secret []byte) ([]byte, error) {
 		return nil, errors.New("signature mismatch")
 	}
 	return base64.RawURLEncoding.DecodeString(parts[1])
+}
+
+// Encryption algorithms accepted for request objects (RFC 9101 §6.1).
+var (
+	requestKeyAlgs = []jose.KeyAlgorithm{jose.RSA_OAEP, jose.RSA_OAEP_256}
+	requestEncs    = []jose.ContentEncryption{jose.A128CBC_HS256, jose.A256CBC_HS512, jose.A128GCM, jose.A256GCM}
+)
+
+// decryptRequestObject decrypts a nested (signed, then encrypted) request
+// object addressed to the broker-style encryption key.
+func decryptRequestObject(raw string) (string, error) {
+	obj, err := jose.ParseEncryptedCompact(raw, requestKeyAlgs, requestEncs)
+	if err != nil {
+		return "", err
+	}
+	enc, err := encryptionJWK()
+	if err != nil {
+		return "", err
+	}
+	if kid := obj.Header.KeyID; kid != "" && kid != enc.KeyID {
+		return "", fmt.Errorf("unknown encryption key %q", kid)
+	}
+	inner, err := obj.Decrypt(brokerEncKey.priv)
+	if err != nil {
+		return "", err
+	}
+	return string(inner), nil
 }

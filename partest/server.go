@@ -93,7 +93,9 @@ type Config struct {
 	// the upper-case hex of that thumbprint as kid, and an RSA encryption
 	// key (use enc) carries the XML-Enc URI
 	// http://www.w3.org/2001/04/xmlenc#rsa-oaep as its alg. Clients must
-	// tolerate the unknown alg and pick signing keys by kid.
+	// tolerate the unknown alg and pick signing keys by kid. Request objects
+	// encrypted to that key (nested JWTs, RSA-OAEP or RSA-OAEP-256, RFC 9101
+	// §6.1) are then accepted and decrypted.
 	BrokerJWKS bool
 	// OpaqueAccessTokens issues random access tokens instead of RFC 9068
 	// JWT access tokens.

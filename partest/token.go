@@ -492,6 +492,12 @@ func (s *Server) metadata(f *Fault) map[string]any {
 	if !s.Config.NoIssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
 	}
+	if s.Config.BrokerJWKS {
+		md["request_object_encryption_alg_values_supported"] = []string{string(jose.RSA_OAEP), string(jose.RSA_OAEP_256)}
+		md["request_object_encryption_enc_values_supported"] = []string{
+			string(jose.A128CBC_HS256), string(jose.A256CBC_HS512), string(jose.A128GCM), string(jose.A256GCM),
+		}
+	}
 	if f != nil && f.Issuer != "" {
 		md["issuer"] = f.Issuer
 	}
