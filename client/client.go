@@ -105,11 +105,13 @@ type Client struct {
 	tokenHC  *http.Client // token endpoint: adds client assertions
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
-	keys     *keySet
-	jar      *jar.Builder
-	dpop     *dpop.Proofer
-	jktOnly  bool
-	nonces   dpop.NonceStore
+	// oidcConfig is the verifier's configuration, for per-call verifiers.
+	oidcConfig *oidc.Config
+	keys       *keySet
+	jar        *jar.Builder
+	dpop       *dpop.Proofer
+	jktOnly    bool
+	nonces     dpop.NonceStore
 
 	parURL   string
 	authURL  *url.URL
@@ -258,11 +260,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.keys = sharedKeySet(md.JWKSURI, cfg.HTTPClient, c.hc, c.now)
 	skew := c.skew
-	c.verifier = oidc.NewVerifier(md.Issuer, c.keys, &oidc.Config{
+	c.oidcConfig = &oidc.Config{
 		ClientID:             cfg.ClientID,
 		SupportedSigningAlgs: algs,
 		Now:                  func() time.Time { return c.now().Add(-skew) },
-	})
+	}
+	c.verifier = oidc.NewVerifier(md.Issuer, c.keys, c.oidcConfig)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
 		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))
 	return c, nil

@@ -212,8 +212,14 @@ func (c *Client) checkTokenType(tok *oauth2.Token) error {
 
 // verifyIDToken runs go-oidc's verifier and the at_hash check.
 func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*oidc.IDToken, error) {
-	idt, err := c.verifier.Verify(oidc.ClientContext(ctx, c.hc), raw)
+	// A verifier per call keeps the key set's own error (ErrUnknownKeyID,
+	// ErrInvalidResponse, a timeout), which go-oidc flattens with %v.
+	keys := &keySetCall{ks: c.keys}
+	idt, err := oidc.NewVerifier(c.issuer, keys, c.oidcConfig).Verify(oidc.ClientContext(ctx, c.hc), raw)
 	if err != nil {
+		if keys.err != nil {
+			err = keys.err
+		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
 	if idt.AccessTokenHash != "" {

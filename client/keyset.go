@@ -99,6 +99,20 @@ func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	return nil, ErrUnknownKeyID
 }
 
+// keySetCall is the key set for one verification: it remembers the key
+// set's error, which go-oidc's verifier does not wrap.
+type keySetCall struct {
+	ks  *keySet
+	err error
+}
+
+// VerifySignature implements oidc.KeySet.
+func (k *keySetCall) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	p, err := k.ks.VerifySignature(ctx, jwt)
+	k.err = err
+	return p, err
+}
+
 // verifyWith verifies jws with the key named kid (or, without kid, each key
 // of a matching type). found reports whether a candidate key existed.
 func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) (payload []byte, found bool, err error) {
