@@ -151,9 +151,6 @@ func codeSuffix(code string) string {
 // token or secret.
 func DefaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
 	status := StatusCode(err)
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodPost)
-	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, safeMessage(err), status)
 }

@@ -64,6 +64,9 @@ type Config struct {
 	// Cookie sets the attributes of the browser-binding cookie that the
 	// Handler sets for server-side stores (Keys is not used here).
 	// Default: "__Host-par" names, Path "/", Secure, HttpOnly, SameSite Lax.
+	// With response_mode=form_post (the MitID broker's choice) the callback
+	// is a cross-site POST that carries no Lax cookies: set SameSite to
+	// http.SameSiteNoneMode, here and in a CookieStore.
 	Cookie CookieConfig
 
 	// StartPath, CallbackPath and LogoutPath are the paths ServeHTTP and Mux
@@ -71,8 +74,8 @@ type Config struct {
 	// path of the client's RedirectURL.
 	StartPath, CallbackPath, LogoutPath string
 
-	// Logger receives Debug traces and Info lines for failed requests (never
-	// a secret). Default: silent.
+	// Logger receives Debug traces, failed requests included (never a
+	// secret). Default: silent.
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
@@ -218,13 +221,14 @@ func (h *Handler) Mux(prefix string) *http.ServeMux {
 // the browser sends Sec-Fetch-Site or Origin they must say same-origin (or
 // a TrustedOrigins entry), as [http.CrossOriginProtection] checks. With
 // Config.AllowGETStart, GET is accepted when Sec-Fetch-Site is same-origin
-// or none.
+// or none (typed or bookmarked), and never for a prefetch (Sec-Purpose).
+// Refusals are [ErrMethodNotAllowed] (405) and [ErrCrossOrigin] (403).
 //
 // When the request_uri has already expired by the time the URL is built
 // (a slow push), Start pushes once more (RFC 9126 §4: a request_uri is never
 // reused nor used after expiry); a second expiry is an error.
 func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
-	if err := h.checkRequest(r, h.getStart); err != nil {
+	if err := h.checkRequest(w, r, h.getStart); err != nil {
 		h.fail(w, r, OpStart, err)
 		return
 	}
@@ -338,7 +342,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if err := h.checkRequest(r, h.getLogout); err != nil {
+	if err := h.checkRequest(w, r, h.getLogout); err != nil {
 		h.fail(w, r, OpLogout, err)
 		return
 	}
@@ -373,17 +377,33 @@ func (h *Handler) LogoutURL(idTokenHint string) (string, error) {
 }
 
 // checkRequest applies the method and cross-origin rules of Start and
-// Logout.
-func (h *Handler) checkRequest(r *http.Request, allowGET bool) error {
+// Logout, setting Allow when the method is refused.
+func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, allowGET bool) error {
+	err := checkRequest(h.cop, r, allowGET)
+	if errors.Is(err, ErrMethodNotAllowed) {
+		allow := http.MethodPost
+		if allowGET {
+			allow = "GET, POST"
+		}
+		w.Header().Set("Allow", allow)
+	}
+	return err
+}
+
+func checkRequest(cop *http.CrossOriginProtection, r *http.Request, allowGET bool) error {
 	switch r.Method {
 	case http.MethodPost:
-		if err := h.cop.Check(r); err != nil {
+		if err := cop.Check(r); err != nil {
 			return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
 		}
 		return nil
 	case http.MethodGet:
 		if !allowGET {
 			return fmt.Errorf("%w: GET (use a POST form, or set AllowGET…)", ErrMethodNotAllowed)
+		}
+		// A speculative load must not push nor set cookies.
+		if strings.Contains(r.Header.Get("Sec-Purpose"), "prefetch") || r.Header.Get("Purpose") == "prefetch" {
+			return fmt.Errorf("%w: prefetch", ErrCrossOrigin)
 		}
 		switch site := r.Header.Get("Sec-Fetch-Site"); site {
 		case "same-origin", "none":
@@ -397,10 +417,10 @@ func (h *Handler) checkRequest(r *http.Request, allowGET bool) error {
 	return fmt.Errorf("%w: %.10q", ErrMethodNotAllowed, r.Method)
 }
 
-// fail logs and hands err to OnError.
+// fail traces and hands err to OnError.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
 	e := &Error{Op: op, Err: err}
-	h.log.LogAttrs(r.Context(), slog.LevelInfo, "login: failed", slog.String("op", op),
+	h.log.LogAttrs(r.Context(), slog.LevelDebug, "login: failed", slog.String("op", op),
 		slog.Int("status", StatusCode(e)), slog.String("error", e.Error()))
 	h.onError(w, r, e)
 }

@@ -115,6 +115,31 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLoginFormPost completes logins whose response comes back as a
+// form_post (OAuth 2.0 Form Post Response Mode), as the MitID broker's do.
+func TestLoginFormPost(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t, appOptions{cookieStore: st.cookie, client: func(c *client.Config) { c.ResponseMode = "form_post" }})
+			b := a.browser()
+			params := b.authorize(b.start())
+			if params.Get("code") == "" {
+				t.Fatalf("provider answered %v", params)
+			}
+			r := b.do(http.MethodPost, "/callback", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"null"}}, params)
+			if r.status != http.StatusOK || r.body != "alice" {
+				t.Fatalf("form_post callback = %d %q (%v), want 200 alice", r.status, r.body, a.lastErr())
+			}
+			r = b.do(http.MethodPost, "/callback", nil, params)
+			if r.status != http.StatusBadRequest || !errors.Is(a.lastErr(), login.ErrFlowNotFound) {
+				t.Errorf("replayed form_post = %d, %v; want 400 ErrFlowNotFound", r.status, a.lastErr())
+			}
+		})
+	}
+}
+
 func TestCallbackStateMismatch(t *testing.T) {
 	t.Parallel()
 	for _, st := range stores {
@@ -305,6 +330,8 @@ func TestStartCSRF(t *testing.T) {
 		{"get cross-site", get, "GET", http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403, login.ErrCrossOrigin},
 		{"get same-site", get, "GET", http.Header{"Sec-Fetch-Site": {"same-site"}}, 403, login.ErrCrossOrigin},
 		{"get without Sec-Fetch-Site", get, "GET", nil, 403, login.ErrCrossOrigin},
+		{"get prefetch", get, "GET", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Sec-Purpose": {"prefetch;prerender"}}, 403, login.ErrCrossOrigin},
+		{"put with get allowed", get, "PUT", sameOrigin, 405, login.ErrMethodNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,6 +342,15 @@ func TestStartCSRF(t *testing.T) {
 				t.Fatalf("%s /login = %d %q, want %d", tc.method, r.status, r.body, tc.status)
 			}
 			pushed := tc.app.srv.Requests(partest.EndpointPAR) - before
+			if tc.status == http.StatusMethodNotAllowed {
+				allow := "POST"
+				if tc.app == get {
+					allow = "GET, POST"
+				}
+				if got := r.header.Get("Allow"); got != allow {
+					t.Errorf("Allow = %q, want %q", got, allow)
+				}
+			}
 			if tc.want == nil {
 				if pushed != 1 || !strings.Contains(r.header.Get("Location"), "request_uri=") {
 					t.Errorf("pushes = %d, Location %q; want one push and a redirect", pushed, r.header.Get("Location"))
