@@ -151,6 +151,11 @@ func TestDPoPJKTOnly(t *testing.T) {
 	c := basicClient()
 	c.DPoPBound = true
 	srv := newServer(t, Config{Clients: []Client{c}})
+	strict := newServer(t, Config{Clients: []Client{basicClient()}, RequireDPoP: true})
+	sf := newFlow()
+	if r := postTo(t, strict, pathToken, tokenForm(loginCode(t, strict, sf), sf), basic("app", "s3cret")); r.str("error") != "invalid_dpop_proof" {
+		t.Errorf("RequireDPoP without proof = %d %s", r.status, r.raw)
+	}
 	f := newFlow()
 	form := f.parParams("app")
 	form.Set("dpop_jkt", thumbprint(t, key))

@@ -3,6 +3,7 @@ package partest
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -119,6 +120,12 @@ func (s *Server) takeFault(endpoint string) *Fault {
 
 func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, rt route, f *Fault) {
 	if f.Delay > 0 {
+		// net/http notices a client that gave up (and cancels r.Context())
+		// only once the request body has been read: read it first.
+		if r.Body != nil {
+			b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:

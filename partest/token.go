@@ -55,7 +55,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 		writeError(w, e)
 		return
 	}
-	if c.DPoPBound && !hasProof {
+	if (c.DPoPBound || s.Config.RequireDPoP) && !hasProof {
 		writeError(w, newError(http.StatusBadRequest, "invalid_dpop_proof", "the client must send a DPoP proof"))
 		return
 	}
