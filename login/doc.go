@@ -3,7 +3,7 @@
 // each flow between the push and the callback.
 //
 //	h, err := login.New(login.Config{
-//		Client: c, // a *client.Client whose RedirectURL ends in /callback
+//		Client: c, // a *client.Client whose RedirectURL ends in /auth/callback
 //		OnLogin: func(w http.ResponseWriter, r *http.Request, t *client.Tokens) {
 //			// t.IDToken is verified; start the app's session here.
 //		},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -220,7 +221,10 @@ func (s storeFuncs) Save(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return s.Store.Save(ctx, w, r, f, exp)
 }
 
-func (s storeFuncs) Take(_ context.Context, _ http.ResponseWriter, _ *http.Request, state string) (*client.Flow, error) {
+func (s storeFuncs) Take(ctx context.Context, w http.ResponseWriter, r *http.Request, state string) (*client.Flow, error) {
+	if s.take == nil {
+		return s.Store.Take(ctx, w, r, state)
+	}
 	return s.take(state)
 }
 
@@ -712,4 +716,66 @@ func TestErrorString(t *testing.T) {
 	if !errors.Is(e, login.ErrFlowNotFound) {
 		t.Error("errors.Is(Error, ErrFlowNotFound) = false")
 	}
+}
+
+// TestLogsHoldNoSecrets runs a login and a replay with a Debug logger and
+// looks for every secret of the flow in the output.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
+	var buf safeBuffer
+	var mu sync.Mutex
+	var flows []*client.Flow
+	a := newApp(t, appOptions{
+		client: func(c *client.Config) {
+			c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		},
+		login: func(c *login.Config) {
+			c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c.Store = storeFuncs{
+				Store: login.NewMemoryStore(login.MemoryOptions{}),
+				save:  func(f *client.Flow) { mu.Lock(); flows = append(flows, f); mu.Unlock() },
+			}
+		},
+	})
+	b := a.browser()
+	params := b.authorize(b.start())
+	if r := b.callback(params); r.status != http.StatusOK {
+		t.Fatalf("callback = %d (%v)", r.status, a.lastErr())
+	}
+	b.callback(params) // a replay, logged as a failure
+	out := buf.String()
+	if !strings.Contains(out, "login: started") || !strings.Contains(out, "login: failed") {
+		t.Fatalf("debug log lacks the expected lines:\n%s", out)
+	}
+	tok := a.logins[0]
+	secrets := map[string]string{
+		"code": params.Get("code"), "code_verifier": flows[0].CodeVerifier, "nonce": flows[0].Nonce,
+		"access token": tok.Token.AccessToken, "id token": tok.RawIDToken, "client secret": "s3cr+t/=",
+	}
+	for name, v := range secrets {
+		if v == "" {
+			t.Fatalf("%s is empty", name)
+		}
+		if strings.Contains(out, v) {
+			t.Errorf("debug log holds the %s", name)
+		}
+	}
+}
+
+// safeBuffer is a bytes.Buffer for concurrent writers.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
