@@ -76,8 +76,8 @@ func loginServer(t *testing.T, alg jose.SignatureAlgorithm) *partest.Server {
 	return srv
 }
 
-// login runs one full SDK login against srv.
-func login(ctx context.Context, c *client.Client, srv *partest.Server) error {
+// loginOnce runs one full SDK login against srv.
+func loginOnce(ctx context.Context, c *client.Client, srv *partest.Server) error {
 	flow, err := c.Push(ctx)
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func TestTwoBackChannelRequestsPerLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := login(ctx, c, srv); err != nil { // fetches the JWKS
+	if err := loginOnce(ctx, c, srv); err != nil { // fetches the JWKS
 		t.Fatal(err)
 	}
 	before := counts(srv)
@@ -126,7 +126,7 @@ func TestTwoBackChannelRequestsPerLogin(t *testing.T) {
 	for range conc {
 		wg.Go(func() {
 			for range logins / conc {
-				if err := login(ctx, c, srv); err != nil {
+				if err := loginOnce(ctx, c, srv); err != nil {
 					t.Error(err)
 					return
 				}
@@ -177,7 +177,7 @@ func TestJWKSRefetchOnlyOnUnknownKidRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := login(ctx, c, srv); err != nil {
+	if err := loginOnce(ctx, c, srv); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Requests(partest.EndpointJWKS); got != 1 {
@@ -231,7 +231,7 @@ func TestJWKSRefetchOnlyOnUnknownKidRateLimited(t *testing.T) {
 			t.Errorf("round %d (clock %s): jwks fetched %d times in all, want %d", round, clk, got, tc.want)
 		}
 	}
-	if err := login(ctx, c, srv); err != nil {
+	if err := loginOnce(ctx, c, srv); err != nil {
 		t.Errorf("login with the known kid: %v", err)
 	}
 	if got := srv.Requests(partest.EndpointJWKS); got != 3 {
@@ -242,7 +242,7 @@ func TestJWKSRefetchOnlyOnUnknownKidRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.advance(31 * time.Second)
-	if err := login(ctx, c, srv); err != nil {
+	if err := loginOnce(ctx, c, srv); err != nil {
 		t.Errorf("login after key rotation: %v", err)
 	}
 	if got := srv.Requests(partest.EndpointJWKS); got != 4 {
