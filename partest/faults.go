@@ -123,8 +123,11 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		// net/http notices a client that gave up (and cancels r.Context())
 		// only once the request body has been read: read it first.
 		if r.Body != nil {
-			b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			r.Body = io.NopCloser(bytes.NewReader(b))
+			b, _ := io.ReadAll(io.LimitReader(r.Body, maxForm+1))
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
 		}
 		t := time.NewTimer(f.Delay)
 		select {
