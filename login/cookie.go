@@ -144,6 +144,9 @@ func (s *CookieStore) Save(_ context.Context, w http.ResponseWriter, r *http.Req
 	if !expires.After(now) {
 		return errors.New("login: cookie store: flow already expired")
 	}
+	if w == nil {
+		return errors.New("login: cookie store: Save needs the response writer")
+	}
 	value, err := s.seal(flow, expires)
 	if err != nil {
 		return err
@@ -167,6 +170,9 @@ func (s *CookieStore) Save(_ context.Context, w http.ResponseWriter, r *http.Req
 // cookie gives ErrFlowNotFound; one that does not open gives an error
 // wrapping ErrInvalidCookie and ErrFlowNotFound.
 func (s *CookieStore) Take(_ context.Context, w http.ResponseWriter, r *http.Request, state string) (*client.Flow, error) {
+	if r == nil || w == nil {
+		return nil, errors.New("login: cookie store: Take needs the request and response writer")
+	}
 	name := s.attrs.name("f", state)
 	c, err := r.Cookie(name)
 	if err != nil {

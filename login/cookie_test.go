@@ -66,6 +66,12 @@ func TestCookieStoreRoundTrip(t *testing.T) {
 		}
 	}
 
+	if _, err := s.Take(context.Background(), nil, nil, f.State); err == nil {
+		t.Error("Take without request = nil error")
+	}
+	if err := s.Save(context.Background(), nil, nil, f, clock.Now().Add(time.Minute)); err == nil {
+		t.Error("Save without response writer = nil error")
+	}
 	got, w, err := takeCookie(s, f.State, c)
 	if err != nil {
 		t.Fatalf("Take: %v", err)
