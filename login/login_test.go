@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -778,4 +779,94 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// capturePAR records the form of every PAR request.
+type capturePAR struct {
+	base  http.RoundTripper
+	mu    sync.Mutex
+	forms []url.Values
+	auth  []string
+}
+
+func (c *capturePAR) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/par") {
+		body, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		form, _ := url.ParseQuery(string(body))
+		c.mu.Lock()
+		c.forms = append(c.forms, form)
+		c.auth = append(c.auth, req.Header.Get("Authorization"))
+		c.mu.Unlock()
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return c.base.RoundTrip(req)
+}
+
+func TestStartPushRequest(t *testing.T) {
+	t.Parallel()
+	var capt *capturePAR
+	a := newApp(t, appOptions{
+		client: func(c *client.Config) {
+			capt = &capturePAR{base: c.HTTPClient.Transport}
+			if capt.base == nil {
+				capt.base = http.DefaultTransport
+			}
+			hc := *c.HTTPClient
+			hc.Transport = capt
+			c.HTTPClient = &hc
+			c.Scopes = []string{"openid", "mitid"}
+		},
+		login: func(c *login.Config) {
+			c.PushOptions = func(r *http.Request) []oauth2.AuthCodeOption {
+				return []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("idp_values", "mitid"), client.WithPrompt("login")}
+			}
+		},
+	})
+	b := a.browser()
+	b.start()
+	if len(capt.forms) != 1 {
+		t.Fatalf("PAR requests = %d, want 1", len(capt.forms))
+	}
+	form := capt.forms[0]
+	want := map[string]string{
+		"client_id": "app", "response_type": "code", "redirect_uri": a.web.URL + "/callback", "scope": "openid mitid",
+		"code_challenge_method": "S256", "idp_values": "mitid", "prompt": "login",
+	}
+	for k, v := range want {
+		if got := form.Get(k); got != v {
+			t.Errorf("PAR %s = %q, want %q", k, got, v)
+		}
+	}
+	for _, k := range []string{"state", "nonce", "code_challenge"} {
+		if form.Get(k) == "" {
+			t.Errorf("PAR %s missing", k)
+		}
+	}
+	if len(form) != len(want)+3 {
+		t.Errorf("PAR form has %d parameters, want %d: %v", len(form), len(want)+3, slices.Sorted(maps.Keys(form)))
+	}
+	if !strings.HasPrefix(capt.auth[0], "Basic ") {
+		t.Errorf("PAR Authorization = %q, want Basic", capt.auth[0])
+	}
+}
+
+type failingStore struct{ login.Store }
+
+func (failingStore) Save(context.Context, http.ResponseWriter, *http.Request, *client.Flow, time.Time) error {
+	return errors.New("redis: connection refused")
+}
+
+func TestStartStoreError(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, appOptions{login: func(c *login.Config) { c.Store = failingStore{} }})
+	r := a.browser().do(http.MethodPost, "/login", sameOrigin, nil)
+	var le *login.Error
+	if r.status != http.StatusInternalServerError || r.header.Get("Location") != "" || !errors.As(a.lastErr(), &le) || le.Op != login.OpStart {
+		t.Errorf("start with a failing store = %d %q, %v; want 500 at start without redirect", r.status, r.header.Get("Location"), a.lastErr())
+	}
+	if strings.Contains(r.body, "redis") {
+		t.Errorf("error page shows the raw error: %q", r.body)
+	}
 }
