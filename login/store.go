@@ -18,7 +18,8 @@ var ErrFlowNotFound = errors.New("login: flow not found (expired or already used
 // many concurrent Takes of one state, exactly one gets the flow.
 //
 // The request and response writer are there for stores that keep the flow
-// in the browser (the cookie store); server-side stores ignore them.
+// in the browser (the cookie store); server-side stores ignore them, and the
+// [Handler] binds their flows to the browser with a cookie of its own.
 type Store interface {
 	// Save stores flow under flow.State until expires.
 	Save(ctx context.Context, w http.ResponseWriter, r *http.Request, flow *client.Flow, expires time.Time) error
