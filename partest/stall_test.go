@@ -1,8 +1,8 @@
 package partest_test
 
 import (
-	"context"
-	"net/http"
+	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,37 +11,47 @@ import (
 	"github.com/go-par/par/partest"
 )
 
-// TestDelayEndsWhenClientGivesUp: a stalled POST endpoint stops waiting as
-// soon as the client times out, so Close does not wait for the Delay.
+// TestDelayEndsWhenClientGivesUp: a stalled endpoint stops waiting as soon
+// as the client hangs up, also for a POST whose body the fault never needed,
+// so Close does not wait for the Delay.
 func TestDelayEndsWhenClientGivesUp(t *testing.T) {
 	t.Parallel()
 	for _, endpoint := range []string{partest.EndpointPAR, partest.EndpointToken, partest.EndpointDiscovery} {
 		t.Run(endpoint, func(t *testing.T) {
 			t.Parallel()
 			srv := partest.NewServer(partest.Config{Faults: map[string]partest.Fault{endpoint: {Delay: time.Minute}}})
-			target := map[string]string{
+			target, err := url.Parse(map[string]string{
 				partest.EndpointPAR:       srv.Metadata()["pushed_authorization_request_endpoint"].(string),
 				partest.EndpointToken:     srv.Metadata()["token_endpoint"].(string),
 				partest.EndpointDiscovery: srv.Issuer() + "/.well-known/openid-configuration",
-			}[endpoint]
-			hc := &http.Client{Timeout: 100 * time.Millisecond}
-			ctx := context.Background()
-			var req *http.Request
+			}[endpoint])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A raw HTTP/1.1 client that sends the request and hangs up.
+			conn, err := net.Dial("tcp", target.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if endpoint == partest.EndpointDiscovery {
-				req, _ = http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+				fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", target.Path, target.Host)
 			} else {
-				req, _ = http.NewRequestWithContext(ctx, http.MethodPost, target,
-					strings.NewReader(url.Values{"client_id": {"app"}}.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				body := url.Values{"client_id": {"app"}, "state": {strings.Repeat("s", 100)}}.Encode()
+				fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+					target.Path, target.Host, len(body), body)
 			}
-			if resp, err := hc.Do(req); err == nil {
-				resp.Body.Close()
-				t.Fatalf("stalled %s answered %d", endpoint, resp.StatusCode)
+			for deadline := time.Now().Add(5 * time.Second); srv.Requests(endpoint) == 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("the request never reached the server")
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
+			time.Sleep(50 * time.Millisecond) // the handler is now stalling
+			conn.Close()
 			start := time.Now()
 			srv.Close()
 			if d := time.Since(start); d > 3*time.Second {
-				t.Errorf("Close took %v: the stalled handler kept running", d)
+				t.Errorf("Close took %v: the stalled handler kept running after the client left", d)
 			}
 		})
 	}
