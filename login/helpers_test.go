@@ -18,8 +18,8 @@ import (
 	"github.com/go-par/par/partest"
 )
 
-// testApp is a web app (TLS, so Secure __Host- cookies work) using a
-// login.Handler against a partest provider.
+// testApp is a web app (TLS, so Secure __Host- cookies work, unless
+// plainHTTP) using a login.Handler against a partest provider.
 type testApp struct {
 	t   *testing.T
 	srv *partest.Server
@@ -35,6 +35,7 @@ type testApp struct {
 
 type appOptions struct {
 	cookieStore bool
+	plainHTTP   bool // http:// app with InsecureCookie: no TLS handshakes
 	users       []partest.User
 	partest     func(*partest.Config)
 	client      func(*client.Config)
@@ -46,9 +47,12 @@ func newApp(t *testing.T, opts appOptions) *testApp {
 	t.Helper()
 	a := &testApp{t: t}
 	var handler http.Handler = http.NotFoundHandler()
-	a.web = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handler.ServeHTTP(w, r)
-	}))
+	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })
+	if opts.plainHTTP {
+		a.web = httptest.NewServer(serve)
+	} else {
+		a.web = httptest.NewTLSServer(serve)
+	}
 	t.Cleanup(a.web.Close)
 	a.tr = a.web.Client().Transport.(*http.Transport).Clone()
 	a.tr.MaxIdleConnsPerHost = 256
@@ -91,9 +95,10 @@ func newApp(t *testing.T, opts appOptions) *testApp {
 			login.DefaultOnError(w, r, err)
 		},
 		PostLogoutRedirectURL: a.web.URL + "/bye",
+		Cookie:                login.CookieConfig{InsecureCookie: opts.plainHTTP},
 	}
 	if opts.cookieStore {
-		st, err := login.NewCookieStore(login.CookieConfig{Keys: [][]byte{newKey()}})
+		st, err := login.NewCookieStore(login.CookieConfig{Keys: [][]byte{newKey()}, InsecureCookie: opts.plainHTTP})
 		if err != nil {
 			t.Fatalf("NewCookieStore: %v", err)
 		}

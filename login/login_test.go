@@ -481,7 +481,7 @@ func TestConcurrentLogins(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, appOptions{cookieStore: st.cookie, users: users, partest: func(c *partest.Config) {
+			a := newApp(t, appOptions{cookieStore: st.cookie, users: users, plainHTTP: true, partest: func(c *partest.Config) {
 				c.IDTokenAlg = jose.ES256 // cheaper than RSA under -race
 				c.OpaqueAccessTokens = true
 			}})
