@@ -409,6 +409,12 @@ func str(x any) string {
 		return ""
 	case string:
 		return v
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = str(x)
+		}
+		return strings.Join(parts, " ")
 	default:
 		b, _ := json.Marshal(v)
 		return string(b)
