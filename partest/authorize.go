@@ -34,6 +34,7 @@ type authzRequest struct {
 	loginHint    string
 	prompt       string
 	params       url.Values
+	ciba         string // auth_req_id of a request pushed by the CIBA→PAR bridge
 }
 
 type parRecord struct {
@@ -349,6 +350,10 @@ type codeRecord struct {
 
 // approve issues a code for user u and sends the authorization response.
 func (s *Server) approve(w http.ResponseWriter, req *authzRequest, u *User, f *Fault) {
+	if req.ciba != "" {
+		s.finishCIBA(w, req, u, nil, f)
+		return
+	}
 	code := randomString(32)
 	now := s.Config.Now()
 	s.mu.Lock()
@@ -358,6 +363,10 @@ func (s *Server) approve(w http.ResponseWriter, req *authzRequest, u *User, f *F
 }
 
 func (s *Server) redirectError(w http.ResponseWriter, req *authzRequest, e *oauthError, f *Fault) {
+	if req.ciba != "" {
+		s.finishCIBA(w, req, nil, e, f)
+		return
+	}
 	v := url.Values{"error": {e.code}}
 	if e.desc != "" {
 		v.Set("error_description", e.desc)

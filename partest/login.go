@@ -38,6 +38,12 @@ func (e *AuthorizeError) Error() string {
 // or error, error_description, state and iss. It reads query redirects
 // and form_post pages, and submits the interactive login form when
 // Config.Interactive is set. An error page gives an [*AuthorizeError].
+//
+// For an authentication_uri of the CIBA→PAR bridge (Config.CIBA) the login
+// approves the backchannel request, and the browser lands on a page saying
+// the window may be closed: Login then returns empty parameters and no
+// error. When init-auth was given a redirectUri, Login returns what is sent
+// there (state and iss).
 func (s *Server) Login(authorizationURL string) (url.Values, error) {
 	return s.LoginAs(authorizationURL, "")
 }
@@ -96,6 +102,9 @@ func (s *Server) readLogin(ctx context.Context, hc *http.Client, resp *http.Resp
 		}
 		if _, v, ok := parseFormPost(string(body)); ok {
 			return v, nil
+		}
+		if strings.Contains(string(body), doneMarker) {
+			return url.Values{}, nil
 		}
 	}
 	code, desc := parseErrorPage(string(body))

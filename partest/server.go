@@ -24,6 +24,9 @@ const (
 	EndpointToken      = "token"       // token_endpoint
 	EndpointUserinfo   = "userinfo"    // userinfo_endpoint
 	EndpointEndSession = "end_session" // end_session_endpoint (RP-Initiated Logout 1.0)
+	EndpointCIBA       = "ciba"        // backchannel_authentication_endpoint (OpenID CIBA Core §7)
+	EndpointInitAuth   = "init_auth"   // the MitID broker's CIBA→PAR bridge, {issuer}/api/ciba/broker-oidc/init-auth
+	EndpointCIBACancel = "ciba_cancel" // the MitID broker's cancel API, DELETE {issuer}/api/v1/ciba/{auth_req_id}
 )
 
 // Client authentication methods (RFC 7591 §2, RFC 8705 §2.1.1).
@@ -49,6 +52,9 @@ const (
 	pathToken      = "/connect/token"
 	pathUserinfo   = "/connect/userinfo"
 	pathEndSession = "/connect/endsession"
+	pathCIBA       = "/connect/ciba"
+	pathInitAuth   = "/api/ciba/broker-oidc/init-auth"
+	pathCIBACancel = "/api/v1/ciba/" // + auth_req_id
 )
 
 // Config configures a [Server]. The zero value gives a server with no
@@ -132,6 +138,34 @@ type Config struct {
 	// endpoint; choosing one completes the login. Login still works: it
 	// submits the form for the hinted or first user.
 	Interactive bool
+
+	// CIBA serves OpenID CIBA Core 1.0 in poll mode at
+	// /connect/ciba, the CIBA grant at the token endpoint, and the MitID
+	// broker's CIBA→PAR bridge (init-auth) and cancel API. See
+	// [Server.DenyCIBA] and [Server.ApproveCIBA].
+	CIBA bool
+	// CIBALifetime is the auth_req_id lifetime (expires_in). Default 300 s,
+	// as at the MitID broker.
+	CIBALifetime time.Duration
+	// CIBAInterval is the minimum time between token polls (interval),
+	// in whole seconds. Default 3 s, as at the MitID broker.
+	CIBAInterval time.Duration
+
+	// BrokerLayout publishes the discovery document the way the MitID
+	// broker does (brokers-and-profiles.md §8.1): its scopes and claims,
+	// pairwise subjects, prompt none/login, ui_locales da/en/kl, its four
+	// client authentication methods, and the CIBA members when CIBA is on.
+	// CIBA ID tokens then carry idtoken_type "ciba". The endpoint paths are
+	// the broker's in every layout. [BrokerConfig] sets it.
+	BrokerLayout bool
+
+	// InProcess serves without a listener: Start binds nothing, URL defaults
+	// to https://partest.test, and [Server.Client],
+	// [Server.ClientWithCertificate] and [Server.Login] reach the handler
+	// through an in-memory transport. Nothing touches the network, so a
+	// whole flow, clients included, runs inside a testing/synctest bubble,
+	// whose fake clock then drives the server's default clock.
+	InProcess bool
 
 	// Faults are installed at start, keyed by endpoint name (EndpointPAR,
 	// ...). See also [Server.SetFault].
@@ -230,6 +264,7 @@ type Server struct {
 	refresh map[string]*refreshRecord
 	seen    map[string]time.Time // single-use jti values and the like, until expiry
 	txs     map[string]*txRecord
+	cibas   map[string]*cibaRecord
 	nonce   string
 }
 
@@ -264,6 +299,7 @@ func NewUnstartedServer(cfg Config) *Server {
 		refresh: map[string]*refreshRecord{},
 		seen:    map[string]time.Time{},
 		txs:     map[string]*txRecord{},
+		cibas:   map[string]*cibaRecord{},
 		nonce:   randomString(24),
 	}
 	for i := range cfg.Clients {
@@ -292,7 +328,13 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
 	}
-	s.ts = httptest.NewUnstartedServer(s)
+	if cfg.CIBA {
+		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
+		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
+	}
+	if !cfg.InProcess {
+		s.ts = httptest.NewUnstartedServer(s)
+	}
 	// Generate the keys now, so the first request is not slowed.
 	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
 		panic("partest: " + err.Error())
@@ -325,6 +367,9 @@ func withDefaults(cfg Config) Config {
 	def(&cfg.ClockSkew, 5*time.Second)
 	def(&cfg.MaxAssertionLifetime, 5*time.Minute)
 	def(&cfg.DPoPProofLifetime, 60*time.Second)
+	def(&cfg.CIBALifetime, 300*time.Second)
+	def(&cfg.CIBAInterval, 3*time.Second)
+	cfg.CIBAInterval = max(cfg.CIBAInterval.Truncate(time.Second), time.Second)
 	if cfg.IDTokenAlg == "" {
 		cfg.IDTokenAlg = jose.RS256
 	}
@@ -400,6 +445,13 @@ func (s *Server) Start() {
 	}
 	s.started = true
 	s.mu.Unlock()
+	if s.Config.InProcess {
+		if s.URL == "" {
+			s.URL = "https://partest.test"
+		}
+		s.Config.URL = s.URL
+		return
+	}
 	if s.Config.TLS {
 		s.ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 		s.ts.StartTLS()
@@ -415,7 +467,7 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	started := s.started
 	s.mu.Unlock()
-	if started {
+	if started && s.ts != nil {
 		s.ts.Close()
 	}
 }
@@ -427,6 +479,9 @@ func (s *Server) Handler() http.Handler { return s }
 // Client returns an HTTP client that trusts the server's TLS certificate
 // (when TLS is on) and follows no redirects.
 func (s *Server) Client() *http.Client {
+	if s.ts == nil {
+		return s.inProcessClient(nil)
+	}
 	c := *s.ts.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.Timeout = 30 * time.Second
@@ -436,6 +491,9 @@ func (s *Server) Client() *http.Client {
 // ClientWithCertificate is [Server.Client] presenting cert, for
 // tls_client_auth (RFC 8705 §2).
 func (s *Server) ClientWithCertificate(cert tls.Certificate) *http.Client {
+	if s.ts == nil {
+		return s.inProcessClient(&cert)
+	}
 	c := s.Client()
 	if tr, ok := c.Transport.(*http.Transport); ok {
 		tr = tr.Clone()
@@ -450,6 +508,9 @@ func (s *Server) ClientWithCertificate(cert tls.Certificate) *http.Client {
 
 // Certificate returns the server's TLS certificate, or nil without TLS.
 func (s *Server) Certificate() []byte {
+	if s.ts == nil {
+		return nil
+	}
 	if c := s.ts.Certificate(); c != nil {
 		return c.Raw
 	}
@@ -474,6 +535,9 @@ func (s *Server) Requests(endpoint string) int {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[r.URL.Path]
+	if !ok && s.Config.CIBA && strings.HasPrefix(r.URL.Path, s.Config.IssuerPath+pathCIBACancel) {
+		rt, ok = route{EndpointCIBACancel, (*Server).handleCIBACancel}, true
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return

@@ -14,6 +14,7 @@ import (
 
 type tokenRecord struct {
 	clientID, sub, scope, jkt, grant string
+	x5t                              string // RFC 8705 §3 certificate binding (x5t#S256)
 	expires                          time.Time
 }
 
@@ -35,6 +36,10 @@ type grant struct {
 	// granted is the scope of the whole grant, which a refresh request may
 	// narrow for one access token only (RFC 6749 §6). Empty: scope.
 	granted string
+	// x5t binds the access token to a client certificate (RFC 8705 §3).
+	x5t string
+	// extra claims for the ID token.
+	extra map[string]any
 }
 
 // handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
@@ -65,6 +70,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 		g, e = s.codeGrant(c, form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"), jkt, hasProof)
 	case "refresh_token":
 		g, e = s.refreshGrant(c, form.Get("refresh_token"), form.Get("scope"), jkt, hasProof)
+	case GrantTypeCIBA:
+		if !s.Config.CIBA {
+			e = newError(http.StatusBadRequest, "unsupported_grant_type", "grant_type %q is not supported", GrantTypeCIBA)
+			break
+		}
+		g, e = s.cibaGrant(c, form.Get("auth_req_id"))
 	case "":
 		e = invalidRequest("grant_type is required")
 	default:
@@ -73,6 +84,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if e != nil {
 		writeError(w, e)
 		return
+	}
+	if c.AuthMethod == AuthTLSClientAuth {
+		g.x5t = peerThumbprint(r)
 	}
 	resp, err := s.issue(g, f)
 	if err != nil {
@@ -195,8 +209,8 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 			"scope": g.scope, "iat": now.Unix(), "exp": now.Add(s.Config.AccessTokenLifetime).Unix(),
 			"jti": randomString(16), "auth_time": g.authTime.Unix(),
 		}
-		if g.jkt != "" {
-			claims["cnf"] = map[string]any{"jkt": g.jkt}
+		if cnf := confirmation(g); cnf != nil {
+			claims["cnf"] = cnf
 		}
 		k, err := s.signingKey(s.Config.IDTokenAlg)
 		if err != nil {
@@ -217,7 +231,7 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		"scope":        g.scope,
 	}
 	s.mu.Lock()
-	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
+	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
 	whole := g.granted
 	if whole == "" {
 		whole = g.scope
@@ -264,6 +278,7 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
 	}
+	maps.Copy(claims, g.extra)
 	if f != nil && f.Issuer != "" {
 		claims["iss"] = f.Issuer
 	}
@@ -340,6 +355,11 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		}
 	} else if isDPoP {
 		unauthorized("invalid_token", "access token is not DPoP-bound")
+		return
+	}
+	if rec.x5t != "" && peerThumbprint(r) != rec.x5t {
+		// RFC 8705 §3: the presented certificate must be the bound one.
+		unauthorized("invalid_token", "access token is bound to another client certificate")
 		return
 	}
 	claims := maps.Clone(s.user(rec.sub).Claims)
@@ -498,6 +518,7 @@ func (s *Server) metadata(f *Fault) map[string]any {
 			string(jose.A128CBC_HS256), string(jose.A256CBC_HS512), string(jose.A128GCM), string(jose.A256GCM),
 		}
 	}
+	s.extendMetadata(md)
 	if f != nil && f.Issuer != "" {
 		md["issuer"] = f.Issuer
 	}
@@ -521,6 +542,9 @@ type Grant struct {
 	Scope    string // default "openid"
 	Nonce    string // put into the ID token when set
 	DPoPJKT  string // binds the access token to this RFC 7638 thumbprint
+	// CertThumbprint binds the access token to the client certificate with
+	// this base64url SHA-256 thumbprint (x5t#S256, RFC 8705 §3).
+	CertThumbprint string
 }
 
 // IssueTokensFor mints a token response (access_token, token_type,
@@ -540,5 +564,5 @@ func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
 		g.Scope = "openid"
 	}
 	return s.issue(&grant{client: c, sub: g.Subject, scope: g.Scope, nonce: g.Nonce, jkt: g.DPoPJKT,
-		id: randomString(12), authTime: s.Config.Now()}, nil)
+		x5t: g.CertThumbprint, id: randomString(12), authTime: s.Config.Now()}, nil)
 }
