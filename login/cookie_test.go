@@ -281,3 +281,26 @@ func TestBindingCookieAttributes(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCookieStore(b *testing.B) {
+	ctx := context.Background()
+	s, err := login.NewCookieStore(login.CookieConfig{Keys: [][]byte{newKey(), newKey()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := brokerFlow(time.Now())
+	exp := time.Now().Add(10 * time.Minute)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		if err := s.Save(ctx, w, nil, f, exp); err != nil {
+			b.Fatal(err)
+		}
+		c := w.Result().Cookies()[0]
+		r := httptest.NewRequest("GET", "/callback", nil)
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		if _, err := s.Take(ctx, httptest.NewRecorder(), r, f.State); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
