@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"html"
 	"io"
 	"log/slog"
@@ -12,11 +17,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/go-par/par/keys"
 	"github.com/go-par/par/partest"
 )
 
@@ -43,6 +51,7 @@ func (s *syncBuffer) String() string {
 type spy struct {
 	mu      sync.Mutex
 	secrets map[string]bool
+	base    http.RoundTripper
 }
 
 func (s *spy) add(v string) {
@@ -85,7 +94,10 @@ func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	resp, err := http.DefaultTransport.RoundTrip(r)
+	if d := r.Header.Get("DPoP"); d != "" {
+		s.add(d)
+	}
+	resp, err := s.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +124,22 @@ type testApp struct {
 
 func newTestApp(t *testing.T, cfg config) *testApp {
 	t.Helper()
+	return newTestAppWith(t, func(string) (config, http.RoundTripper) { return cfg, nil })
+}
+
+// newTestAppWith starts the app; mk returns its configuration, and the
+// transport to the provider, for the app's base URL.
+func newTestAppWith(t *testing.T, mk func(base string) (config, http.RoundTripper)) *testApp {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
+	cfg, base := mk(ts.URL)
+	if base == nil {
+		base = http.DefaultTransport
+	}
 	logs := &syncBuffer{}
-	sp := &spy{secrets: map[string]bool{}}
+	sp := &spy{secrets: map[string]bool{}, base: base}
 	a, closeFn, err := newApp(context.Background(), cfg, options{
 		BaseURL:   ts.URL,
 		Transport: sp,
@@ -128,6 +151,7 @@ func newTestApp(t *testing.T, cfg config) *testApp {
 	t.Cleanup(closeFn)
 	ts.Config.Handler = a
 	sp.add(a.secret)
+	sp.add(cfg.ClientSecret)
 	return &testApp{app: a, url: ts.URL, logs: logs, spy: sp}
 }
 
@@ -176,7 +200,11 @@ var (
 // and returns the browser, the callback URL and the code it carried.
 func scriptedLogin(t *testing.T, ta *testApp, sub string) (*http.Client, string, string) {
 	t.Helper()
-	hc := browser(t)
+	return scriptedLoginWith(t, ta, sub, browser(t), embeddedClientID)
+}
+
+func scriptedLoginWith(t *testing.T, ta *testApp, sub string, hc *http.Client, clientID string) (*http.Client, string, string) {
+	t.Helper()
 	resp, page := do(t, hc, http.MethodGet, ta.url+"/", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/auth/login"`) {
 		t.Fatalf("GET / = %d, no login form:\n%s", resp.StatusCode, page)
@@ -189,20 +217,22 @@ func scriptedLogin(t *testing.T, ta *testApp, sub string) (*http.Client, string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q := authz.Query(); len(q) != 2 || q.Get("client_id") != embeddedClientID || !strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
+	if q := authz.Query(); len(q) != 2 || q.Get("client_id") != clientID || !strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
 		t.Fatalf("authorization URL query = %v, want exactly client_id and request_uri", q)
 	}
 	resp, page = do(t, hc, http.MethodGet, authz.String(), nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET authorization URL = %d:\n%s", resp.StatusCode, page)
+	if sub != "" { // the interactive login page
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET authorization URL = %d:\n%s", resp.StatusCode, page)
+		}
+		action, tx := reAction.FindStringSubmatch(page), reTx.FindStringSubmatch(page)
+		if action == nil || tx == nil || !strings.Contains(page, `value="`+sub+`"`) {
+			t.Fatalf("login page has no form for %s:\n%s", sub, page)
+		}
+		resp, _ = do(t, hc, http.MethodPost, html.UnescapeString(action[1]), url.Values{"tx": {html.UnescapeString(tx[1])}, "sub": {sub}})
 	}
-	action, tx := reAction.FindStringSubmatch(page), reTx.FindStringSubmatch(page)
-	if action == nil || tx == nil || !strings.Contains(page, `value="`+sub+`"`) {
-		t.Fatalf("login page has no form for %s:\n%s", sub, page)
-	}
-	resp, _ = do(t, hc, http.MethodPost, html.UnescapeString(action[1]), url.Values{"tx": {html.UnescapeString(tx[1])}, "sub": {sub}})
 	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("POST login form = %d, want 303", resp.StatusCode)
+		t.Fatalf("login at the provider = %d, want 303 to the callback", resp.StatusCode)
 	}
 	cb := resp.Header.Get("Location")
 	cbu, err := url.Parse(cb)
@@ -374,5 +404,105 @@ func TestStartRefusesGET(t *testing.T) {
 	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/auth/login", nil)
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /auth/login = %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestConfiguredProvider runs the app as configured by the environment
+// against a provider of the test's own: the same code as with the MitID
+// broker or a FAPI 2.0 provider.
+func TestConfiguredProvider(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "client.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.LoadFile(keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := json.Marshal(k.PublicJWK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		client partest.Client
+		op     partest.Config
+		cfg    config
+		want   []string
+	}{
+		{name: "broker-like: client_secret_basic, PAR_PARAMS, scopes",
+			client: partest.Client{Secret: "abc+/def=="},
+			cfg: config{ClientSecret: "abc+/def==", ProfileName: "broker", Scopes: []string{"openid", "profile"},
+				Params: url.Values{"idp_values": {"mitid"}, "language": {"da"}}},
+			want: []string{"<th>idp_values</th><td>mitid</td>", "<th>language</th><td>da</td>", "<th>scope</th><td>openid profile</td>", "Basic [redacted]"}},
+		{name: "client_secret_post",
+			client: partest.Client{Secret: "post-secret-123", AuthMethod: partest.AuthClientSecretPost},
+			cfg:    config{ClientSecret: "post-secret-123", AuthMethod: "client_secret_post"},
+			want:   []string{"<th>client_secret</th><td class=\"redacted\">[redacted, 15 chars]</td>"}},
+		{name: "private_key_jwt from PAR_KEY_FILE",
+			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT},
+			cfg:    config{KeyFile: keyFile},
+			want:   []string{"<th>client_assertion</th><td class=\"redacted\">[redacted,", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}},
+		{name: "fapi2: private_key_jwt, DPoP, TLS",
+			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT, DPoPBound: true},
+			op:     partest.Config{TLS: true, IDTokenAlg: "PS256"},
+			cfg:    config{KeyFile: keyFile, ProfileName: "fapi2"},
+			want:   []string{"<th>DPoP</th><td class=\"redacted\">[proof JWT,", "<th>token_type</th><td>DPoP</td>", "alg PS256"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var op *partest.Server
+			ta := newTestAppWith(t, func(base string) (config, http.RoundTripper) {
+				c := tt.client
+				c.ID = "configured-client"
+				c.RedirectURIs = []string{base + "/auth/callback"}
+				if c.AuthMethod == partest.AuthPrivateKeyJWT {
+					if err := json.Unmarshal([]byte(`{"keys":[`+string(jwk)+`]}`), &c.JWKS); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ocfg := tt.op
+				ocfg.Clients = []partest.Client{c}
+				op = partest.NewServer(ocfg)
+				t.Cleanup(op.Close)
+				cfg := tt.cfg
+				cfg.Issuer, cfg.ClientID = op.Issuer(), c.ID
+				return cfg, op.Client().Transport
+			})
+			if ta.embedded != nil {
+				t.Fatal("the embedded provider started although PAR_ISSUER is set")
+			}
+			hc := browser(t)
+			hc.Transport = op.Client().Transport
+			hc, cb, _ := scriptedLoginWith(t, ta, "", hc, "configured-client")
+			resp, _ := do(t, hc, http.MethodGet, cb, nil)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("callback = %d, want 303", resp.StatusCode)
+			}
+			resp, page := do(t, hc, http.MethodGet, ta.url+"/me", nil)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<td id="subject">alice</td>`) {
+				t.Fatalf("GET /me = %d, want alice's result page:\n%s", resp.StatusCode, page)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("result page lacks %q", w)
+				}
+			}
+			if strings.Contains(page, "✗") {
+				t.Error("result page shows a failed check")
+			}
+			assertNoSecrets(t, ta, "result page", page)
+			assertNoSecrets(t, ta, "logs", ta.logs.String())
+		})
 	}
 }
