@@ -255,9 +255,16 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, f *Faul
 		s.errorPage(w, e)
 		return
 	}
-	c := s.clients[params.Get("client_id")]
+	// A missing client_id is a missing required parameter (RFC 6749
+	// §4.1.2.1), an unknown one a client the server cannot identify.
+	id := params.Get("client_id")
+	if id == "" {
+		s.errorPage(w, invalidRequest("client_id is required"))
+		return
+	}
+	c := s.clients[id]
 	if c == nil {
-		s.errorPage(w, newError(http.StatusBadRequest, "invalid_client", "unknown or missing client_id"))
+		s.errorPage(w, newError(http.StatusBadRequest, "invalid_client", "unknown client_id"))
 		return
 	}
 	var req *authzRequest
