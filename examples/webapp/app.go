@@ -403,7 +403,17 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 	if t == nil {
 		t = newTrace(a.now())
 	}
-	t.add(a.idTokenStep(t, tok))
+	idStep := a.idTokenStep(t, tok)
+	t.add(idStep)
+	failed := 0
+	for _, c := range idStep.Checks {
+		if !c.OK {
+			failed++
+		}
+	}
+	hdr := jwtHeader(tok.RawIDToken)
+	a.log.LogAttrs(ctx, slog.LevelInfo, "login: id token verified", slog.String("iss", tok.IDToken.Issuer),
+		slog.String("alg", hdr.Alg), slog.String("kid", hdr.Kid), slog.Time("exp", tok.IDToken.Expiry), slog.Int("failed_checks", failed))
 
 	s := &session{Subject: tok.IDToken.Subject, LoggedInAt: a.now(), Trace: t, rawIDToken: tok.RawIDToken}
 	var idClaims map[string]any
