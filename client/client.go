@@ -321,6 +321,10 @@ func (c *Client) Issuer() string { return c.issuer }
 // ClientID returns the client identifier.
 func (c *Client) ClientID() string { return c.clientID }
 
+// ResponseMode returns the configured response_mode ("" for the default,
+// query).
+func (c *Client) ResponseMode() string { return c.respMode }
+
 // Metadata returns the provider metadata. It must not be modified.
 func (c *Client) Metadata() *discovery.Metadata { return c.md }
 

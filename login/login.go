@@ -66,7 +66,8 @@ type Config struct {
 	// Default: "__Host-par" names, Path "/", Secure, HttpOnly, SameSite Lax.
 	// With response_mode=form_post (the MitID broker's choice) the callback
 	// is a cross-site POST that carries no Lax cookies: set SameSite to
-	// http.SameSiteNoneMode, here and in a CookieStore.
+	// http.SameSiteNoneMode, here and in a CookieStore. For the binding
+	// cookie that is the default when the client's ResponseMode is form_post.
 	Cookie CookieConfig
 
 	// StartPath, CallbackPath and LogoutPath are the paths ServeHTTP and Mux
@@ -180,6 +181,12 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("login: config: StartPath, CallbackPath and LogoutPath must differ")
 	}
 	c := cfg.Cookie
+	if c.SameSite == 0 && !c.InsecureCookie && cfg.Client.ResponseMode() == "form_post" {
+		// A form_post callback is a cross-site POST: Lax cookies would not
+		// come back with it, so the binding cookie must be SameSite=None
+		// (which browsers accept only with Secure).
+		c.SameSite = http.SameSiteNoneMode
+	}
 	h.cookie = resolveCookie(c.Name, c.Path, c.Domain, c.SameSite, c.InsecureCookie)
 	return h, nil
 }
