@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -105,6 +106,13 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		params, err := client.ParseResponse(r)
 		if err != nil {
 			http.Error(w, "not an authorization response", http.StatusBadRequest)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) != 1 {
+			// Not this login's response (another tab, a stale or forged
+			// callback): refuse it without ending the wait.
+			fmt.Fprintf(c.stderr, "\r  ignored a callback whose state is not this login's%20s\n", "")
+			http.Error(w, "this callback is not for the pending login", http.StatusBadRequest)
 			return
 		}
 		handled := false

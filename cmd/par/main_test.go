@@ -357,7 +357,7 @@ func TestLogin(t *testing.T) {
 func TestLoginProviderError(t *testing.T) {
 	t.Parallel()
 	srv := newProvider(t, nil)
-	c, _, errOut := newCLI(map[string]string{"PAR_CLIENT_SECRET": testSecret})
+	c, out, errOut := newCLI(map[string]string{"PAR_CLIENT_SECRET": testSecret})
 	addr := make(chan string, 1)
 	c.listening = func(a string) { addr <- a }
 	done := make(chan int, 1)
@@ -366,20 +366,43 @@ func TestLoginProviderError(t *testing.T) {
 			"--redirect-uri", "http://127.0.0.1:0/cb", "--wait", "20s"})
 	}()
 	listen := <-addr
-	// Wait until the push is done and the listener serves.
-	for i := 0; i < 500 && !strings.Contains(errOut.String(), "Waiting for the callback"); i++ {
-		time.Sleep(10 * time.Millisecond)
+	var authURL string
+	for i := 0; i < 500 && authURL == ""; i++ {
+		if m := regexp.MustCompile(`(?m)^  (http://\S+)$`).FindStringSubmatch(out.String()); m != nil {
+			authURL = m[1]
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
-	resp, err := http.Get("http://" + listen + "/cb?error=access_denied&error_description=mitid_user_aborted&iss=" + url.QueryEscape(srv.Issuer()) + "&state=x")
+	params, err := srv.Login(authURL)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Login: %v", err)
 	}
-	resp.Body.Close()
+	get := func(q url.Values) int {
+		resp, err := http.Get("http://" + listen + "/cb?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// A callback for another login is refused and the wait goes on.
+	forged := url.Values{"code": {"forged"}, "state": {"not-this-login"}, "iss": {srv.Issuer()}}
+	if code := get(forged); code != http.StatusBadRequest {
+		t.Errorf("forged callback = %d, want 400", code)
+	}
+	// The user cancels at the provider: access_denied with the login's state.
+	denied := url.Values{"error": {"access_denied"}, "error_description": {"mitid_user_aborted"}, "state": {params.Get("state")}, "iss": {params.Get("iss")}}
+	if code := get(denied); code != http.StatusBadRequest {
+		t.Errorf("access_denied callback = %d, want 400 (the failure page)", code)
+	}
 	if code := <-done; code != exitProtocol {
-		t.Errorf("login after a forged callback = %d, want 1", code)
+		t.Errorf("login after access_denied = %d, want 1", code)
 	}
-	if !strings.Contains(errOut.String(), "state mismatch") || !strings.Contains(errOut.String(), "hint:") {
-		t.Errorf("stderr = %q", errOut)
+	for _, want := range []string{"ignored a callback whose state is not this login's", "access_denied", "hint: the provider ended the login with an error"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
 	}
 }
 
