@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-par/par/partest"
 )
@@ -15,17 +16,20 @@ import (
 func BenchmarkPush(b *testing.B) {
 	s := startStub(b, nil)
 	ctx := context.Background()
-	for _, impl := range []string{"sdk", "baseline"} {
-		for _, v := range variants {
+	// Variant-major order: SDK and baseline of one variant run back to
+	// back, so a change of machine load hits both alike.
+	for _, v := range variants {
+		for _, impl := range impls {
 			b.Run(impl+"/"+v.name, func(b *testing.B) {
 				push := pushFunc(b, impl, v, s.URL)
 				b.ReportAllocs()
-				b.ResetTimer()
+				cpu := startCPU(b)
 				for b.Loop() {
 					if err := push(ctx); err != nil {
 						b.Fatal(err)
 					}
 				}
+				cpu.report()
 			})
 		}
 	}
@@ -37,8 +41,8 @@ func BenchmarkPushParallel(b *testing.B) {
 	s := startStub(b, nil)
 	ctx := context.Background()
 	const conc = 32
-	for _, impl := range []string{"sdk", "baseline"} {
-		for _, v := range variants {
+	for _, v := range variants {
+		for _, impl := range impls {
 			b.Run(impl+"/"+v.name+"/c"+strconv.Itoa(conc), func(b *testing.B) {
 				push := pushFunc(b, impl, v, s.URL)
 				if err := push(ctx); err != nil { // warm one connection
@@ -46,11 +50,32 @@ func BenchmarkPushParallel(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu := startCPU(b)
 				runConcurrent(b, conc, func() error { return push(ctx) })
+				cpu.report()
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pushes/s")
 			})
 		}
 	}
+}
+
+var impls = []string{"sdk", "baseline"}
+
+// cpuMeter reports process CPU time per op (cpu-ns/op): client and
+// in-process server together. Unlike ns/op it hardly moves when other
+// processes load the machine.
+type cpuMeter struct {
+	b     *testing.B
+	start time.Duration
+}
+
+func startCPU(b *testing.B) cpuMeter { return cpuMeter{b, cpuTime()} }
+
+func (m cpuMeter) report() {
+	if m.start == 0 || m.b.N == 0 {
+		return
+	}
+	m.b.ReportMetric(float64(cpuTime()-m.start)/float64(m.b.N), "cpu-ns/op")
 }
 
 // runConcurrent calls fn b.N times in total from conc goroutines.
@@ -99,7 +124,7 @@ func BenchmarkLogin(b *testing.B) {
 		ID: clientID, Secret: secret, RedirectURIs: []string{redirectURL}}}})
 	b.Cleanup(srv.Close)
 	ctx := context.Background()
-	for _, impl := range []string{"sdk", "baseline"} {
+	for _, impl := range impls {
 		b.Run(impl, func(b *testing.B) {
 			login := loginFunc(b, impl, srv)
 			if err := login(ctx); err != nil { // metadata and keys cached
@@ -107,11 +132,13 @@ func BenchmarkLogin(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			for b.Loop() {
 				if err := login(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report()
 		})
 	}
 }
