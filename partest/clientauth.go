@@ -71,7 +71,9 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*Client, 
 	case hasBasic:
 		id, secret, ok := parseBasic(authz)
 		if !ok {
-			return nil, s.basicChallenge(invalidClient("malformed Basic credentials"))
+			// A header that does not decode is a malformed request
+			// (RFC 6749 §5.2 invalid_request), not failed authentication.
+			return nil, invalidRequest("malformed Basic credentials")
 		}
 		if formID != "" && formID != id {
 			return nil, invalidRequest("client_id does not match the authenticated client")
@@ -156,9 +158,15 @@ func (s *Server) authenticateAssertion(form url.Values) (*Client, *oauthError) {
 	if err != nil {
 		return nil, invalidClient("client_assertion payload is not a JSON object")
 	}
-	id := stringClaim(unverified, "iss")
+	// The assertion's sub names the client (RFC 7523 §3 item 2); a
+	// client_id parameter naming another one makes the request
+	// contradictory (RFC 6749 §5.2 invalid_request).
+	id := stringClaim(unverified, "sub")
+	if id == "" {
+		return nil, invalidClient("client_assertion sub is missing")
+	}
 	if formID := form.Get("client_id"); formID != "" && formID != id {
-		return nil, invalidClient("client_assertion iss does not match client_id")
+		return nil, invalidRequest("client_id does not match the client_assertion sub")
 	}
 	c := s.clients[id]
 	if c == nil {
@@ -198,14 +206,12 @@ func (s *Server) authenticateAssertion(form url.Values) (*Client, *oauthError) {
 			return nil, invalidClient("client_assertion aud must be the issuer as a single string")
 		}
 	} else {
+		// RFC 7523 §3 item 3: aud must contain a value identifying this
+		// server; other members of an array are other audiences (RFC
+		// 7519 §4.1.3).
 		accepted := []string{s.Issuer(), s.endpointURL(pathToken), s.endpointURL(pathPAR)}
-		for _, a := range auds {
-			if !slices.Contains(accepted, a) {
-				return nil, invalidClient("client_assertion aud %q is not accepted", a)
-			}
-		}
-		if len(auds) == 0 {
-			return nil, invalidClient("client_assertion aud is empty")
+		if !slices.ContainsFunc(auds, func(a string) bool { return slices.Contains(accepted, a) }) {
+			return nil, invalidClient("client_assertion aud does not name this server")
 		}
 	}
 	now := s.Config.Now()
