@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -55,7 +56,7 @@ func newCluster(t *testing.T, addr string, names ...string) *cluster {
 	t.Helper()
 	requireRedis(t)
 	cl := &cluster{replicas: map[string]*replica{}, prefix: testPrefix(t)}
-	cl.web = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cl.web = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep, ok := cl.replicas[r.Header.Get("X-Replica")]
 		if !ok {
 			http.Error(w, "no such replica", http.StatusBadGateway)
@@ -66,6 +67,8 @@ func newCluster(t *testing.T, addr string, names ...string) *cluster {
 		rep.mu.Unlock()
 		rep.h.ServeHTTP(w, r)
 	}))
+	cl.web.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short by closed idle connections
+	cl.web.StartTLS()
 	t.Cleanup(cl.web.Close)
 	cl.srv = partest.NewServer(partest.Config{Clients: []partest.Client{{
 		ID: "app", Secret: "s3cr+t/=", RedirectURIs: []string{cl.web.URL + "/callback"},

@@ -241,6 +241,17 @@ func newClient(tb testing.TB, addr string) *redis.Client {
 	return rdb
 }
 
+// slowClient is newClient with go-redis' own dial, read and write timeouts
+// far above any store Timeout under test, so a call that returns in time
+// shows that the store's Timeout bounded it.
+func slowClient(tb testing.TB, addr string) *redis.Client {
+	tb.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
+		DialTimeout: time.Minute, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+	tb.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
 // sharedClient is a client of the shared server.
 func sharedClient(tb testing.TB) *redis.Client {
 	tb.Helper()
