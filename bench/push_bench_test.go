@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-par/par/client"
 	"github.com/go-par/par/partest"
 )
 
@@ -184,4 +185,25 @@ func loginFunc(tb testing.TB, impl string, srv *partest.Server) func(context.Con
 		}
 		return err
 	}
+}
+
+// BenchmarkPushDefaultClient pushes from 32 goroutines with the SDK's
+// default HTTP client (Config.HTTPClient nil), against BenchmarkPushParallel's
+// tuned transport: the default net/http transport keeps only 2 idle
+// connections per host, so most concurrent pushes open a new connection.
+func BenchmarkPushDefaultClient(b *testing.B) {
+	s := startStub(b, nil)
+	ctx := context.Background()
+	c, err := client.New(ctx, client.Config{Issuer: s.URL, ClientID: clientID, RedirectURL: redirectURL,
+		Scopes: []string{"openid", "mitid"}, Auth: client.ClientSecretBasic(secret)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sdk/client_secret_basic/c32", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := startCPU(b)
+		runConcurrent(b, 32, func() error { _, err := c.Push(ctx); return err })
+		cpu.report()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pushes/s")
+	})
 }
