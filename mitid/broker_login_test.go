@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -24,28 +25,19 @@ import (
 const brokerSecret = "rE4+Zp1/a8Vq2nXk9Lw0sT3yUi7oP6mB+c5dF/gH2jK="
 
 // TestBrokerLogin is issue 7's end-to-end check of the MitID broker setup
-// against partest: a path-bearing issuer (/op), Basic auth with a secret
-// holding + / =, an HS256 request object keyed with the raw client secret,
-// idp_values and idp_params for MitID at Substantial, and the broker's
-// string-typed claims decoded into mitid.Claims with the level check passing
-// and failing.
+// against partest's broker layout (partest.BrokerConfig): the path-bearing
+// issuer /op with endpoints below /connect, the broker's JWKS (certificate
+// keys with upper-case hex SHA-1 kids and the XML-Enc encryption key), Basic
+// auth with a secret holding + / =, an HS256 request object keyed with the
+// raw client secret, idp_values and idp_params for MitID at Substantial, and
+// the broker's string-typed claims decoded into mitid.Claims with the level
+// check passing and failing.
 func TestBrokerLogin(t *testing.T) {
 	t.Parallel()
-	users := []partest.User{
-		{Subject: "7c9484f5-44bf-4e29-a683-84548951d3b8", Claims: map[string]any{
-			"idp": "mitid", "identity_type": "private", "neb_sid": "2E4C1B7F0A6D45A8B5C3E9F1D2A4B6C8",
-			"loa": "https://data.gov.dk/concept/core/nsis/Substantial", "amr": []string{"code_app"},
-			"mitid.uuid": "eee4b272-6a33-40da-ab0b-5ce2abd42e78", "mitid.age": "88", "mitid.has_cpr": "true", "mitid.psd2": "false",
-		}},
-		{Subject: "0d1f5b9e-2c3a-4d5e-8f70-1a2b3c4d5e6f", Claims: map[string]any{
-			"idp": "mitid", "identity_type": "private", "loa": "https://data.gov.dk/concept/core/nsis/loa/Low",
-			"mitid.age": "17", "mitid.has_cpr": "false",
-		}},
-	}
+	users := partest.BrokerUsers()[:2] // Substantial, then Low
 	const cb = "https://rp.example/signin-oidc"
-	srv := partest.NewServer(partest.Config{IssuerPath: "/op", Users: users, RequestURILifetime: 600 * time.Second,
-		Clients: []partest.Client{{ID: "0a775a87-878c-4b83-abe3-ee29c720c3e7", Secret: brokerSecret,
-			RedirectURIs: []string{cb}, RequireSignedRequestObject: true}}})
+	srv := partest.NewServer(partest.BrokerConfig(partest.Client{ID: "0a775a87-878c-4b83-abe3-ee29c720c3e7",
+		Secret: brokerSecret, RedirectURIs: []string{cb}, RequireSignedRequestObject: true}))
 	t.Cleanup(srv.Close)
 
 	// Capture what goes to the PAR endpoint.
@@ -74,6 +66,7 @@ func TestBrokerLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkBrokerLayout(t, srv, c)
 	idp, _ := mitid.IDPValues(mitid.MitID)
 	lang, _ := mitid.Language(mitid.Danish)
 	params, err := mitid.Params{MitID: &mitid.MitIDParams{LoA: mitid.Substantial, ReferenceText: "Log på hos Test RP"}}.Options()
@@ -110,6 +103,12 @@ func TestBrokerLogin(t *testing.T) {
 		}
 		if claims.Subject != tt.user || claims.IDP != mitid.MitID {
 			t.Errorf("claims = %+v", claims)
+		}
+		if kid := idTokenKID(t, tok.RawIDToken); !upperHexKID.MatchString(kid) {
+			t.Errorf("ID token kid = %q, want the broker's upper-case hex SHA-1 thumbprint", kid)
+		}
+		if ui, err := c.UserInfo(ctx, tok); err != nil || ui.Subject != tt.user {
+			t.Errorf("UserInfo = %+v, %v; want the ID token's subject", ui, err)
 		}
 		err = claims.RequireLevel(mitid.Substantial)
 		var le *mitid.LevelError
@@ -158,6 +157,64 @@ func TestBrokerLogin(t *testing.T) {
 	if err := json.Unmarshal([]byte(s), &ip); err != nil || ip.MitID.LoA != "substantial" {
 		t.Errorf("idp_params = %q (%v), want loa_value substantial (idps/mitid.md)", s, err)
 	}
+}
+
+var upperHexKID = regexp.MustCompile(`^[0-9A-F]{40}$`)
+
+// checkBrokerLayout checks what the client discovered and what the JWKS
+// holds against the broker's layout (brokers-and-profiles.md §1.1, §8).
+func checkBrokerLayout(t *testing.T, srv *partest.Server, c *client.Client) {
+	t.Helper()
+	md := c.Metadata()
+	iss := srv.Issuer()
+	if !strings.HasSuffix(iss, "/op") || md.Issuer != iss {
+		t.Errorf("issuer = %q (discovered %q), want the /op path", iss, md.Issuer)
+	}
+	for name, got := range map[string]string{
+		"/connect/authorize": md.AuthorizationEndpoint, "/connect/par": md.PushedAuthorizationRequestEndpoint,
+		"/connect/token": md.TokenEndpoint, "/connect/userinfo": md.UserinfoEndpoint,
+		"/connect/endsession": md.EndSessionEndpoint, "/connect/ciba": md.BackchannelAuthenticationEndpoint,
+		"/.well-known/openid-configuration/jwks": md.JWKSURI,
+	} {
+		if got != iss+name {
+			t.Errorf("endpoint %s = %q", name, got)
+		}
+	}
+	resp, err := srv.Client().Get(md.JWKSURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct {
+			Kid string   `json:"kid"`
+			Use string   `json:"use"`
+			Alg string   `json:"alg"`
+			X5c []string `json:"x5c"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var enc bool
+	for _, k := range set.Keys {
+		if !upperHexKID.MatchString(k.Kid) || len(k.X5c) == 0 {
+			t.Errorf("JWKS key %q (%s): want an upper-case hex kid and x5c", k.Kid, k.Use)
+		}
+		enc = enc || (k.Use == "enc" && k.Alg == "http://www.w3.org/2001/04/xmlenc#rsa-oaep")
+	}
+	if !enc {
+		t.Error("JWKS lacks the broker's encryption key with the XML-Enc alg")
+	}
+}
+
+func idTokenKID(t *testing.T, raw string) string {
+	t.Helper()
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatalf("ID token: %v", err)
+	}
+	return jws.Signatures[0].Header.KeyID
 }
 
 type roundTrip func(*http.Request) (*http.Response, error)
