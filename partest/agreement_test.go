@@ -138,3 +138,51 @@ func TestAssertionAudienceArray(t *testing.T) {
 		})
 	}
 }
+
+// TestPARRequestURINotSupported: a request_uri pushed to the PAR endpoint
+// (RFC 9126 §2.1: it must not be) gets request_uri_not_supported (OIDC
+// Core §3.1.2.6), as from node-oidc-provider.
+func TestPARRequestURINotSupported(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}})
+	form := newFlow().parParams("app")
+	form.Set("request_uri", requestURIPrefix+"abc")
+	r := postTo(t, srv, pathPAR, form, basic("app", "s3cret"))
+	if r.status != http.StatusBadRequest || r.str("error") != "request_uri_not_supported" {
+		t.Fatalf("PAR = %d %s, want 400 request_uri_not_supported", r.status, r.raw)
+	}
+}
+
+// TestDPoPMissingProofIsInvalidGrant: a DPoP-bound client (RFC 9449 §5.2)
+// or a RequireDPoP server refuses a code redeemed without a proof with
+// invalid_grant, as node-oidc-provider does; the code stays redeemable
+// with a proof.
+func TestDPoPMissingProofIsInvalidGrant(t *testing.T) {
+	t.Parallel()
+	bound := basicClient()
+	bound.DPoPBound = true
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"DPoPBound client", Config{Clients: []Client{bound}}},
+		{"RequireDPoP", Config{Clients: []Client{basicClient()}, RequireDPoP: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, tt.cfg)
+			f := newFlow()
+			code := loginCode(t, srv, f)
+			r := postTo(t, srv, pathToken, tokenForm(code, f), basic("app", "s3cret"))
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+				t.Fatalf("token without proof = %d %s, want 400 invalid_grant", r.status, r.raw)
+			}
+			h := basic("app", "s3cret")
+			h.Set("DPoP", dpopProof(t, ecKey(1), http.MethodPost, srv.endpointURL(pathToken), nil))
+			if r := postTo(t, srv, pathToken, tokenForm(code, f), h); r.status != http.StatusOK || r.str("token_type") != "DPoP" {
+				t.Fatalf("token with proof = %d %s, want 200 DPoP", r.status, r.raw)
+			}
+		})
+	}
+}

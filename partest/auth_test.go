@@ -215,7 +215,7 @@ func TestPARRequest(t *testing.T) {
 		wantError  string
 	}{
 		{"ok", "app", nil, 201, ""},
-		{"request_uri in body", "app", func(v url.Values) { v.Set("request_uri", "urn:x") }, 400, "invalid_request"},
+		{"request_uri in body", "app", func(v url.Values) { v.Set("request_uri", "urn:x") }, 400, "request_uri_not_supported"},
 		{"response_type token", "app", func(v url.Values) { v.Set("response_type", "token") }, 400, "unsupported_response_type"},
 		{"no redirect_uri", "app", func(v url.Values) { v.Del("redirect_uri") }, 400, "invalid_request"},
 		{"unregistered redirect_uri", "app", func(v url.Values) { v.Set("redirect_uri", "https://evil.example/cb") }, 400, "invalid_request"},

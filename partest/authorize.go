@@ -158,7 +158,9 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 		return
 	}
 	if form.Has("request_uri") {
-		writeError(w, invalidRequest("request_uri must not be sent to the pushed authorization request endpoint"))
+		// RFC 9126 §2.1: request_uri must not be pushed; the PAR endpoint
+		// does not support it (OIDC Core §3.1.2.6 request_uri_not_supported).
+		writeError(w, newError(http.StatusBadRequest, "request_uri_not_supported", "request_uri must not be sent to the pushed authorization request endpoint"))
 		return
 	}
 	params := url.Values{}

@@ -153,7 +153,7 @@ func TestDPoPJKTOnly(t *testing.T) {
 	srv := newServer(t, Config{Clients: []Client{c}})
 	strict := newServer(t, Config{Clients: []Client{basicClient()}, RequireDPoP: true})
 	sf := newFlow()
-	if r := postTo(t, strict, pathToken, tokenForm(loginCode(t, strict, sf), sf), basic("app", "s3cret")); r.str("error") != "invalid_dpop_proof" {
+	if r := postTo(t, strict, pathToken, tokenForm(loginCode(t, strict, sf), sf), basic("app", "s3cret")); r.str("error") != "invalid_grant" {
 		t.Errorf("RequireDPoP without proof = %d %s", r.status, r.raw)
 	}
 	f := newFlow()
@@ -164,7 +164,7 @@ func TestDPoPJKTOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := postTo(t, srv, pathToken, tokenForm(params.Get("code"), f), basic("app", "s3cret")); r.str("error") != "invalid_dpop_proof" {
+	if r := postTo(t, srv, pathToken, tokenForm(params.Get("code"), f), basic("app", "s3cret")); r.str("error") != "invalid_grant" {
 		t.Errorf("DPoPBound client without proof = %d %s", r.status, r.raw)
 	}
 	h := basic("app", "s3cret")

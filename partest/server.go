@@ -129,7 +129,7 @@ type Config struct {
 	// use_dpop_nonce and a DPoP-Nonce header.
 	DPoPNonce bool
 	// RequireDPoP treats every client as DPoPBound: token requests without
-	// a DPoP proof fail with invalid_dpop_proof (RFC 9449 §5, FAPI 2.0).
+	// a DPoP proof fail with invalid_grant (RFC 9449 §5.2, FAPI 2.0).
 	RequireDPoP bool
 	// DPoPProofLifetime is how old a DPoP proof's iat may be. Default 60 s.
 	DPoPProofLifetime time.Duration

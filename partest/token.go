@@ -61,7 +61,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 		return
 	}
 	if (c.DPoPBound || s.Config.RequireDPoP) && !hasProof {
-		writeError(w, newError(http.StatusBadRequest, "invalid_dpop_proof", "the client must send a DPoP proof"))
+		// RFC 9449 §5.2 names no error code for a missing proof; like
+		// node-oidc-provider, the grant cannot be redeemed: invalid_grant.
+		writeError(w, invalidGrant("the client must send a DPoP proof"))
 		return
 	}
 	var g *grant
