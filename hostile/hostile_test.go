@@ -686,7 +686,7 @@ func runCase(t *testing.T, tc hostileCase, report bool) {
 	t.Cleanup(e.close) // also when a step fails with t.Fatal
 	ctx, cancel := context.WithTimeout(context.Background(), 2*budget)
 	start := time.Now()
-	err, panicked := safeRun(ctx, e, tc.run)
+	panicked, err := safeRun(ctx, e, tc.run)
 	elapsed := time.Since(start)
 	cancel()
 	closeStart := time.Now()
@@ -713,7 +713,7 @@ func runCase(t *testing.T, tc hostileCase, report bool) {
 }
 
 // safeRun runs f, turning a panic into a value.
-func safeRun(ctx context.Context, e *env, f func(context.Context, *env) error) (err error, panicked any) {
+func safeRun(ctx context.Context, e *env, f func(context.Context, *env) error) (panicked any, err error) {
 	defer func() { panicked = recover() }()
-	return f(ctx, e), nil
+	return nil, f(ctx, e)
 }
