@@ -682,3 +682,31 @@ func BenchmarkSaveTake(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSaveTakeParallel is BenchmarkSaveTake from GOMAXPROCS×8
+// goroutines sharing one store, as concurrent logins on one replica.
+func BenchmarkSaveTakeParallel(b *testing.B) {
+	rdb := sharedClient(b)
+	st, err := redisstore.New(rdb, redisstore.Options{Prefix: "bench:", Key: newKey()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		flow := newFlow()
+		for pb.Next() {
+			if err := st.Save(ctx, nil, nil, flow, flow.ExpiresAt); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := st.Take(ctx, nil, nil, flow.State); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "roundtrips/s")
+}
