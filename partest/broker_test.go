@@ -11,6 +11,8 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -252,5 +254,77 @@ func TestMTLSBoundTokens(t *testing.T) {
 				t.Errorf("IssueTokensFor token with its certificate = %d", r.status)
 			}
 		})
+	}
+}
+
+// TestBrokerLayoutMatchesFixture compares the BrokerLayout discovery
+// document with the broker fixture (testdata/discovery/broker-pp.json,
+// brokers-and-profiles.md §8.1): every member partest serves has the
+// fixture's value (endpoints relative to the issuer), and every difference
+// is one partest makes on purpose, listed here with its reason.
+func TestBrokerLayoutMatchesFixture(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../testdata/discovery/broker-pp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixture map[string]any
+	if err := json.Unmarshal(raw, &fixture); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, BrokerConfig(basicClient()))
+	var served map[string]any
+	if err := json.Unmarshal(get(t, srv, srv.Issuer()+"/.well-known/openid-configuration", nil).raw, &served); err != nil {
+		t.Fatal(err)
+	}
+	// Members partest leaves out: endpoints and logout mechanisms it does
+	// not implement.
+	omitted := []string{
+		"check_session_iframe", "revocation_endpoint", "introspection_endpoint",
+		"frontchannel_logout_supported", "frontchannel_logout_session_supported",
+		"backchannel_logout_supported", "backchannel_logout_session_supported",
+	}
+	// Members whose value differs because partest supports less (and says
+	// so), or accepts more.
+	differs := map[string]string{
+		"grant_types_supported":                            "no client_credentials or implicit grant",
+		"response_types_supported":                         "code only",
+		"response_modes_supported":                         "no fragment (code flow only)",
+		"code_challenge_methods_supported":                 "S256 only; plain is refused",
+		"token_endpoint_auth_signing_alg_values_supported": "every RS/PS/ES/HS algorithm and EdDSA",
+		"request_object_signing_alg_values_supported":      "EdDSA too",
+		"claims_supported":                                 "the fixture's claims plus those of Config.Users",
+	}
+	const fixtureIssuer = "https://pp.netseidbroker.dk/op"
+	for k, want := range fixture {
+		got, ok := served[k]
+		switch {
+		case slices.Contains(omitted, k):
+			if ok {
+				t.Errorf("%s is served but listed as omitted", k)
+			}
+			continue
+		case !ok:
+			t.Errorf("%s missing", k)
+			continue
+		}
+		if s, isString := want.(string); isString && strings.HasPrefix(s, fixtureIssuer) {
+			want = srv.Issuer() + strings.TrimPrefix(s, fixtureIssuer)
+		}
+		if reflect.DeepEqual(got, want) {
+			if _, listed := differs[k]; listed {
+				t.Errorf("%s now equals the fixture; drop it from the list of differences", k)
+			}
+			continue
+		}
+		if _, listed := differs[k]; !listed {
+			t.Errorf("%s = %v, fixture has %v", k, got, want)
+		}
+	}
+	// The served claims include every claim of the fixture.
+	for _, c := range fixture["claims_supported"].([]any) {
+		if !slices.Contains(served["claims_supported"].([]any), c) {
+			t.Errorf("claims_supported lacks %v", c)
+		}
 	}
 }
