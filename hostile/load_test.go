@@ -99,8 +99,10 @@ func memStats() (heap uint64, goroutines int) {
 // provider in another process (GOPAR_LOAD sets how long: 3 s by default,
 // 60s for the full run), and checks that the app's memory and goroutine
 // counts stay flat: nothing is kept or left running per flow.
+//
+// It does not call t.Parallel, on purpose: heap and goroutine counts are
+// process-wide, and parallel tests wait until the sequential ones are done.
 func TestLoadHeld(t *testing.T) {
-	t.Parallel()
 	d := 3 * time.Second
 	if v := os.Getenv("GOPAR_LOAD"); v != "" {
 		var err error
