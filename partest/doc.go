@@ -36,6 +36,20 @@
 // (unknown client, bad request_uri) are shown on an error page, later ones
 // are sent to the redirect URI with state and iss.
 //
+// [BrokerConfig] shapes the server like the Signaturgruppen MitID broker:
+// issuer path /op, endpoints below /connect, the broker's JWKS and discovery
+// document, 600 s request_uri values of 64 upper-case hex digits, users with
+// string-typed claims, and CIBA (OpenID CIBA Core 1.0, poll mode) with the
+// broker's CIBA→PAR bridge: a backchannel authentication request with a
+// broker_oidc login_hint_token, init-auth returning an authentication_uri,
+// a browser login there (Login returns empty parameters for the broker's
+// "you may close this window" page), and polls answered with
+// authorization_pending, slow_down, access_denied ([Server.DenyCIBA]),
+// expired_token, the tokens once, then invalid_grant. Tokens of
+// tls_client_auth clients are bound to the client certificate (RFC 8705
+// §3). With Config.InProcess nothing listens on a socket, so a whole flow
+// can run inside a testing/synctest bubble on its fake clock.
+//
 // This package imports only the standard library, go-jose and go-par's
 // internal packages, so it checks the SDK independently of the SDK's own code.
 package partest
