@@ -136,6 +136,28 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
+// userDataDir is a fresh Chromium profile directory. It is removed
+// leniently: Chromium's helper processes may still write to it for a
+// moment after the browser has gone, which t.TempDir would fail the test
+// for.
+func userDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "gopar-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove %s", dir)
+	})
+	return dir
+}
+
 // Birgitte Sørensen, the High test identity of the web app's embedded
 // provider.
 const (
@@ -159,7 +181,7 @@ func TestWebappLoginInChromium(t *testing.T) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(userDataDir(t)),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
