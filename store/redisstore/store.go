@@ -141,7 +141,8 @@ func (s *Store) Save(ctx context.Context, _ http.ResponseWriter, _ *http.Request
 // state that was never saved or has expired. It uses GETDEL (Redis ≥ 6.2)
 // and falls back to a Lua GET+DEL script when the server does not know it.
 // When Redis cannot be reached within [Options.Timeout] the error matches
-// [ErrUnavailable].
+// [ErrUnavailable]. A stored value that does not open or parse is an
+// [*Error]; it has been removed all the same.
 func (s *Store) Take(ctx context.Context, _ http.ResponseWriter, _ *http.Request, state string) (*client.Flow, error) {
 	if state == "" {
 		return nil, login.ErrFlowNotFound
