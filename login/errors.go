@@ -83,7 +83,7 @@ func StatusCode(err error) int {
 		errors.Is(err, client.ErrStateMismatch), errors.Is(err, client.ErrIssuerMismatch),
 		errors.Is(err, client.ErrMissingCode):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrStoreFull), errors.Is(err, client.ErrRequestURIExpired):
+	case errors.Is(err, ErrStoreFull), errors.Is(err, client.ErrRequestURIExpired), isTemporary(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, client.ErrInvalidIDToken), errors.Is(err, client.ErrNonceMismatch),
 		errors.Is(err, client.ErrNoIDToken), errors.Is(err, client.ErrTokenType),
@@ -153,4 +153,11 @@ func DefaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
 	status := StatusCode(err)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, safeMessage(err), status)
+}
+
+// isTemporary reports whether an error in err's chain says it is temporary,
+// as a Store does when its backend is down (e.g. redisstore.ErrUnavailable).
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
 }

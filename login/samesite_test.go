@@ -2,6 +2,7 @@ package login_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,5 +43,19 @@ func TestBindingCookieSameSite(t *testing.T) {
 		if !strings.Contains(sc, tt.want) || !strings.Contains(sc, "Secure") {
 			t.Errorf("response_mode %q: Set-Cookie = %s, want %s; Secure", tt.mode, sc, tt.want)
 		}
+	}
+}
+
+type tempErr struct{}
+
+func (tempErr) Error() string   { return "store down" }
+func (tempErr) Temporary() bool { return true }
+
+// A store whose backend is down answers 503, not 500.
+func TestStatusCodeTemporaryStore(t *testing.T) {
+	t.Parallel()
+	err := &login.Error{Op: login.OpCallback, Err: fmt.Errorf("take: %w", tempErr{})}
+	if got := login.StatusCode(err); got != http.StatusServiceUnavailable {
+		t.Errorf("StatusCode(temporary store error) = %d, want 503", got)
 	}
 }

@@ -34,6 +34,10 @@ func (e *Error) Error() string {
 	return "redisstore: " + e.Op + ": " + e.Err.Error()
 }
 
+// Temporary reports whether Redis was unavailable, so that callers such as
+// login answer 503 Service Unavailable.
+func (e *Error) Temporary() bool { return e.unavailable }
+
 // Unwrap gives Err, and ErrUnavailable when Redis was unavailable.
 func (e *Error) Unwrap() []error {
 	if e.unavailable {
