@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -207,217 +202,30 @@ func TestEmbeddedProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	want := ts.svc.embedded.Config.Users[0].Subject
 	var st loginView
-	if call(t, http.MethodGet, ts.url+"/logins/"+started.ID, &st); resp.StatusCode != http.StatusOK || st.Status != statusDone || st.Subject != "alice" {
-		t.Errorf("form_post callback = %d, status %+v; want done for alice", resp.StatusCode, st)
+	if call(t, http.MethodGet, ts.url+"/logins/"+started.ID, &st); resp.StatusCode != http.StatusOK || st.Status != statusDone || st.Subject != want {
+		t.Errorf("form_post callback = %d, status %+v; want done for %s", resp.StatusCode, st, want)
+	}
+	// The embedded broker has CIBA too.
+	if code := call(t, http.MethodPost, ts.url+"/ciba-logins", &started); code != http.StatusCreated || started.Kind != "ciba" {
+		t.Errorf("POST /ciba-logins on the embedded provider = %d %+v", code, started)
 	}
 }
 
-// brokerEmulation is an in-process stand-in for the MitID broker's CIBA→PAR
-// bridge, built on partest: partest serves discovery, PAR, authorize, token
-// and keys; the emulation adds the backchannel authentication endpoint, the
-// init-auth bridge (which pushes to partest as the client, as the broker
-// does) and the CIBA grant at the token endpoint. It follows the broker's
-// documentation (ciba-par-oidc-integration.md), not the real broker.
-type brokerEmulation struct {
-	ts       *httptest.Server
-	op       *partest.Server
-	clientID string
-	secret   string
-
-	mu   sync.Mutex
-	reqs map[string]*cibaRequest // by auth_req_id
-	byST map[string]string       // state → auth_req_id
-}
-
-type cibaRequest struct {
-	verifier string
-	done     []byte // token response, once the user has logged in
-	served   bool
-}
-
-func newBrokerEmulation(t *testing.T, clientID, secret string) *brokerEmulation {
-	t.Helper()
-	b := &brokerEmulation{clientID: clientID, secret: secret, reqs: map[string]*cibaRequest{}, byST: map[string]string{}}
-	b.ts = httptest.NewServer(http.HandlerFunc(b.serve))
-	t.Cleanup(b.ts.Close)
-	b.op = partest.NewUnstartedServer(partest.Config{
-		URL: b.ts.URL, IssuerPath: "/op", RequestURILifetime: 600 * time.Second,
-		Clients: []partest.Client{{ID: clientID, Secret: secret, RedirectURIs: []string{b.ts.URL + "/op/ciba-landing"}}},
-	})
-	return b
-}
-
-func (b *brokerEmulation) issuer() string { return b.ts.URL + "/op" }
-
-func (b *brokerEmulation) serve(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/op/.well-known/openid-configuration":
-		md := b.op.Metadata()
-		md["backchannel_authentication_endpoint"] = b.issuer() + "/connect/ciba"
-		md["backchannel_token_delivery_modes_supported"] = []string{"poll"}
-		writeJSON(w, http.StatusOK, md)
-		return
-	case "/op/connect/ciba":
-		if !b.authenticated(r) {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
-			return
-		}
-		var hint map[string]any
-		if err := json.Unmarshal([]byte(r.PostForm.Get("login_hint_token")), &hint); err != nil || hint["flow_type"] != "broker_oidc" ||
-			r.PostForm.Get("grant_type") != "urn:openid:params:grant-type:ciba" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
-			return
-		}
-		id := randomString()
-		b.mu.Lock()
-		b.reqs[id] = &cibaRequest{}
-		b.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"auth_req_id": id, "expires_in": 120, "interval": 1})
-		return
-	case "/op/api/ciba/broker-oidc/init-auth":
-		if !b.authenticated(r) {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
-			return
-		}
-		b.initAuth(w, r)
-		return
-	case "/op/ciba-landing":
-		b.landing(w, r)
-		return
-	case "/op/connect/token":
-		body, _ := io.ReadAll(r.Body)
-		form, _ := url.ParseQuery(string(body))
-		if form.Get("grant_type") == "urn:openid:params:grant-type:ciba" {
-			if !b.authenticatedHeader(r) {
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
-				return
-			}
-			b.mu.Lock()
-			req := b.reqs[form.Get("auth_req_id")]
-			var resp []byte
-			code := "authorization_pending"
-			switch {
-			case req == nil || req.served:
-				code = "invalid_grant"
-			case req.done != nil:
-				resp, req.served = req.done, true
-			}
-			b.mu.Unlock()
-			if resp != nil {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write(resp)
-				return
-			}
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": code})
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	b.op.ServeHTTP(w, r)
-}
-
-func (b *brokerEmulation) authenticatedHeader(r *http.Request) bool {
-	id, pw, ok := r.BasicAuth()
-	id, _ = url.QueryUnescape(id)
-	pw, _ = url.QueryUnescape(pw)
-	return ok && id == b.clientID && pw == b.secret
-}
-
-func (b *brokerEmulation) authenticated(r *http.Request) bool {
-	return r.ParseForm() == nil && b.authenticatedHeader(r)
-}
-
-// initAuth pushes the authorization request to partest as the client, the
-// way the broker's bridge does, and returns the authentication URI.
-func (b *brokerEmulation) initAuth(w http.ResponseWriter, r *http.Request) {
-	id := r.PostForm.Get("requestId")
-	b.mu.Lock()
-	req := b.reqs[id]
-	b.mu.Unlock()
-	if req == nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
-		return
-	}
-	verifier := randomString() + randomString()
-	sum := sha256.Sum256([]byte(verifier))
-	state := randomString()
-	form := url.Values{
-		"client_id": {b.clientID}, "response_type": {"code"}, "scope": {"openid"}, "state": {state}, "nonce": {randomString()},
-		"redirect_uri": {b.ts.URL + "/op/ciba-landing"}, "code_challenge_method": {"S256"},
-		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
-	}
-	preq, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, b.issuer()+"/connect/par", strings.NewReader(form.Encode()))
-	preq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	preq.SetBasicAuth(url.QueryEscape(b.clientID), url.QueryEscape(b.secret))
-	resp, err := b.ts.Client().Do(preq)
-	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "server_error"})
-		return
-	}
-	defer resp.Body.Close()
-	var par struct {
-		RequestURI string `json:"request_uri"`
-		ExpiresIn  int    `json:"expires_in"`
-	}
-	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&par) != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "server_error"})
-		return
-	}
-	b.mu.Lock()
-	req.verifier = verifier
-	b.byST[state] = id
-	b.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"request_uri": par.RequestURI, "expires_in": par.ExpiresIn,
-		"authentication_uri": b.issuer() + "/connect/authorize?client_id=" + url.QueryEscape(b.clientID) + "&request_uri=" + url.QueryEscape(par.RequestURI),
-	})
-}
-
-// landing is the broker's own redirect URI: it exchanges the code and keeps
-// the tokens for the CIBA poll.
-func (b *brokerEmulation) landing(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	b.mu.Lock()
-	id := b.byST[q.Get("state")]
-	req := b.reqs[id]
-	b.mu.Unlock()
-	if req == nil || q.Get("code") == "" {
-		http.Error(w, "unknown login", http.StatusBadRequest)
-		return
-	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "code_verifier": {req.verifier},
-		"redirect_uri": {b.ts.URL + "/op/ciba-landing"}}
-	treq, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, b.issuer()+"/connect/token", strings.NewReader(form.Encode()))
-	treq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	treq.SetBasicAuth(url.QueryEscape(b.clientID), url.QueryEscape(b.secret))
-	resp, err := b.ts.Client().Do(treq)
-	if err != nil {
-		http.Error(w, "token exchange failed", http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		http.Error(w, "token exchange failed", http.StatusBadGateway)
-		return
-	}
-	b.mu.Lock()
-	req.done = body
-	b.mu.Unlock()
-	_, _ = io.WriteString(w, "MitID login complete")
-}
-
-func randomString() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
+// TestCIBAToPARLogin runs the CIBA→PAR variant against partest's MitID
+// broker emulation (partest.BrokerConfig: CIBA in poll mode with the
+// init-auth bridge), which follows the broker's documentation, not the real
+// broker.
 func TestCIBAToPARLogin(t *testing.T) {
 	t.Parallel()
-	broker := newBrokerEmulation(t, "ciba-client", "ciba+secret/x=")
-	env := map[string]string{"PAR_ISSUER": broker.issuer(), "PAR_CLIENT_ID": "ciba-client", "PAR_CLIENT_SECRET": "ciba+secret/x="}
+	const secret = "ciba+secret/x="
+	cfg := partest.BrokerConfig(partest.Client{ID: "ciba-client", Secret: secret})
+	cfg.CIBAInterval = time.Second
+	broker := partest.NewServer(cfg)
+	t.Cleanup(broker.Close)
+	env := map[string]string{"PAR_ISSUER": broker.Issuer(), "PAR_CLIENT_ID": "ciba-client", "PAR_CLIENT_SECRET": secret,
+		"PAR_PROFILE": "broker", "PAR_SCOPES": "openid mitid"}
 	ts := newTestService(t, env)
 	if ts.svc.ciba == nil {
 		t.Fatal("service has no CIBA although the metadata advertises it")
@@ -427,37 +235,20 @@ func TestCIBAToPARLogin(t *testing.T) {
 		t.Fatalf("POST /ciba-logins = %d", code)
 	}
 	u, err := url.Parse(started.AuthorizationURL)
-	if err != nil || len(u.Query()) != 2 || !strings.HasPrefix(started.AuthorizationURL, broker.issuer()+"/connect/authorize?") {
-		t.Fatalf("authorization_url = %q", started.AuthorizationURL)
+	if err != nil || len(u.Query()) != 2 || u.Query().Get("client_id") != "ciba-client" || !strings.HasPrefix(started.AuthorizationURL, broker.Issuer()+"/connect/authorize?") {
+		t.Fatalf("authorization_url = %q, want the broker's authorize endpoint with client_id and request_uri", started.AuthorizationURL)
 	}
 	var st loginView
 	if call(t, http.MethodGet, ts.url+"/logins/"+started.ID, &st); st.Status != statusPending || st.Kind != "ciba" {
 		t.Errorf("status before login = %+v, want a pending ciba login", st)
 	}
-	// The user opens the URL and logs in; the broker's landing page gets
-	// the code.
-	// partest's Login needs a server it started itself (Server.Client is
-	// nil on a mounted one), so the test plays the headless user: the
-	// non-interactive authorize endpoint redirects straight to the landing.
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(started.AuthorizationURL)
-	if err != nil {
-		t.Fatal(err)
+	// The user opens the URL on any device and logs in; the broker shows its
+	// own "you may close this window" page.
+	if _, err := broker.Login(started.AuthorizationURL); err != nil {
+		t.Fatalf("Login: %v", err)
 	}
-	resp.Body.Close()
-	landing := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(landing, broker.ts.URL+"/op/ciba-landing?") {
-		t.Fatalf("authorize = %d %q, want a redirect to the broker's landing page", resp.StatusCode, landing)
-	}
-	resp, err = http.Get(landing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("landing = %d", resp.StatusCode)
-	}
-	deadline := time.Now().Add(10 * time.Second)
+	want := broker.Config.Users[0].Subject
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		call(t, http.MethodGet, ts.url+"/logins/"+started.ID, &st)
 		if st.Status != statusPending {
@@ -465,7 +256,38 @@ func TestCIBAToPARLogin(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if st.Status != statusDone || st.Subject != "alice" {
-		t.Errorf("CIBA login = %+v, want done for alice", st)
+	if st.Status != statusDone || st.Subject != want {
+		t.Errorf("CIBA login = %+v, want done for %s", st, want)
+	}
+}
+
+func TestCIBAToPARDenied(t *testing.T) {
+	t.Parallel()
+	cfg := partest.BrokerConfig(partest.Client{ID: "ciba-client", Secret: "s+/="})
+	cfg.CIBAInterval = time.Second
+	broker := partest.NewServer(cfg)
+	t.Cleanup(broker.Close)
+	ts := newTestService(t, map[string]string{"PAR_ISSUER": broker.Issuer(), "PAR_CLIENT_ID": "ciba-client", "PAR_CLIENT_SECRET": "s+/="})
+	var started loginView
+	if code := call(t, http.MethodPost, ts.url+"/ciba-logins", &started); code != http.StatusCreated {
+		t.Fatalf("POST /ciba-logins = %d", code)
+	}
+	ts.svc.mu.Lock()
+	authReqID := ts.svc.logins[started.ID].authReq.ID
+	ts.svc.mu.Unlock()
+	if err := broker.DenyCIBA(authReqID); err != nil {
+		t.Fatal(err)
+	}
+	var st loginView
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		call(t, http.MethodGet, ts.url+"/logins/"+started.ID, &st)
+		if st.Status != statusPending {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if st.Status != statusFailed || st.Error != "access_denied" {
+		t.Errorf("denied CIBA login = %+v, want failed with access_denied", st)
 	}
 }

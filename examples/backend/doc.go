@@ -19,9 +19,11 @@
 // pushes the request itself), and polls the token endpoint until the user
 // has finished. It is offered when the provider's metadata has a
 // backchannel_authentication_endpoint; the endpoints of the bridge can be
-// set with PAR_CIBA_INIT_AUTH_URL and PAR_CIBA_CANCEL_URL. partest has no
-// CIBA, so the tests run it against an in-process broker emulation built
-// on partest (backend_test.go), not against the real broker.
+// set with PAR_CIBA_INIT_AUTH_URL and PAR_CIBA_CANCEL_URL. The embedded
+// provider is partest's MitID broker emulation (partest.BrokerConfig), which
+// has CIBA, so both kinds of login work without configuration; the tests
+// run them end to end against it. That emulation follows the broker's
+// documentation; the variant has not been run against the real broker.
 //
 // Environment: PAR_ISSUER, PAR_CLIENT_ID, PAR_CLIENT_SECRET,
 // PAR_REDIRECT_URL, PAR_SCOPES, PAR_PROFILE, PAR_CIBA_INIT_AUTH_URL,

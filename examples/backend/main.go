@@ -156,10 +156,9 @@ const (
 )
 
 func embeddedProvider(redirect string) *partest.Server {
-	return partest.NewServer(partest.Config{
-		IssuerPath:         "/op",
-		Interactive:        true,
-		RequestURILifetime: 600 * time.Second,
-		Clients:            []partest.Client{{ID: embeddedClientID, Secret: embeddedSecret, RedirectURIs: []string{redirect}}},
-	})
+	// Shaped like the MitID broker, with CIBA and the CIBA→PAR bridge, so
+	// that both POST /logins and POST /ciba-logins work out of the box.
+	cfg := partest.BrokerConfig(partest.Client{ID: embeddedClientID, Secret: embeddedSecret, RedirectURIs: []string{redirect}})
+	cfg.Interactive = true
+	return partest.NewServer(cfg)
 }

@@ -33,7 +33,8 @@ type loginRecord struct {
 	Error     string
 	ExpiresAt time.Time
 	Created   time.Time
-	flow      *client.Flow // PAR logins; taken by the callback
+	flow      *client.Flow       // PAR logins; taken by the callback
+	authReq   *mitid.AuthRequest // CIBA logins; its ID never leaves the service
 }
 
 // loginView is the JSON the API returns.
@@ -161,7 +162,13 @@ func (s *service) startCIBA(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, http.StatusBadGateway, "init-auth failed", err)
 		return
 	}
-	rec := &loginRecord{ID: newID(), Kind: "ciba", Status: statusPending, ExpiresAt: req.ExpiresAt, Created: s.now()}
+	// The user must open the URL before the request_uri expires and finish
+	// before the auth_req_id does.
+	expires := req.ExpiresAt
+	if a.ExpiresAt.Before(expires) {
+		expires = a.ExpiresAt
+	}
+	rec := &loginRecord{ID: newID(), Kind: "ciba", Status: statusPending, ExpiresAt: expires, Created: s.now(), authReq: req}
 	s.add(rec)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "login started", slog.String("id", rec.ID), slog.String("kind", "ciba"),
 		slog.Time("expires_at", req.ExpiresAt))
@@ -184,7 +191,7 @@ func (s *service) startCIBA(w http.ResponseWriter, r *http.Request) {
 		tok, err := s.ciba.Poll(ctx, req)
 		s.finish(ctx, rec.ID, tok, err)
 	}()
-	writeJSON(w, http.StatusCreated, loginView{ID: rec.ID, Kind: rec.Kind, Status: statusPending, AuthorizationURL: a.URI, ExpiresAt: a.ExpiresAt.UTC()})
+	writeJSON(w, http.StatusCreated, loginView{ID: rec.ID, Kind: rec.Kind, Status: statusPending, AuthorizationURL: a.URI, ExpiresAt: expires.UTC()})
 }
 
 // finish records the outcome of a login.
@@ -290,6 +297,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 }
 
