@@ -78,6 +78,9 @@ func (a *secretAuth) String() string { return a.method + "(secret redacted)" }
 // LogValue never shows the secret.
 func (a *secretAuth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
+// GoString (the %#v verb) never shows the secret.
+func (a *secretAuth) GoString() string { return a.String() }
+
 func (a *secretAuth) bind(b binding) (*authenticator, error) {
 	if a.secret == "" {
 		return nil, errors.New("client: config: Auth: empty client secret")
@@ -136,10 +139,13 @@ func PrivateKeyJWT(signer crypto.Signer, keyID string) *JWTAuth {
 func (a *JWTAuth) Method() string { return a.method }
 
 // String never shows key material.
-func (a *JWTAuth) String() string { return a.method + "(" + string(a.Algorithm) + ", key redacted)" }
+func (a JWTAuth) String() string { return a.method + "(" + string(a.Algorithm) + ", key redacted)" }
+
+// GoString (the %#v verb) never shows key material.
+func (a JWTAuth) GoString() string { return a.String() }
 
 // LogValue never shows key material.
-func (a *JWTAuth) LogValue() slog.Value { return slog.StringValue(a.String()) }
+func (a JWTAuth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 func (a *JWTAuth) bind(b binding) (*authenticator, error) {
 	au := &authenticator{method: a.method, clientID: b.clientID, style: oauth2.AuthStyleInParams,
