@@ -408,3 +408,39 @@ func FuzzLoginHintToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCIBAEndpoints sends arbitrary bodies to the backchannel
+// authentication, init-auth and token endpoints of an in-process broker
+// server: none may panic or answer with a server error.
+func FuzzCIBAEndpoints(f *testing.F) {
+	cfg := BrokerConfig(basicClient())
+	cfg.InProcess = true
+	srv := NewServer(cfg)
+	f.Cleanup(srv.Close)
+	f.Add(uint8(0), brokerCIBAForm().Encode())
+	f.Add(uint8(1), "requestId=x&redirectUri=%zz")
+	f.Add(uint8(2), `{"requestId":1}`)
+	f.Add(uint8(3), "grant_type="+url.QueryEscape(GrantTypeCIBA)+"&auth_req_id=")
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		path, ct := pathCIBA, "application/x-www-form-urlencoded"
+		switch which % 4 {
+		case 1:
+			path = pathInitAuth
+		case 2:
+			path, ct = pathInitAuth, "application/json"
+		case 3:
+			path = pathToken
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.endpointURL(path), strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.SetBasicAuth("app", "s3cret")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Fatalf("%s with %q = %d", path, body, resp.StatusCode)
+		}
+	})
+}

@@ -436,7 +436,8 @@ func normalizeClient(c Client) Client {
 }
 
 // Start starts the server (with TLS when Config.TLS or a tls_client_auth
-// client asks for it). It panics when called twice.
+// client asks for it; without a listener when Config.InProcess is set). It
+// panics when called twice.
 func (s *Server) Start() {
 	s.mu.Lock()
 	if s.started {
@@ -489,7 +490,9 @@ func (s *Server) Client() *http.Client {
 }
 
 // ClientWithCertificate is [Server.Client] presenting cert, for
-// tls_client_auth (RFC 8705 §2).
+// tls_client_auth (RFC 8705 §2) and certificate-bound tokens (§3). With
+// Config.InProcess the certificate is handed to the handler as the TLS peer
+// certificate of https requests, without a handshake.
 func (s *Server) ClientWithCertificate(cert tls.Certificate) *http.Client {
 	if s.ts == nil {
 		return s.inProcessClient(&cert)
