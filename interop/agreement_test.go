@@ -599,6 +599,26 @@ func dpopCase(jkt bool, replay bool, proof func(tg *target, k *ecdsa.PrivateKey)
 	}
 }
 
+// parDPoP pushes for the DPoP-bound client with the proof proof returns,
+// and with dpop_jkt of the generated key when jkt is set (RFC 9449 §10).
+func parDPoP(jkt bool, proof func(tg *target, k *ecdsa.PrivateKey) (string, error)) func(context.Context, *target) (outcome, error) {
+	return func(ctx context.Context, tg *target) (outcome, error) {
+		k := newECKey()
+		p, err := proof(tg, k)
+		if err != nil {
+			return outcome{}, err
+		}
+		form := tg.authzParams("dpop", newVerifier())
+		if jkt {
+			form.Set("dpop_jkt", thumbprint(k))
+		}
+		hdr := basicHeader(formHeader(), "dpop", tg.secrets["dpop"], false)
+		hdr.Set("DPoP", p)
+		o, _, err := tg.send(ctx, http.MethodPost, tg.par, form.Encode(), hdr)
+		return o, err
+	}
+}
+
 func validProof(mod claimsMod) func(tg *target, k *ecdsa.PrivateKey) (string, error) {
 	return func(tg *target, k *ecdsa.PrivateKey) (string, error) {
 		return dpopProof(k, http.MethodPost, tg.token, mod)
@@ -757,6 +777,18 @@ var agreementCases = []agreementCase{
 		return o, err
 	}},
 
+	{name: "par max_age not a number", run: pushCase("basic", set("max_age", "soon"))},
+	{name: "par prompt none", run: pushCase("basic", set("prompt", "none"))},
+	{name: "par DPoP proof", run: parDPoP(false, func(tg *target, k *ecdsa.PrivateKey) (string, error) {
+		return dpopProof(k, http.MethodPost, tg.par, nil)
+	})},
+	{name: "par DPoP proof with the token endpoint as htu", run: parDPoP(false, func(tg *target, k *ecdsa.PrivateKey) (string, error) {
+		return dpopProof(k, http.MethodPost, tg.token, nil)
+	})},
+	{name: "par DPoP proof key differs from dpop_jkt", run: parDPoP(true, func(tg *target, _ *ecdsa.PrivateKey) (string, error) {
+		return dpopProof(newECKey(), http.MethodPost, tg.par, nil)
+	})},
+
 	// Request objects pushed to the PAR endpoint (RFC 9126 §3, RFC 9101).
 	{name: "jar signed", run: jarPush()},
 	{name: "jar plain parameters for a JAR-only client", run: pushCase("jar-es256", nil)},
@@ -836,6 +868,15 @@ var agreementCases = []agreementCase{
 			return outcome{}, err
 		}
 		return tg.redeem(ctx, "post", tg.codeForm(code, verifier), nil)
+	}},
+	{name: "token without grant_type", run: tokenCase("basic", func(_ *target, f url.Values) { f.Del("grant_type") })},
+	{name: "token wrong client secret", run: func(ctx context.Context, tg *target) (outcome, error) {
+		code, verifier, err := tg.code(ctx, "basic", nil)
+		if err != nil {
+			return outcome{}, err
+		}
+		o, _, err := tg.send(ctx, http.MethodPost, tg.token, tg.codeForm(code, verifier).Encode(), basicHeader(formHeader(), "basic", "wrong", false))
+		return o, err
 	}},
 	{name: "token unsupported grant_type", run: tokenCase("basic", func(_ *target, f url.Values) { f.Set("grant_type", "password") })},
 
