@@ -121,7 +121,8 @@ type Config struct {
 	MaxAssertionLifetime time.Duration
 	// StrictAssertionAudience accepts only the issuer, as a single string,
 	// as a client assertion's aud (RFC 10070). Without it the token and PAR
-	// endpoint URLs are accepted too (RFC 9126 §2), as arrays as well.
+	// endpoint URLs are accepted too (RFC 9126 §2), and an array needs one
+	// accepted value among others (RFC 7523 §3).
 	StrictAssertionAudience bool
 
 	// DPoPNonce makes PAR, token and userinfo demand a server-provided
