@@ -475,3 +475,28 @@ func FuzzParseParam(f *testing.F) {
 		}
 	})
 }
+
+func FuzzInterleave(f *testing.F) {
+	f.Add("discover\x00https://op.example\x00--json")
+	f.Add("--issuer\x00x\x00--param\x00a=b\x00--json\x00extra\x00--\x00-x")
+	f.Fuzz(func(t *testing.T, joined string) {
+		c, _, _ := newCLI(nil)
+		fs, _ := c.flagSet("push", "", "")
+		c.addClientFlags(fs, "")
+		args := strings.Split(joined, "\x00")
+		got := interleave(fs, args)
+		// Nothing is lost or invented: the same arguments, reordered.
+		count := map[string]int{}
+		for _, a := range args {
+			count[a]++
+		}
+		for _, a := range got {
+			count[a]--
+		}
+		for a, n := range count {
+			if n != 0 && a != "--" {
+				t.Fatalf("interleave(%q) = %q: %q off by %d", args, got, a, n)
+			}
+		}
+	})
+}

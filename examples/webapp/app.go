@@ -55,6 +55,7 @@ type app struct {
 	provider string // shown on the page
 	callback string // path of the redirect URI
 	secure   bool   // cookies get the Secure attribute
+	csp      string // Content-Security-Policy of every page
 	mux      *http.ServeMux
 
 	embedded *partest.Server // nil with a real provider
@@ -168,6 +169,7 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		return nil, nil, fmt.Errorf("webapp: %w", err)
 	}
 	md := a.c.Metadata()
+	a.csp = "default-src 'self'; form-action 'self' " + formTargets(md.AuthorizationEndpoint, md.EndSessionEndpoint)
 	a.rec.setEndpoints(map[string]string{
 		md.JWKSURI: kindJWKS, md.PushedAuthorizationRequestEndpoint: kindPush, md.TokenEndpoint: kindToken,
 		md.UserinfoEndpoint: kindUserinfo, md.EndSessionEndpoint: kindEndSession,
@@ -217,18 +219,25 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; form-action 'self' "+a.formTargets())
+	w.Header().Set("Content-Security-Policy", a.csp)
 	a.mux.ServeHTTP(w, r)
 }
 
-// formTargets is the provider origin, where the logout form's redirect may
-// lead.
-func (a *app) formTargets() string {
-	u, err := url.Parse(a.c.Issuer())
-	if err != nil {
-		return ""
+// formTargets lists the provider origins that the login and logout forms'
+// redirects lead to (Chromium applies form-action to redirects): the
+// authorization and end-session endpoints.
+func formTargets(authz, endSession string) string {
+	var origins []string
+	for _, e := range []string{authz, endSession} {
+		u, err := url.Parse(e)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		if o := u.Scheme + "://" + u.Host; !slices.Contains(origins, o) {
+			origins = append(origins, o)
+		}
 	}
-	return u.Scheme + "://" + u.Host
+	return strings.Join(origins, " ")
 }
 
 func (a *app) render(w http.ResponseWriter, status int, name string, data any) {

@@ -506,3 +506,21 @@ func TestConfiguredProvider(t *testing.T) {
 		})
 	}
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, config{})
+	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/", nil)
+	u, _ := url.Parse(ta.embedded.Issuer())
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; form-action 'self' " + u.Scheme + "://" + u.Host,
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	}
+	for k, v := range want {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
