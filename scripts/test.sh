@@ -49,10 +49,23 @@ for m in "${modules[@]}"; do
   (cd "$m" && go vet ./... && "$staticcheck" ./...)
 done
 
+# Tests run with -v into a log; what is printed is each package's result, the
+# top-level tests (every test of the interop module, so each flow against
+# node-oidc-provider shows), and the suites' summary lines. A failure prints
+# the whole log.
 for m in "${modules[@]}"; do
   [ -f "$m/go.mod" ] || continue
   step "test: $m"
-  (cd "$m" && go test -race -shuffle=on -count=1 -timeout 15m ./...)
+  log=$(mktemp)
+  if [ "$m" = interop ]; then show='^\s*--- (PASS|FAIL|SKIP)'; else show='^--- (FAIL|SKIP)'; fi
+  if (cd "$m" && go test -race -shuffle=on -count=1 -timeout 20m -v ./...) >"$log" 2>&1; then
+    grep -E "$show|^(ok|FAIL|PASS)\s|^\?\s|(agreement|hostile|interop|secrets|concurrency|load): " "$log" || true
+    rm -f "$log"
+  else
+    cat "$log"
+    echo "tests failed in module $m"
+    exit 1
+  fi
 done
 
 step "fuzz: every target for $fuzztime"
