@@ -250,8 +250,8 @@ func scriptedLoginWith(t *testing.T, ta *testApp, sub string, hc *http.Client, c
 func assertNoSecrets(t *testing.T, ta *testApp, where, text string) {
 	t.Helper()
 	secrets := ta.spy.all()
-	if len(secrets) < 4 {
-		t.Fatalf("spy saw %d secret values, want the secret, code, verifier and tokens", len(secrets))
+	if len(secrets) == 0 {
+		t.Fatal("spy saw no secret values, not even the client secret")
 	}
 	for _, s := range secrets {
 		for _, form := range []string{s, url.QueryEscape(s), html.EscapeString(s)} {
@@ -320,6 +320,9 @@ func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 			}
 			if strings.Contains(page, "✗") {
 				t.Errorf("result page shows a failed check")
+			}
+			if n := len(ta.spy.all()); n < 6 {
+				t.Errorf("spy saw %d secret values, want at least the secret, credentials, code, verifier, access and ID token", n)
 			}
 			assertNoSecrets(t, ta, "result page", page)
 
@@ -523,4 +526,25 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
 	}
+}
+
+func TestPushFailureShowsTrace(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, config{})
+	ta.embedded.SetFault(partest.EndpointPAR, partest.Fault{Status: http.StatusBadRequest,
+		Body: `{"error":"invalid_request","error_description":"idp_values is not allowed"}`})
+	resp, page := do(t, browser(t), http.MethodPost, ta.url+"/auth/login", url.Values{})
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("POST /auth/login with a failing push = %d, want 502", resp.StatusCode)
+	}
+	for _, want := range []string{`id="error"`, "invalid_request", `data-kind="push"`, `<span class="status s400">400</span>`,
+		"<th>error_description</th><td>idp_values is not allowed</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("error page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `data-kind="authorize"`) {
+		t.Error("error page shows an authorization redirect that never happened")
+	}
+	assertNoSecrets(t, ta, "error page", page)
 }
