@@ -289,8 +289,10 @@ func TestSecretHygiene(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: New: %v", name, err)
 		}
-		run.text(name+" auth %v", fmt.Sprintf("%v %+v %s", cfg.Auth, cfg.Auth, cfg.Auth))
-		logger.Debug("auth method", "auth", cfg.Auth)
+		run.text(name+" auth formatted", fmt.Sprintf("%v|%+v|%#v|%s", cfg.Auth, cfg.Auth, cfg.Auth, cfg.Auth))
+		run.text(name+" client formatted", fmt.Sprintf("%v|%+v|%#v|%s", c, c, c, c))
+		run.text(name+" config formatted", fmt.Sprintf("%v|%+v|%#v", cfg, cfg, cfg))
+		logger.Debug("client", "auth", cfg.Auth, "client", c)
 
 		// Success: push, login, exchange, userinfo, refresh, resource call.
 		flow, err := c.Push(ctx)
@@ -408,7 +410,27 @@ func TestSecretHygiene(t *testing.T) {
 	}
 	run.text("keys.Key", fmt.Sprintf("%v|%+v|%#v|%s", k, k, k, k))
 	logger.Debug("key", "key", k, "proofer", proofer)
-	run.text("dpop.Proofer", fmt.Sprintf("%v|%+v|%s", proofer, proofer, proofer))
+	run.text("dpop.Proofer", fmt.Sprintf("%v|%+v|%#v|%s", proofer, proofer, proofer, proofer))
+	cookieKey := []byte("COOKIE-KEY-MARKER-0123456789abcd")
+	markers[string(cookieKey)] = "cookie key"
+	markers[fmt.Sprint(cookieKey)[1:40]] = "cookie key (bytes)"
+	markers[base64.StdEncoding.EncodeToString(cookieKey)[:20]] = "cookie key (base64)"
+	cc := login.CookieConfig{Keys: [][]byte{cookieKey}}
+	store, err := login.NewCookieStore(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.text("cookie config and store", fmt.Sprintf("%v|%+v|%#v|%v|%+v|%#v", cc, cc, cc, store, store, store))
+	logger.Debug("cookies", "config", cc, "store", store)
+	for _, ro := range []*jar.Config{{ClientID: "a", Audience: "https://op.example", Secret: []byte(jarS)},
+		{ClientID: "a", Audience: "https://op.example", Signer: ecJAR}} {
+		b, err := jar.New(*ro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.text("jar.Builder", fmt.Sprintf("%v|%+v|%#v", b, b, b))
+		logger.Debug("jar", "builder", b)
+	}
 
 	// The login handlers: a success, a replay, a mix-up, a provider error.
 	loginFlows(t, ctx, srv, app, hc, logger, run, markers, basicS)
