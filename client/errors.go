@@ -169,7 +169,7 @@ func truncate(s string, n int) string {
 }
 
 // parseRetryAfter reads a Retry-After header (RFC 9110 §10.2.3): seconds or
-// an HTTP date. Invalid, negative or absent values give 0.
+// an HTTP date, capped at 24 h. Invalid, negative or absent values give 0.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -186,7 +186,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
+			return min(d.Round(time.Second), 24*time.Hour)
 		}
 	}
 	return 0
