@@ -347,6 +347,25 @@ func hostileCases() []hostileCase {
 			return re.StatusCode == 503 && re.Code == client.CodeTemporarilyUnavailable &&
 				re.RetryAfter > time.Minute && re.RetryAfter <= 2*time.Minute && re.Temporary()
 		})},
+		{name: "par/503 with a Retry-After date centuries away", opts: fault(partest.EndpointPAR, partest.Fault{Status: 503,
+			Header: http.Header{"Retry-After": {"Fri, 31 Dec 9999 23:59:59 GMT"}}}), run: push,
+			want: as(func(re *client.ResponseError) bool { return re.StatusCode == 503 && re.RetryAfter == 24*time.Hour })},
+		{name: "par/expires_in of a century is capped", run: func(ctx context.Context, e *env) error {
+			e.srv.SetFault(partest.EndpointPAR, partest.Fault{Status: 201, Body: `{"request_uri":"urn:x","expires_in":3153600000}`})
+			c := e.mustClient(ctx)
+			flow, err := c.Push(ctx)
+			if err != nil {
+				return err
+			}
+			if d := flow.ExpiresAt.Sub(e.clock.now()); d > 24*time.Hour {
+				return fmt.Errorf("request_uri kept for %v", d)
+			}
+			e.clock.advance(25 * time.Hour)
+			_, err = c.AuthorizationURL(flow)
+			return err
+		}, want: is(client.ErrRequestURIExpired)},
+		{name: "par/expires_in overflowing int64", opts: fault(partest.EndpointPAR, partest.Fault{Status: 201,
+			Body: `{"request_uri":"urn:x","expires_in":99999999999999999999999}`}), run: push, want: is(client.ErrInvalidResponse)},
 		{name: "par/dpop nonce challenge retried once only", opts: envOptions{client: withDPoP}, run: func(ctx context.Context, e *env) error {
 			e.srv.SetFault(partest.EndpointPAR, partest.Fault{Status: 400, Body: `{"error":"use_dpop_nonce"}`,
 				Header: http.Header{"Dpop-Nonce": {"n-" + rand.Text()}}})
