@@ -146,12 +146,13 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 
 // checkCallback applies the RFC 9207, state and error checks.
 func (c *Client) checkCallback(flow *Flow, params url.Values) error {
-	issuer := flow.Issuer
-	if issuer == "" {
-		issuer = c.issuer
+	// RFC 9700 §4.4: a flow started with another provider must not have its
+	// code sent to this one's token endpoint (mix-up).
+	if flow.Issuer != "" && flow.Issuer != c.issuer {
+		return fmt.Errorf("%w: flow was started with issuer %q", ErrIssuerMismatch, flow.Issuer)
 	}
 	if iss, ok := params["iss"]; ok {
-		if len(iss) != 1 || iss[0] != issuer {
+		if len(iss) != 1 || iss[0] != c.issuer {
 			return ErrIssuerMismatch
 		}
 	} else if c.requireIss {

@@ -1,0 +1,38 @@
+package client_test
+
+// Regression tests for the findings of the security and correctness review.
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/go-par/par/client"
+	"github.com/go-par/par/partest"
+)
+
+// TestReviewFlowOfAnotherIssuer: a flow pushed to provider A and completed
+// through the Client of provider B is refused before B's token endpoint
+// sees the code (RFC 9700 §4.4, mix-up), even when the callback's iss names
+// the flow's own provider.
+func TestReviewFlowOfAnotherIssuer(t *testing.T) {
+	t.Parallel()
+	srvA := secretServer(t)
+	srvB := secretServer(t)
+	_, flow, params := login(t, srvA, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+	if params.Get("iss") != srvA.Issuer() || flow.Issuer != srvA.Issuer() {
+		t.Fatalf("setup: iss=%q flow issuer=%q, want %q", params.Get("iss"), flow.Issuer, srvA.Issuer())
+	}
+	cB, err := client.New(context.Background(), client.Config{Issuer: srvB.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic(secret), RedirectURL: cb, HTTPClient: srvB.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cB.Exchange(context.Background(), flow, params)
+	if tok != nil || !errors.Is(err, client.ErrIssuerMismatch) {
+		t.Fatalf("Exchange = %v, %v; want ErrIssuerMismatch", tok, err)
+	}
+	if n := srvB.Requests(partest.EndpointToken); n != 0 {
+		t.Errorf("token requests at the other provider = %d, want 0", n)
+	}
+}
