@@ -138,7 +138,9 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
+	// An empty flow nonce (a store that lost it) must not match a token
+	// without nonce (OIDC Core §3.1.3.7 item 11).
+	if flow.Nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
 		return nil, ErrNonceMismatch
 	}
 	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw}, nil

@@ -36,3 +36,18 @@ func TestReviewFlowOfAnotherIssuer(t *testing.T) {
 		t.Errorf("token requests at the other provider = %d, want 0", n)
 	}
 }
+
+// TestReviewEmptyFlowNonce: a flow whose nonce was lost (a custom store
+// that drops it) does not accept an ID token without nonce.
+func TestReviewEmptyFlowNonce(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t, func(c *partest.Config) {
+		c.Faults = map[string]partest.Fault{partest.EndpointToken: {IDToken: func(c map[string]any) { delete(c, "nonce") }}}
+	})
+	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+	flow.Nonce = ""
+	tok, err := c.Exchange(context.Background(), flow, params)
+	if tok != nil || !errors.Is(err, client.ErrNonceMismatch) {
+		t.Fatalf("Exchange = %v, %v; want ErrNonceMismatch", tok, err)
+	}
+}
