@@ -1,6 +1,7 @@
 package hostile_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -293,6 +294,36 @@ func hostileCases() []hostileCase {
 			md["pushed_authorization_request_endpoint"] = "http://evil.example/par"
 		}), want: is(discovery.ErrInvalidEndpoint)},
 
+		{name: "discovery/cache: 50 concurrent callers, one request to a failing provider",
+			opts: fault(partest.EndpointDiscovery, partest.Fault{Status: 500, Delay: 100 * time.Millisecond}),
+			run: func(ctx context.Context, e *env) error {
+				cache := discovery.NewCache(discovery.CacheConfig{HTTPClient: e.hc})
+				errs := make(chan error, 50)
+				for range 50 {
+					go func() { _, err := cache.Get(ctx, e.srv.Issuer()); errs <- err }()
+				}
+				var first error
+				for range 50 {
+					err := <-errs
+					if err == nil {
+						return errors.New("a caller got metadata from a failing provider")
+					}
+					first = cmp.Or(first, err)
+				}
+				if n := e.srv.Requests(partest.EndpointDiscovery); n > 4 { // the OIDC document and the RFC 8414 one, at most twice
+					return fmt.Errorf("%d discovery requests for 50 callers", n)
+				}
+				return first
+			}, want: as(func(he *discovery.HTTPError) bool { return he.StatusCode == 500 })},
+		{name: "discovery/cache: caller gives up while the provider stalls", opts: stalled(partest.EndpointDiscovery), budget: time.Second,
+			run: func(ctx context.Context, e *env) error {
+				cache := discovery.NewCache(discovery.CacheConfig{HTTPClient: e.hc})
+				short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+				defer cancel()
+				_, err := cache.Get(short, e.srv.Issuer())
+				return err
+			}, want: is(context.DeadlineExceeded)},
+
 		// --- PAR endpoint (RFC 9126 §2.2, §2.3) ---
 		{name: "par/400 invalid_request", opts: fault(partest.EndpointPAR, jsonErr(400, "invalid_request")), run: push,
 			want: respErr("par", 400, client.CodeInvalidRequest)},
@@ -484,6 +515,20 @@ func hostileCases() []hostileCase {
 			c.Faults = map[string]partest.Fault{partest.EndpointToken: {Status: 200,
 				Body: `{"access_token":"at","token_type":"Bearer","expires_in":60,"id_token":"x.y.z"}`}}
 		}}, run: exchange, want: is(client.ErrTokenType)},
+
+		{name: "token/dpop nonce challenge retried once only", opts: envOptions{client: withDPoP, partest: func(c *partest.Config) {
+			c.Clients[0].DPoPBound = true
+		}}, run: func(ctx context.Context, e *env) error {
+			c := e.mustClient(ctx)
+			flow, params := e.authorize(ctx, c)
+			e.srv.SetFault(partest.EndpointToken, partest.Fault{Status: 400, Body: `{"error":"use_dpop_nonce"}`,
+				Header: http.Header{"Dpop-Nonce": {"n-" + rand.Text()}}})
+			_, err := c.Exchange(ctx, flow, params)
+			if n := e.srv.Requests(partest.EndpointToken); n != 2 {
+				return fmt.Errorf("token endpoint got %d requests, want 2 (one retry)", n)
+			}
+			return err
+		}, want: respErr("token", 400, client.CodeUseDPoPNonce)},
 
 		// --- ID token (OIDC Core §3.1.3.7) and alg confusion ---
 		{name: "id_token/wrong issuer", opts: fault(partest.EndpointToken, partest.Fault{Issuer: "https://evil.example/op"}), run: exchange,
