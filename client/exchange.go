@@ -225,6 +225,21 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*o
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
+	// OIDC Core §3.1.3.7 items 3–5 (go-oidc checks only that aud contains
+	// the client): with several audiences azp must be present, and when
+	// present it must name this client.
+	var az struct {
+		AZP *string `json:"azp"`
+	}
+	if err := idt.Claims(&az); err != nil {
+		return nil, fmt.Errorf("%w: azp: %w", ErrInvalidIDToken, err)
+	}
+	switch {
+	case az.AZP != nil && *az.AZP != c.clientID:
+		return nil, fmt.Errorf("%w: azp %q is not this client", ErrInvalidIDToken, truncate(*az.AZP, 100))
+	case az.AZP == nil && len(idt.Audience) > 1:
+		return nil, fmt.Errorf("%w: several audiences and no azp", ErrInvalidIDToken)
+	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(accessToken); err != nil {
 			return nil, fmt.Errorf("%w: at_hash: %w", ErrInvalidIDToken, err)

@@ -51,3 +51,40 @@ func TestReviewEmptyFlowNonce(t *testing.T) {
 		t.Fatalf("Exchange = %v, %v; want ErrNonceMismatch", tok, err)
 	}
 }
+
+// TestReviewAuthorizedParty: OIDC Core §3.1.3.7 items 3–5. go-oidc only
+// checks that aud contains the client; the azp rules are ours.
+func TestReviewAuthorizedParty(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		claims func(map[string]any)
+		ok     bool
+	}{
+		{"single audience, no azp", func(map[string]any) {}, true},
+		{"single audience, azp is the client", func(c map[string]any) { c["azp"] = "app" }, true},
+		{"several audiences, azp is the client", func(c map[string]any) { c["aud"] = []string{"app", "api"}; c["azp"] = "app" }, true},
+		{"several audiences, no azp", func(c map[string]any) { c["aud"] = []string{"app", "api"} }, false},
+		{"several audiences, azp is another client", func(c map[string]any) { c["aud"] = []string{"app", "other"}; c["azp"] = "other" }, false},
+		{"single audience, azp is another client", func(c map[string]any) { c["azp"] = "other" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t, func(c *partest.Config) {
+				c.Faults = map[string]partest.Fault{partest.EndpointToken: {IDToken: tt.claims}}
+			})
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Exchange: %v", err)
+				}
+				return
+			}
+			if tok != nil || !errors.Is(err, client.ErrInvalidIDToken) {
+				t.Fatalf("Exchange = %v, %v; want ErrInvalidIDToken", tok, err)
+			}
+		})
+	}
+}
