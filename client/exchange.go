@@ -225,6 +225,11 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*o
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
+	// OIDC Core §3.1.3.7 item 10: go-oidc ignores iat; a token issued in
+	// the future (beyond ClockSkew) is refused.
+	if idt.IssuedAt.After(c.now().Add(c.skew)) {
+		return nil, fmt.Errorf("%w: iat is in the future", ErrInvalidIDToken)
+	}
 	// OIDC Core §3.1.3.7 items 3–5 (go-oidc checks only that aud contains
 	// the client): with several audiences azp must be present, and when
 	// present it must name this client.

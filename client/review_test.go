@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/partest"
@@ -84,6 +85,37 @@ func TestReviewAuthorizedParty(t *testing.T) {
 			}
 			if tok != nil || !errors.Is(err, client.ErrInvalidIDToken) {
 				t.Fatalf("Exchange = %v, %v; want ErrInvalidIDToken", tok, err)
+			}
+		})
+	}
+}
+
+// TestReviewIssuedAtInFuture: an ID token whose iat lies beyond the clock
+// skew is refused (OIDC Core §3.1.3.7 item 10; go-oidc does not look at iat).
+func TestReviewIssuedAtInFuture(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		iat  time.Duration
+		ok   bool
+	}{
+		{"now", 0, true},
+		{"within the skew", 20 * time.Second, true},
+		{"an hour ahead", time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t, func(c *partest.Config) {
+				c.Faults = map[string]partest.Fault{partest.EndpointToken: {IDToken: func(c map[string]any) {
+					c["iat"] = time.Now().Add(tt.iat).Unix()
+					c["exp"] = time.Now().Add(tt.iat + time.Hour).Unix()
+				}}}
+			})
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if tt.ok != (err == nil) || (!tt.ok && !errors.Is(err, client.ErrInvalidIDToken)) {
+				t.Fatalf("Exchange = %v, %v; want ok=%v", tok, err, tt.ok)
 			}
 		})
 	}
