@@ -59,18 +59,18 @@ func (c *cli) discover(ctx context.Context, args []string) int {
 		return code
 	}
 	w := c.stdout
-	fmt.Fprintf(w, "issuer                      %s\n", md.Issuer)
+	fmt.Fprintf(w, "%-23s %s\n", "issuer", md.Issuer)
 	for _, e := range []struct{ name, v string }{
-		{"authorization_endpoint", md.AuthorizationEndpoint},
-		{"pushed_authorization_request", md.PushedAuthorizationRequestEndpoint},
-		{"token_endpoint", md.TokenEndpoint},
-		{"userinfo_endpoint", md.UserinfoEndpoint},
-		{"jwks_uri", md.JWKSURI},
-		{"end_session_endpoint", md.EndSessionEndpoint},
-		{"backchannel_authentication", md.BackchannelAuthenticationEndpoint},
+		{"authorization", md.AuthorizationEndpoint},
+		{"par", md.PushedAuthorizationRequestEndpoint},
+		{"token", md.TokenEndpoint},
+		{"userinfo", md.UserinfoEndpoint},
+		{"jwks", md.JWKSURI},
+		{"end_session", md.EndSessionEndpoint},
+		{"ciba", md.BackchannelAuthenticationEndpoint},
 	} {
 		if e.v != "" {
-			fmt.Fprintf(w, "%-27s %s\n", e.name, e.v)
+			fmt.Fprintf(w, "%-23s %s\n", e.name, e.v)
 		}
 	}
 	for _, e := range []struct {
@@ -85,7 +85,7 @@ func (c *cli) discover(ctx context.Context, args []string) int {
 		{"scopes", md.ScopesSupported},
 	} {
 		if len(e.v) > 0 {
-			fmt.Fprintf(w, "%-27s %s\n", e.name, strings.Join(e.v, " "))
+			fmt.Fprintf(w, "%-23s %s\n", e.name, strings.Join(e.v, " "))
 		}
 	}
 	fmt.Fprintln(w, "\nPAR / FAPI 2.0 check:")
@@ -164,14 +164,19 @@ func findings(md *discovery.Metadata) []finding {
 	if slices.Contains(md.IDTokenSigningAlgValuesSupported, "none") {
 		add(sevWarn, "id_token_signing_alg_values_supported", "unsigned (alg none) ID tokens offered; the client refuses them")
 	}
+	var plain []string
 	for _, e := range []struct{ name, v string }{
 		{"issuer", md.Issuer}, {"authorization_endpoint", md.AuthorizationEndpoint},
 		{"pushed_authorization_request_endpoint", md.PushedAuthorizationRequestEndpoint},
 		{"token_endpoint", md.TokenEndpoint}, {"userinfo_endpoint", md.UserinfoEndpoint}, {"jwks_uri", md.JWKSURI},
+		{"end_session_endpoint", md.EndSessionEndpoint},
 	} {
 		if strings.HasPrefix(e.v, "http://") {
-			add(sevWarn, e.name, "%s is plain http (%s): accepted on loopback only, never in production (RFC 9700 §2.6)", e.name, e.v)
+			plain = append(plain, e.name)
 		}
+	}
+	if len(plain) > 0 {
+		add(sevWarn, strings.Join(plain, " "), "plain http (%s): accepted on loopback only, never in production (RFC 9700 §2.6)", strings.Join(plain, ", "))
 	}
 	if md.EndSessionEndpoint == "" {
 		add(sevWarn, "end_session_endpoint", "no end_session_endpoint: logout cannot end the provider's session (RP-Initiated Logout 1.0)")

@@ -127,9 +127,9 @@ func TestDiscover(t *testing.T) {
 	if code := c.run(context.Background(), []string{"discover", srv.Issuer()}); code != exitOK {
 		t.Fatalf("discover = %d; stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"issuer                      " + srv.Issuer(), "pushed_authorization_request " + srv.Issuer(),
+	for _, want := range []string{"issuer                  " + srv.Issuer(), "par                     " + srv.Issuer() + "/connect/par",
 		"✓ ok         PAR endpoint present", "✓ ok         PKCE S256 supported", "! warning    PAR is not required",
-		"issuer is plain http"} {
+		"plain http (issuer, authorization_endpoint, pushed_authorization_request_endpoint"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("discover output lacks %q:\n%s", want, out)
 		}
