@@ -93,6 +93,8 @@ type ResponseError struct {
 	cause error
 }
 
+// Error describes the response: endpoint, OAuth error code and description
+// (RFC 6749 §5.2) or the bare HTTP status, and any Retry-After delay.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	b.WriteString("client: ")
@@ -153,6 +155,8 @@ type AuthorizationError struct {
 	State string
 }
 
+// Error shows the provider's error code and description (RFC 6749
+// §4.1.2.1), truncated.
 func (e *AuthorizationError) Error() string {
 	s := "client: authorization: " + truncate(e.Code, 100)
 	if e.Description != "" {

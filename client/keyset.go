@@ -16,7 +16,7 @@ import (
 	"github.com/go-par/par/internal/httpx"
 )
 
-// ErrUnknownKeyID: a token names a kid that the provider's JWKS does not
+// ErrUnknownKeyID is returned when a token names a kid that the provider's JWKS does not
 // hold, and the JWKS was refetched too recently to try again.
 var ErrUnknownKeyID = errors.New("client: jwks: unknown key id")
 
@@ -140,8 +140,12 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 
 // refresh fetches the JWKS once for all concurrent callers, unless another
 // caller already refreshed after seen.
+//
+// The shared fetch outlives a caller whose ctx ends (it is bounded by the
+// HTTP client's timeout, or httpx.DefaultTimeout when the client has none),
+// but that caller stops waiting and gets ctx's error.
 func (s *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey, error) {
-	v, err, _ := s.group.Do("", func() (any, error) {
+	ch := s.group.DoChan("", func() (any, error) {
 		s.mu.RLock()
 		if s.fetchedAt.After(seen) {
 			keys := s.keys
@@ -149,7 +153,13 @@ func (s *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 			return keys, nil
 		}
 		s.mu.RUnlock()
-		keys, err := fetchJWKS(context.WithoutCancel(ctx), s.hc, s.url)
+		timeout := s.hc.Timeout
+		if timeout <= 0 {
+			timeout = httpx.DefaultTimeout
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		keys, err := fetchJWKS(fctx, s.hc, s.url)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetchedAt = s.now()
@@ -161,10 +171,15 @@ func (s *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 		s.keys = keys
 		return keys, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]jose.JSONWebKey), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("client: jwks: waiting for the key set: %w", context.Cause(ctx))
 	}
-	return v.([]jose.JSONWebKey), nil
 }
 
 func fetchJWKS(ctx context.Context, hc *http.Client, url string) ([]jose.JSONWebKey, error) {

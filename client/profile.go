@@ -38,6 +38,7 @@ const (
 	ProfileFAPI2
 )
 
+// String returns the profile's name: "default", "broker" or "fapi2".
 func (p Profile) String() string {
 	switch p {
 	case ProfileBroker:
@@ -59,6 +60,7 @@ type ProfileError struct {
 	Reason string
 }
 
+// Error names the Config field, the profile and the rule broken.
 func (e *ProfileError) Error() string {
 	return fmt.Sprintf("client: config: %s: %s profile: %s", e.Field, e.Profile, e.Reason)
 }

@@ -53,9 +53,11 @@ func (f *Flow) LogValue() slog.Value {
 		slog.Time("expires_at", f.ExpiresAt))
 }
 
-// Typed helpers for common authorization request parameters. Any
+// Typed helpers for common authorization request parameters follow. Any
 // oauth2.AuthCodeOption works with Push as well, e.g.
 // oauth2.SetAuthURLParam("idp_values", "mitid").
+
+// WithPrompt sets prompt, e.g. "login" (OIDC Core §3.1.2.1).
 func WithPrompt(prompt string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("prompt", prompt) }
 
 // WithACRValues sets acr_values (OIDC Core §3.1.2.1).
