@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 
@@ -55,7 +56,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // StatusCode is the HTTP status the default error page uses for err: 405 and
 // 403 for refused starts, 400 for bad or replayed callbacks, 403 for
-// access_denied, 502 or 503 when the provider failed, 500 otherwise.
+// access_denied, 502 or 503 when the provider failed, 504 when it timed out,
+// 500 otherwise.
 func StatusCode(err error) int {
 	var ae *client.AuthorizationError
 	var re *client.ResponseError
@@ -83,6 +85,9 @@ func StatusCode(err error) int {
 		errors.Is(err, client.ErrStateMismatch), errors.Is(err, client.ErrIssuerMismatch),
 		errors.Is(err, client.ErrMissingCode):
 		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		// Before isTemporary: deadline and timeout errors say Temporary too.
+		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrStoreFull), errors.Is(err, client.ErrRequestURIExpired), isTemporary(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, client.ErrInvalidIDToken), errors.Is(err, client.ErrNonceMismatch),
@@ -93,8 +98,6 @@ func StatusCode(err error) int {
 			return http.StatusBadRequest // a malformed callback request
 		}
 		return http.StatusBadGateway
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout
 	}
 	return http.StatusInternalServerError
 }
@@ -160,4 +163,12 @@ func DefaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
+}
+
+// isTimeout reports a network timeout, such as http.Client.Timeout at the
+// token endpoint, which net/http does not always wrap as
+// context.DeadlineExceeded.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
