@@ -690,7 +690,7 @@ func hostileCases() []hostileCase {
 		}, want: is(login.ErrBrowserMismatch)},
 		{name: "login/stalled token endpoint", opts: envOptions{timeout: 300 * time.Millisecond}, budget: 3 * time.Second,
 			run:  viaLogin(func(e *env) { e.srv.SetFault(partest.EndpointToken, partest.Fault{Delay: stall}) }),
-			want: all(as(func(le *login.Error) bool { return le.Op == login.OpExchange }), timedOut)},
+			want: all(loginErr(login.OpExchange, http.StatusGatewayTimeout), timedOut)},
 	}
 }
 
