@@ -53,9 +53,17 @@ func (f *Flow) LogValue() slog.Value {
 		slog.Time("expires_at", f.ExpiresAt))
 }
 
-// Typed helpers for common authorization request parameters follow. Any
-// oauth2.AuthCodeOption works with Push as well, e.g.
-// oauth2.SetAuthURLParam("idp_values", "mitid").
+// Option is a per-request authorization request parameter for Push. It is
+// an alias of oauth2.AuthCodeOption, so the options of x/oauth2 and go-oidc
+// work too.
+type Option = oauth2.AuthCodeOption
+
+// WithParam sets any authorization request parameter, such as the MitID
+// broker's idp_values or language. Parameters the SDK owns are refused by
+// Push (ErrReservedParameter).
+func WithParam(name, value string) Option { return oauth2.SetAuthURLParam(name, value) }
+
+// Typed helpers for common authorization request parameters follow.
 
 // WithPrompt sets prompt, e.g. "login" (OIDC Core §3.1.2.1).
 func WithPrompt(prompt string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("prompt", prompt) }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/keys"
@@ -74,7 +72,7 @@ func parseParam(s string) (string, string, error) {
 }
 
 // options returns the push options: --param values, then PAR_PARAMS.
-func (f *clientFlags) options(getenv func(string) string) ([]oauth2.AuthCodeOption, []string, error) {
+func (f *clientFlags) options(getenv func(string) string) ([]client.Option, []string, error) {
 	seen := map[string]string{}
 	var names []string
 	for _, p := range f.params {
@@ -101,9 +99,9 @@ func (f *clientFlags) options(getenv func(string) string) ([]oauth2.AuthCodeOpti
 		}
 	}
 	slices.Sort(names)
-	var opts []oauth2.AuthCodeOption
+	var opts []client.Option
 	for _, k := range names {
-		opts = append(opts, oauth2.SetAuthURLParam(k, seen[k]))
+		opts = append(opts, client.WithParam(k, seen[k]))
 	}
 	return opts, names, nil
 }

@@ -21,8 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/login"
 	"github.com/go-par/par/mitid"
@@ -178,14 +176,14 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		slog.Bool("require_pushed_authorization_requests", md.RequirePushedAuthorizationRequests),
 		slog.Bool("iss_parameter_supported", md.AuthorizationResponseISSParameterSupported))
 
-	var pushOpts []oauth2.AuthCodeOption
+	var pushOpts []client.Option
 	names := make([]string, 0, len(cfg.Params))
 	for k := range cfg.Params {
 		names = append(names, k)
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		pushOpts = append(pushOpts, oauth2.SetAuthURLParam(k, cfg.Params.Get(k)))
+		pushOpts = append(pushOpts, client.WithParam(k, cfg.Params.Get(k)))
 	}
 	a.h, err = login.New(login.Config{
 		Client:                a.c,
@@ -193,7 +191,7 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		OnError:               a.onError,
 		OnLogout:              a.onLogout,
 		PostLogoutRedirectURL: cfg.PostLogoutURL,
-		PushOptions:           func(*http.Request) []oauth2.AuthCodeOption { return pushOpts },
+		PushOptions:           func(*http.Request) []client.Option { return pushOpts },
 		CallbackPath:          a.callback,
 		// Over plain http (a loopback development setup) the binding cookie
 		// cannot be Secure; with an https redirect URI it is.
