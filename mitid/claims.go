@@ -101,8 +101,10 @@ type ClaimError struct {
 	Err   error
 }
 
+// Error names the claim and the problem, never the value.
 func (e *ClaimError) Error() string { return "mitid: claim " + e.Claim + ": " + e.Err.Error() }
 
+// Unwrap returns the decoding error, for [errors.Is] and [errors.As].
 func (e *ClaimError) Unwrap() error { return e.Err }
 
 // fields maps each claim name to its field in c.

@@ -93,6 +93,7 @@ type LevelError struct {
 	Err       error
 }
 
+// Error names the level found and the level required.
 func (e *LevelError) Error() string {
 	if e.Got == 0 {
 		return "mitid: level of assurance missing or unknown, want at least " + e.Want.String()
@@ -100,4 +101,5 @@ func (e *LevelError) Error() string {
 	return "mitid: level of assurance " + e.Got.String() + " is below the required " + e.Want.String()
 }
 
+// Unwrap returns the parse error, nil when the level parsed but is too low.
 func (e *LevelError) Unwrap() error { return e.Err }

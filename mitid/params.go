@@ -22,8 +22,10 @@ type ParamError struct {
 	Err   error
 }
 
+// Error names the parameter and the problem, never the value.
 func (e *ParamError) Error() string { return "mitid: " + e.Param + ": " + e.Err.Error() }
 
+// Unwrap returns the underlying reason.
 func (e *ParamError) Unwrap() error { return e.Err }
 
 func paramErr(param, format string, args ...any) error {
