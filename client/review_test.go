@@ -5,6 +5,8 @@ package client_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -118,5 +120,44 @@ func TestReviewIssuedAtInFuture(t *testing.T) {
 				t.Fatalf("Exchange = %v, %v; want ok=%v", tok, err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestReviewJWKSFetchHonoursContext: with an HTTP client without timeout
+// and a JWKS endpoint that never answers, Exchange returns when its ctx
+// ends instead of waiting for the shared fetch forever.
+func TestReviewJWKSFetchHonoursContext(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	md, err := fetchMetadata(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := *md
+	m.JWKSURI = hang.URL + "/jwks"
+	hc := &http.Client{Transport: srv.Client().Transport} // no Timeout
+	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret),
+		Metadata: &m, HTTPClient: hc})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exchange(ctx, flow, params)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, client.ErrInvalidIDToken) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Exchange: %v; want ErrInvalidIDToken wrapping context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Exchange still waiting for the JWKS 10 s after its context ended")
 	}
 }
