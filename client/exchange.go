@@ -418,7 +418,8 @@ func (u *UserInfo) Claims(v any) error { return json.Unmarshal(u.raw, v) }
 // UserInfo calls the UserInfo endpoint with the access token and checks that
 // its sub equals the ID token's (OIDC Core §5.3.2). Signed (application/jwt)
 // responses are verified with the provider's keys, and their iss and aud
-// checked.
+// checked; a failure there is ErrInvalidResponse (wrapping ErrUnknownKeyID
+// for an unknown kid).
 func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	if c.userinfoURL == "" {
 		return nil, errors.New("client: userinfo: provider has no userinfo_endpoint")
@@ -470,7 +471,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte, error) {
 	payload, err := c.keys.VerifySignature(oidc.ClientContext(ctx, c.hc), strings.TrimSpace(string(body)))
 	if err != nil {
-		return nil, fmt.Errorf("client: userinfo: signed response: %w", err)
+		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
 	}
 	var std struct {
 		Issuer   string          `json:"iss"`
@@ -480,7 +481,7 @@ func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte,
 		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
 	}
 	if std.Issuer != "" && std.Issuer != c.issuer {
-		return nil, fmt.Errorf("client: userinfo: signed response from issuer %q", std.Issuer)
+		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse, std.Issuer)
 	}
 	if len(std.Audience) > 0 {
 		var one string
@@ -495,7 +496,7 @@ func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte,
 			found = found || a == c.clientID
 		}
 		if !found {
-			return nil, errors.New("client: userinfo: signed response for another audience")
+			return nil, fmt.Errorf("%w: userinfo: signed response for another audience", ErrInvalidResponse)
 		}
 	}
 	return payload, nil
