@@ -39,6 +39,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error names the source URL and the member at fault, when known.
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString("discovery: ")
@@ -52,6 +53,7 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, for [errors.Is] and [errors.As].
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // IssuerMismatchError reports metadata whose issuer is not exactly the
@@ -62,6 +64,7 @@ type IssuerMismatchError struct {
 	Got      string // the metadata's issuer member
 }
 
+// Error shows both issuers, quoted.
 func (e *IssuerMismatchError) Error() string {
 	return fmt.Sprintf("discovery: issuer mismatch: configured %q, metadata has %q", e.Expected, clip(e.Got))
 }
@@ -76,6 +79,7 @@ type HTTPError struct {
 	Body       []byte // at most the first 512 bytes of the body
 }
 
+// Error shows the URL and status, and the Location of a refused redirect.
 func (e *HTTPError) Error() string {
 	if e.StatusCode >= 300 && e.StatusCode < 400 {
 		return fmt.Sprintf("discovery: GET %s: redirect refused (status %d, location %q)", e.URL, e.StatusCode, clip(e.Location))
