@@ -49,6 +49,7 @@ type Error struct {
 	Err error
 }
 
+// Error names the operation and the cause.
 func (e *Error) Error() string { return "login: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
