@@ -23,6 +23,7 @@ type AuthorizeError struct {
 	Description string
 }
 
+// Error shows the status, the error code and the description.
 func (e *AuthorizeError) Error() string {
 	msg := fmt.Sprintf("partest: authorization endpoint answered %d %s", e.StatusCode, e.Code)
 	if e.Description != "" {
