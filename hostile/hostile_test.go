@@ -638,6 +638,34 @@ func hostileCases() []hostileCase {
 		{name: "userinfo/stalled", opts: envOptions{timeout: 300 * time.Millisecond}, budget: 3 * time.Second,
 			run: userinfo(partest.Fault{Delay: stall}), want: timedOut},
 
+		{name: "userinfo/signed with alg none", opts: signedUserinfo, run: userinfo(partest.Fault{Status: 200, ContentType: "application/jwt",
+			Body: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."}), want: is(client.ErrInvalidResponse)},
+		{name: "userinfo/signed with an unknown kid", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
+			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			raw, err := e.srv.SignWithKey(k, jose.ES256, "forged", "", map[string]any{"sub": "alice", "iss": e.srv.Issuer(), "aud": clientID})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
+		}, want: is(client.ErrInvalidResponse, client.ErrUnknownKeyID)},
+		{name: "userinfo/signed by the provider for another issuer", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
+			raw, err := e.srv.SignIDToken(map[string]any{"sub": "alice", "iss": "https://evil.example", "aud": clientID}, "")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
+		}, want: is(client.ErrInvalidResponse)},
+		{name: "userinfo/signed by the provider for another client", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
+			raw, err := e.srv.SignIDToken(map[string]any{"sub": "alice", "iss": e.srv.Issuer(), "aud": "other"}, "")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
+		}, want: is(client.ErrInvalidResponse)},
+
 		// --- refresh (RFC 6749 §6) ---
 		{name: "refresh/invalid_grant", run: refresh(jsonErr(400, "invalid_grant")), want: respErr("token", 400, client.CodeInvalidGrant)},
 		{name: "refresh/503 with Retry-After", run: refresh(partest.Fault{Status: 503, Header: http.Header{"Retry-After": {"12"}}}),
@@ -693,6 +721,9 @@ func hostileCases() []hostileCase {
 			want: all(loginErr(login.OpExchange, http.StatusGatewayTimeout), timedOut)},
 	}
 }
+
+// signedUserinfo makes partest answer userinfo with signed JWTs.
+var signedUserinfo = envOptions{partest: func(c *partest.Config) { c.Clients[0].SignedUserinfo = true }}
 
 func withDPoP(c *client.Config) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
