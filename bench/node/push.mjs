@@ -1,6 +1,7 @@
 // push.mjs pushes authorization requests (RFC 9126) with openid-client for a
 // fixed time at a fixed concurrency, and prints one JSON line:
-// {"impl":"openid-client","auth":…,"concurrency":…,"pushes":…,"errors":…,"seconds":…}
+// {"impl":"openid-client","auth":…,"concurrency":…,"pushes":…,"errors":…,"seconds":…,"cpu_seconds":…}
+// where cpu_seconds is this process's own CPU time in the measured window.
 //
 // It sends what go-par sends: response_type, client_id, redirect_uri, scope,
 // state, nonce and an S256 code_challenge, with client_secret_basic or a
@@ -79,12 +80,15 @@ async function main() {
   await new Promise((r) => setTimeout(r, opts.warmup * 1000));
   counting = true;
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));
   counting = false;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const cpu_seconds = (used.user + used.system) / 1e6;
   stop = true;
   await Promise.all(workers);
-  const out = { impl: 'openid-client', auth: opts.auth, concurrency: opts.concurrency, pushes, errors, seconds };
+  const out = { impl: 'openid-client', auth: opts.auth, concurrency: opts.concurrency, pushes, errors, seconds, cpu_seconds };
   if (errors > 0) out.last_error = lastError;
   process.stdout.write(JSON.stringify(out) + '\n');
 }

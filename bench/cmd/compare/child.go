@@ -145,13 +145,13 @@ func measure(push func(context.Context) error, conc int, warmup, d time.Duration
 	}
 	time.Sleep(warmup)
 	counting.Store(true)
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	time.Sleep(d)
 	counting.Store(false)
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	stop.Store(true)
 	wg.Wait()
-	r := result{Pushes: pushes.Load(), Errors: errs.Load(), Seconds: elapsed.Seconds()}
+	r := result{Pushes: pushes.Load(), Errors: errs.Load(), Seconds: elapsed.Seconds(), CPUSeconds: cpu.Seconds()}
 	if s, ok := lastErr.Load().(string); ok {
 		r.LastError = s
 	}

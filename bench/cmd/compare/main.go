@@ -49,10 +49,23 @@ type result struct {
 	Pushes      int64   `json:"pushes"`
 	Errors      int64   `json:"errors"`
 	Seconds     float64 `json:"seconds"`
-	LastError   string  `json:"last_error,omitempty"`
+	// CPUSeconds is the client process's own CPU time (user+system) in
+	// the measured window; the stub runs in another process.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	LastError  string  `json:"last_error,omitempty"`
 }
 
 func (r result) rate() float64 { return float64(r.Pushes) / r.Seconds }
+
+// cpuRate is pushes per second of client CPU time: what one fully used core
+// would push. It moves far less than rate when other processes load the
+// machine. Zero when CPU time was not measured.
+func (r result) cpuRate() float64 {
+	if r.CPUSeconds <= 0 {
+		return 0
+	}
+	return float64(r.Pushes) / r.CPUSeconds
+}
 
 // parseResult reads the one JSON line a child prints.
 func parseResult(b []byte) (result, error) {
@@ -70,7 +83,8 @@ func parseResult(b []byte) (result, error) {
 		return result{}, fmt.Errorf("compare: child output: unknown impl %q", r.Impl)
 	case !slices.Contains(auths, r.Auth):
 		return result{}, fmt.Errorf("compare: child output: unknown auth %q", r.Auth)
-	case r.Concurrency < 1 || r.Pushes < 0 || r.Errors < 0 || !(r.Seconds > 0 && r.Seconds < 3600):
+	case r.Concurrency < 1 || r.Pushes < 0 || r.Errors < 0 || !(r.Seconds > 0 && r.Seconds < 3600) ||
+		!(r.CPUSeconds >= 0 && r.CPUSeconds < 1e6):
 		return result{}, errors.New("compare: child output: values out of range")
 	}
 	return r, nil
@@ -168,7 +182,7 @@ func compare(o options, w io.Writer) error {
 	defer s.Close()
 	fmt.Fprintf(w, "stub PAR endpoint %s; %d round(s) of %.1f s per client and setting\n", s.URL, o.rounds, o.seconds)
 
-	rates := map[key][]float64{}
+	rates, cpuRates := map[key][]float64{}, map[key][]float64{}
 	for round := 1; round <= o.rounds; round++ {
 		for _, auth := range o.auths {
 			for _, c := range o.conc {
@@ -190,7 +204,9 @@ func compare(o options, w io.Writer) error {
 					}
 					k := key{auth, impl, c}
 					rates[k] = append(rates[k], r.rate())
-					fmt.Fprintf(w, "round %d  %-22s c=%-3d %-14s %9.0f pushes/s\n", round, auth, c, impl, r.rate())
+					cpuRates[k] = append(cpuRates[k], r.cpuRate())
+					fmt.Fprintf(w, "round %d  %-22s c=%-3d %-14s %9.0f pushes/s %9.0f pushes/cpu-s\n",
+						round, auth, c, impl, r.rate(), r.cpuRate())
 				}
 			}
 		}
@@ -198,14 +214,19 @@ func compare(o options, w io.Writer) error {
 	if n := s.Rejected(); n > 0 {
 		return fmt.Errorf("compare: the stub rejected %d pushes", n)
 	}
-	med := map[key]float64{}
+	med, cpuMed := map[key]float64{}, map[key]float64{}
 	for k, v := range rates {
 		med[k] = median(v)
+		cpuMed[k] = median(cpuRates[k])
 	}
 	fmt.Fprintln(w)
-	printTable(w, o, med)
+	printTable(w, o, med, fmt.Sprintf("median pushes/s (wall clock) of %d round(s)", o.rounds))
+	fmt.Fprintln(w)
+	printTable(w, o, cpuMed, fmt.Sprintf("median pushes per second of client CPU time of %d round(s)", o.rounds))
 	if o.svg != "" {
-		if err := os.WriteFile(o.svg, chart(o, med), 0o644); err != nil {
+		svg := chart(o, series{"PAR pushes/s (wall clock)", med},
+			series{"PAR pushes per second of client CPU time", cpuMed})
+		if err := os.WriteFile(o.svg, svg, 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "\nchart written to %s\n", o.svg)
@@ -236,8 +257,8 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func printTable(w io.Writer, o options, med map[key]float64) {
-	fmt.Fprintf(w, "median pushes/s of %d round(s)\n", o.rounds)
+func printTable(w io.Writer, o options, med map[key]float64, title string) {
+	fmt.Fprintln(w, title)
 	fmt.Fprintf(w, "%-22s %5s", "auth", "conc")
 	for _, i := range o.impls {
 		fmt.Fprintf(w, " %14s", i)

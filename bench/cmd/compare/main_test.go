@@ -26,6 +26,9 @@ func TestParseResult(t *testing.T) {
 		{`{"impl":"go-par","auth":"none","concurrency":1,"pushes":1,"errors":0,"seconds":1}`, result{}, false},
 		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":0,"pushes":1,"errors":0,"seconds":1}`, result{}, false},
 		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":1,"errors":0,"seconds":0}`, result{}, false},
+		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":1,"errors":0,"seconds":1,"cpu_seconds":-1}`, result{}, false},
+		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":4,"errors":0,"seconds":1,"cpu_seconds":0.5}`,
+			result{Impl: implGoPar, Auth: "client_secret_basic", Concurrency: 1, Pushes: 4, Seconds: 1, CPUSeconds: 0.5}, true},
 		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":-1,"errors":0,"seconds":1}`, result{}, false},
 		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":1,"errors":0,"seconds":1,"extra":1}`, result{}, false},
 		{`{"impl":"go-par","auth":"client_secret_basic","concurrency":1,"pushes":1,"errors":0,"seconds":1} {}`, result{}, false},
@@ -47,7 +50,7 @@ func FuzzParseResult(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if r.Concurrency < 1 || r.Pushes < 0 || r.Errors < 0 || !(r.Seconds > 0) || r.rate() < 0 {
+		if r.Concurrency < 1 || r.Pushes < 0 || r.Errors < 0 || !(r.Seconds > 0) || r.rate() < 0 || r.cpuRate() < 0 {
 			t.Errorf("accepted out-of-range result %+v", r)
 		}
 	})
@@ -73,7 +76,7 @@ func TestRunChild(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v in %q", impl, auth, err, out.String())
 			}
-			if r.Impl != impl || r.Auth != auth || r.Concurrency != 2 || r.Pushes == 0 || r.Errors != 0 {
+			if r.Impl != impl || r.Auth != auth || r.Concurrency != 2 || r.Pushes == 0 || r.Errors != 0 || r.CPUSeconds <= 0 {
 				t.Errorf("%s %s: %+v", impl, auth, r)
 			}
 		}
@@ -159,7 +162,7 @@ func TestChartAndTable(t *testing.T) {
 			med[key{a, implNode, c}] = float64(100 * (i + 1))
 		}
 	}
-	svg := chart(o, med)
+	svg := chart(o, series{"a", med}, series{"b", med})
 	dec := xml.NewDecoder(bytes.NewReader(svg))
 	lines, circles := 0, 0
 	for {
@@ -179,14 +182,14 @@ func TestChartAndTable(t *testing.T) {
 			}
 		}
 	}
-	if want := len(o.auths) * len(o.impls); lines != want {
+	if want := 2 * len(o.auths) * len(o.impls); lines != want {
 		t.Errorf("%d polylines, want %d", lines, want)
 	}
-	if want := len(o.auths) * len(o.impls) * len(o.conc); circles != want {
+	if want := 2 * len(o.auths) * len(o.impls) * len(o.conc); circles != want {
 		t.Errorf("%d points, want %d", circles, want)
 	}
 	var out bytes.Buffer
-	printTable(&out, o, med)
+	printTable(&out, o, med, "t")
 	if !strings.Contains(out.String(), "client_secret_basic        1           1000           1000            100            1.000                  10.00") {
 		t.Errorf("table:\n%s", out.String())
 	}
