@@ -299,7 +299,9 @@ func (c *Client) post(ctx context.Context, name, endpoint string, params url.Val
 // this provider, for protocol extensions such as CIBA. The caller interprets
 // the response; the returned response's Body is already consumed and closed.
 func (c *Client) PostForm(ctx context.Context, endpoint string, form url.Values) (*http.Response, []byte, error) {
-	if _, err := url.Parse(endpoint); err != nil {
+	// The form carries the client's credentials: https only (loopback
+	// excepted), as for every metadata endpoint (RFC 6749 §2.3.1, §3.2).
+	if _, err := httpx.CheckEndpoint("endpoint", endpoint); err != nil {
 		return nil, nil, fmt.Errorf("client: post: %w", err)
 	}
 	status, header, body, err := c.post(ctx, "post", endpoint, form, false)

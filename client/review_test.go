@@ -7,6 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,5 +162,49 @@ func TestReviewJWKSFetchHonoursContext(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Exchange still waiting for the JWKS 10 s after its context ended")
+	}
+}
+
+// TestReviewPostFormRefusesPlainHTTP: PostForm attaches the client's
+// credentials, so it refuses endpoints that are not https (loopback
+// excepted) before sending anything.
+func TestReviewPostFormRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	var sent atomic.Int32
+	base := srv.Client().Transport
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Hostname() == "as.example" {
+			sent.Add(1)
+			return nil, errors.New("unreachable")
+		}
+		return base.RoundTrip(r)
+	})}
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretPost(secret), RedirectURL: cb, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"http://as.example/ciba", false},
+		{"https://as.example/ciba#x", false},
+		{"/ciba", false},
+		{"", false},
+		{c.Metadata().TokenEndpoint, true},
+	}
+	for _, tt := range tests {
+		_, _, err := c.PostForm(context.Background(), tt.endpoint, url.Values{"grant_type": {"client_credentials"}})
+		if (err == nil) != tt.ok {
+			t.Errorf("PostForm(%q) error = %v, want ok=%v", tt.endpoint, err, tt.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("PostForm(%q) error leaks the secret: %v", tt.endpoint, err)
+		}
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests reached a refused endpoint", n)
 	}
 }
