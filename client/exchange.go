@@ -230,6 +230,11 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*o
 	if idt.IssuedAt.After(c.now().Add(c.skew)) {
 		return nil, fmt.Errorf("%w: iat is in the future", ErrInvalidIDToken)
 	}
+	// OIDC Core §2: sub is required; go-oidc does not check it, and an
+	// empty subject must never reach an app's account lookup.
+	if idt.Subject == "" {
+		return nil, fmt.Errorf("%w: sub missing", ErrInvalidIDToken)
+	}
 	// OIDC Core §3.1.3.7 items 3–5 (go-oidc checks only that aud contains
 	// the client): with several audiences azp must be present, and when
 	// present it must name this client.
