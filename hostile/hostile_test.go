@@ -540,6 +540,16 @@ func hostileCases() []hostileCase {
 		}}), run: exchange, want: all(is(client.ErrInvalidIDToken), as[*oidc.TokenExpiredError](nil))},
 		{name: "id_token/nonce missing", opts: fault(partest.EndpointToken, partest.Fault{IDToken: func(c map[string]any) { delete(c, "nonce") }}),
 			run: exchange, want: is(client.ErrNonceMismatch)},
+		{name: "id_token/azp names another client", opts: fault(partest.EndpointToken, partest.Fault{IDToken: func(c map[string]any) {
+			c["aud"] = []string{clientID, "evil"}
+			c["azp"] = "evil"
+		}}), run: exchange, want: is(client.ErrInvalidIDToken)},
+		{name: "id_token/iss missing", opts: fault(partest.EndpointToken, partest.Fault{IDToken: func(c map[string]any) { delete(c, "iss") }}),
+			run: exchange, want: is(client.ErrInvalidIDToken)},
+		{name: "id_token/exp missing", opts: fault(partest.EndpointToken, partest.Fault{IDToken: func(c map[string]any) { delete(c, "exp") }}),
+			run: exchange, want: is(client.ErrInvalidIDToken)},
+		{name: "id_token/sub missing", opts: fault(partest.EndpointToken, partest.Fault{IDToken: func(c map[string]any) { delete(c, "sub") }}),
+			run: exchange, want: is(client.ErrInvalidIDToken)},
 		{name: "id_token/alg none", opts: fault(partest.EndpointToken, partest.Fault{IDTokenAlg: "none"}), run: exchange,
 			want: is(client.ErrInvalidIDToken)},
 		{name: "id_token/HS256 keyed with the client secret", opts: fault(partest.EndpointToken, partest.Fault{IDTokenAlg: jose.HS256}),
