@@ -290,6 +290,14 @@ func hostileCases() []hostileCase {
 			want: as(func(ie *discovery.IssuerMismatchError) bool { return ie.Got == "" })},
 		{name: "discovery/issuer of wrong type", run: metadataWith(func(md map[string]any) { md["issuer"] = 42 }),
 			want: is(discovery.ErrWrongType)},
+		{name: "discovery/duplicate issuer member", run: func(ctx context.Context, e *env) error {
+			b, _ := json.Marshal(e.srv.Metadata())
+			dup := `{"issuer":"https://evil.example",` + string(b[1:])
+			e.srv.SetFault(partest.EndpointDiscovery, partest.Fault{Status: 200, Body: dup})
+			return fetch(ctx, e)
+		}, want: is(discovery.ErrDuplicateMember)},
+		{name: "discovery/json array", opts: fault(partest.EndpointDiscovery, partest.Fault{Status: 200, Body: `[{"issuer":"x"}]`}), run: fetch,
+			want: is(discovery.ErrMalformed)},
 		{name: "discovery/plain http par endpoint", run: metadataWith(func(md map[string]any) {
 			md["pushed_authorization_request_endpoint"] = "http://evil.example/par"
 		}), want: is(discovery.ErrInvalidEndpoint)},
@@ -344,6 +352,10 @@ func hostileCases() []hostileCase {
 		{name: "par/expires_in zero", opts: fault(partest.EndpointPAR, partest.Fault{Status: 201, Body: `{"request_uri":"urn:x","expires_in":0}`}),
 			run: push, want: is(client.ErrInvalidResponse)},
 		{name: "par/expires_in as string", opts: fault(partest.EndpointPAR, partest.Fault{Status: 201, Body: `{"request_uri":"urn:x","expires_in":"60"}`}),
+			run: push, want: is(client.ErrInvalidResponse)},
+		{name: "par/201 with a json array", opts: fault(partest.EndpointPAR, partest.Fault{Status: 201, Body: `[{"request_uri":"urn:x","expires_in":60}]`}),
+			run: push, want: is(client.ErrInvalidResponse)},
+		{name: "par/201 with null", opts: fault(partest.EndpointPAR, partest.Fault{Status: 201, Body: `null`, ContentType: "application/json"}),
 			run: push, want: is(client.ErrInvalidResponse)},
 		{name: "par/error member not a string", opts: fault(partest.EndpointPAR, partest.Fault{Status: 400, Body: `{"error":1}`}), run: push,
 			want: respErr("par", 400, "")},
@@ -473,6 +485,12 @@ func hostileCases() []hostileCase {
 			_, err := client.ParseResponse(r)
 			return err
 		}, want: is(client.ErrInvalidResponse)},
+		{name: "callback/form_post with the wrong content type", run: func(ctx context.Context, e *env) error {
+			r, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.redirect, strings.NewReader(`{"code":"a","state":"s"}`))
+			r.Header.Set("Content-Type", "application/json")
+			_, err := client.ParseResponse(r)
+			return err
+		}, want: is(client.ErrInvalidResponse)},
 		{name: "callback/code replayed", run: func(ctx context.Context, e *env) error {
 			c := e.mustClient(ctx)
 			flow, params := e.authorize(ctx, c)
@@ -530,6 +548,8 @@ func hostileCases() []hostileCase {
 			return err
 		}, want: respErr("token", 400, client.CodeUseDPoPNonce)},
 
+		{name: "token/DPoP token where Bearer was asked", opts: fault(partest.EndpointToken, partest.Fault{Status: 200,
+			Body: `{"access_token":"at","token_type":"DPoP","expires_in":60,"id_token":"x.y.z"}`}), run: exchange, want: is(client.ErrTokenType)},
 		// --- ID token (OIDC Core §3.1.3.7) and alg confusion ---
 		{name: "id_token/wrong issuer", opts: fault(partest.EndpointToken, partest.Fault{Issuer: "https://evil.example/op"}), run: exchange,
 			want: is(client.ErrInvalidIDToken)},
@@ -692,6 +712,30 @@ func hostileCases() []hostileCase {
 		{name: "login/token 500 at callback", run: viaLogin(func(e *env) {
 			e.srv.SetFault(partest.EndpointToken, html)
 		}), want: all(loginErr(login.OpExchange, http.StatusBadGateway), respErr("token", 500, ""))},
+		{name: "login/provider error at callback", run: func(ctx context.Context, e *env) error {
+			a := e.loginApp(ctx, nil)
+			b := newBrowser(e.app.URL, e.tr)
+			_, loc, err := b.start(ctx)
+			if err != nil {
+				return err
+			}
+			params, err := e.srv.Login(loc)
+			if err != nil {
+				return err
+			}
+			params.Del("code")
+			params.Set("error", "access_denied")
+			params.Set("error_description", "mitid_user_aborted")
+			status, _, err := b.callback(ctx, params)
+			if err != nil {
+				return err
+			}
+			if status != http.StatusForbidden {
+				return fmt.Errorf("callback page = %d, want 403", status)
+			}
+			return a.lastErr()
+		}, want: all(loginErr(login.OpExchange, http.StatusForbidden),
+			as(func(ae *client.AuthorizationError) bool { return ae.Code == client.CodeAccessDenied }))},
 		{name: "login/callback replayed", run: func(ctx context.Context, e *env) error {
 			a := e.loginApp(ctx, nil)
 			b := newBrowser(e.app.URL, e.tr)
