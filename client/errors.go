@@ -54,6 +54,10 @@ var (
 	// ErrNoIDToken: the token response carries no id_token although openid
 	// was requested.
 	ErrNoIDToken = errors.New("client: token: no id_token in response")
+	// ErrMaxAgeExceeded: max_age was pushed and the ID token's auth_time is
+	// missing or older (OIDC Core §3.1.2.1, §3.1.3.7 item 13); authenticate
+	// again. Errors wrapping it also wrap ErrInvalidIDToken.
+	ErrMaxAgeExceeded = errors.New("client: id token: auth_time older than max_age")
 	// ErrTokenType: the token_type is not the one asked for (DPoP asked,
 	// Bearer given).
 	ErrTokenType = errors.New("client: token: unexpected token_type")

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,7 +145,42 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if flow.Nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
 		return nil, ErrNonceMismatch
 	}
+	if flow.MaxAge != "" {
+		if err := c.checkAuthTime(idt, flow.MaxAge); err != nil {
+			return nil, err
+		}
+	}
 	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw}, nil
+}
+
+// checkAuthTime applies max_age: the ID token must carry auth_time (OIDC
+// Core §3.1.2.1: REQUIRED when max_age was sent), no older than max_age
+// plus ClockSkew (§3.1.3.7 item 13).
+func (c *Client) checkAuthTime(idt *oidc.IDToken, maxAge string) error {
+	limit, err := strconv.ParseInt(maxAge, 10, 64)
+	if err != nil || limit < 0 {
+		return fmt.Errorf("client: exchange: flow max_age %q is not a non-negative integer", truncate(maxAge, 20))
+	}
+	var claims struct {
+		AuthTime json.RawMessage `json:"auth_time"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return fmt.Errorf("%w: auth_time: %w", ErrInvalidIDToken, err)
+	}
+	raw := strings.Trim(string(claims.AuthTime), `"`) // string-typed numbers too (R29)
+	if raw == "" || raw == "null" {
+		return fmt.Errorf("%w: %w: auth_time missing although max_age was sent", ErrInvalidIDToken, ErrMaxAgeExceeded)
+	}
+	at, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(at) || math.IsInf(at, 0) {
+		return fmt.Errorf("%w: auth_time is not a number", ErrInvalidIDToken)
+	}
+	authTime := time.Unix(int64(at), 0)
+	if c.now().Sub(authTime) > time.Duration(limit)*time.Second+c.skew {
+		return fmt.Errorf("%w: %w: authenticated at %s, max_age %d s", ErrInvalidIDToken, ErrMaxAgeExceeded,
+			authTime.UTC().Format(time.RFC3339), limit)
+	}
+	return nil
 }
 
 // checkCallback applies the RFC 9207, state and error checks.

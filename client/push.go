@@ -33,6 +33,10 @@ type Flow struct {
 	Issuer       string    `json:"issuer"`
 	// DPoPJKT is the thumbprint of the DPoP key the code is bound to, if any.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// MaxAge is the max_age pushed, in seconds as sent, or "" when none;
+	// Exchange then requires a recent enough auth_time (OIDC Core §3.1.2.1,
+	// §3.1.3.7 item 13).
+	MaxAge string `json:"max_age,omitempty"`
 }
 
 // String shows the flow without its secrets.
@@ -174,6 +178,12 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 	} else {
 		params.Set("redirect_uri", c.redirect)
 	}
+	if ma, ok := params["max_age"]; ok {
+		if len(ma) != 1 || !isMaxAge(ma[0]) {
+			return nil, fmt.Errorf("client: push: max_age must be one non-negative integer (OIDC Core §3.1.2.1)")
+		}
+		flow.MaxAge = ma[0]
+	}
 	if s := params.Get("scope"); s != "" {
 		if !strings.Contains(" "+s+" ", " openid ") {
 			params.Set("scope", "openid "+s)
@@ -230,6 +240,13 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: pushed", slog.String("endpoint", c.parURL),
 		slog.Int("status", status), slog.Int64("expires_in", expiresIn))
 	return flow, nil
+}
+
+// isMaxAge reports whether v is a max_age value: a non-negative integer
+// number of seconds.
+func isMaxAge(v string) bool {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return err == nil && n >= 0
 }
 
 func isReserved(k string) bool {

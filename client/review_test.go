@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/partest"
@@ -206,5 +209,71 @@ func TestReviewPostFormRefusesPlainHTTP(t *testing.T) {
 	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests reached a refused endpoint", n)
+	}
+}
+
+// TestReviewMaxAgeAuthTime: when max_age was pushed, the flow remembers it
+// and Exchange requires an auth_time no older than max_age (+ skew)
+// (OIDC Core §3.1.2.1, §3.1.3.7 item 13).
+func TestReviewMaxAgeAuthTime(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		maxAge time.Duration
+		claims func(map[string]any)
+		ok     bool
+	}{
+		{"fresh auth_time", 5 * time.Minute, func(map[string]any) {}, true},
+		{"auth_time as a string", 5 * time.Minute, func(c map[string]any) { c["auth_time"] = strconv.FormatInt(time.Now().Unix(), 10) }, true},
+		{"no max_age, old auth_time", 0, func(c map[string]any) { c["auth_time"] = time.Now().Add(-48 * time.Hour).Unix() }, true},
+		{"auth_time too old", 5 * time.Minute, func(c map[string]any) { c["auth_time"] = time.Now().Add(-time.Hour).Unix() }, false},
+		{"auth_time missing", 5 * time.Minute, func(c map[string]any) { delete(c, "auth_time") }, false},
+		{"auth_time not a number", 5 * time.Minute, func(c map[string]any) { c["auth_time"] = "NaN" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t, func(c *partest.Config) {
+				c.Faults = map[string]partest.Fault{partest.EndpointToken: {IDToken: tt.claims}}
+			})
+			var opts []oauth2.AuthCodeOption
+			if tt.maxAge > 0 {
+				opts = append(opts, client.WithMaxAge(tt.maxAge))
+			}
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)}, opts...)
+			if want := map[bool]string{true: "300", false: ""}[tt.maxAge > 0]; flow.MaxAge != want {
+				t.Fatalf("flow.MaxAge = %q, want %q", flow.MaxAge, want)
+			}
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Exchange: %v", err)
+				}
+				return
+			}
+			if tok != nil || !errors.Is(err, client.ErrInvalidIDToken) {
+				t.Fatalf("Exchange = %v, %v; want ErrInvalidIDToken", tok, err)
+			}
+		})
+	}
+}
+
+// TestReviewMaxAgeRefused: a max_age that is not one non-negative integer
+// is refused at Push, before anything is sent.
+func TestReviewMaxAgeRefused(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic(secret), RedirectURL: cb, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"-1", "ten", "1.5", ""} {
+		if _, err := c.Push(context.Background(), oauth2.SetAuthURLParam("max_age", v)); err == nil {
+			t.Errorf("Push(max_age=%q) succeeded", v)
+		}
+	}
+	if n := srv.Requests(partest.EndpointPAR); n != 0 {
+		t.Errorf("PAR requests = %d, want 0", n)
 	}
 }
