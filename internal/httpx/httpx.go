@@ -1,6 +1,3 @@
-// Package httpx holds the back-channel HTTP rules every go-par package
-// follows: a default client with a timeout that follows no redirects, capped
-// response bodies, and the https-except-loopback rule for endpoints.
 package httpx
 
 import (
