@@ -1,6 +1,3 @@
-// Package joseutil holds the small go-jose adapters shared by the client
-// authentication, request-object and DPoP code: choosing a JWS algorithm for
-// a [crypto.Signer] and building a reusable [jose.Signer] from it.
 package joseutil
 
 import (
