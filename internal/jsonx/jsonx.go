@@ -1,6 +1,3 @@
-// Package jsonx appends JSON strings without reflection, for the hand-built
-// JWT payloads on the hot paths (client assertions, DPoP proofs, request
-// objects).
 package jsonx
 
 import (
