@@ -696,6 +696,23 @@ func hostileCases() []hostileCase {
 			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
 		}, want: is(client.ErrInvalidResponse)},
 
+		{name: "resource/redirect does not carry the token away", run: func(ctx context.Context, e *env) error {
+			c := e.mustClient(ctx)
+			tok := e.tokens(ctx, c)
+			e.srv.SetFault(partest.EndpointUserinfo, partest.Fault{Status: http.StatusTemporaryRedirect,
+				Header: http.Header{"Location": {e.attacker.URL + "/steal"}}})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.Metadata()["userinfo_endpoint"].(string), nil)
+			resp, err := c.HTTPClient(tok).Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTemporaryRedirect {
+				return fmt.Errorf("status %d, want the 307 itself", resp.StatusCode)
+			}
+			return noAttack(e)
+		}, want: func(err error) error { return err }},
+
 		// --- refresh (RFC 6749 §6) ---
 		{name: "refresh/invalid_grant", run: refresh(jsonErr(400, "invalid_grant")), want: respErr("token", 400, client.CodeInvalidGrant)},
 		{name: "refresh/503 with Retry-After", run: refresh(partest.Fault{Status: 503, Header: http.Header{"Retry-After": {"12"}}}),
