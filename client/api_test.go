@@ -96,6 +96,8 @@ func TestPushOptions(t *testing.T) {
 			func(f *Flow) string { return f.State }},
 		{"nonce", WithNonce("caller-nonce-0123456789"), "nonce", "caller-nonce-0123456789",
 			func(f *Flow) string { return f.Nonce }},
+		{"any parameter", WithParam("idp_values", "mitid"), "idp_values", "mitid", nil},
+		{"broker language", WithParam("language", "da"), "language", "da", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +128,23 @@ func TestPushOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWithParamReserved checks that WithParam cannot set a parameter the
+// SDK owns (RFC 9126 §2.1, RFC 7636 §4.3).
+func TestWithParamReserved(t *testing.T) {
+	t.Parallel()
+	_, md := testProvider(t, func(w http.ResponseWriter, r *http.Request) { t.Error("nothing may be pushed") })
+	c := newClient(t, md, ClientSecretBasic("s"))
+	for _, name := range []string{"request_uri", "request", "code_challenge", "code_challenge_method", "code_verifier",
+		"client_secret", "client_assertion", "response_type"} {
+		if _, err := c.Push(context.Background(), WithParam(name, "x")); !errors.Is(err, ErrReservedParameter) {
+			t.Errorf("Push(WithParam(%q)) = %v, want ErrReservedParameter", name, err)
+		}
+	}
+	if _, err := c.Push(context.Background(), WithParam("client_id", "other")); !errors.Is(err, ErrReservedParameter) {
+		t.Errorf("Push(WithParam(client_id, other)) = %v, want ErrReservedParameter", err)
 	}
 }
 
