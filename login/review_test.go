@@ -1,0 +1,93 @@
+package login
+
+// Regression tests for the findings of the security and correctness review.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-par/par/client"
+)
+
+// TestReviewCookieStoreKeepsMaxAge: the cookie store carries Flow.MaxAge,
+// without which client.Exchange cannot apply max_age (OIDC Core
+// §3.1.3.7 item 13); a flow without it packs exactly as before.
+func TestReviewCookieStoreKeepsMaxAge(t *testing.T) {
+	t.Parallel()
+	key := make([]byte, 32)
+	rand.Read(key)
+	s, err := NewCookieStore(CookieConfig{Keys: [][]byte{key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		maxAge string
+	}{
+		{"max_age 0", "0"},
+		{"max_age 300", "300"},
+		{"no max_age", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := &client.Flow{State: "st-" + tt.name, Nonce: "n", CodeVerifier: "v", RequestURI: "urn:x",
+				RedirectURL: "https://app.example/cb", Issuer: "https://op.example", MaxAge: tt.maxAge,
+				ExpiresAt: time.Now().Add(time.Minute)}
+			w := httptest.NewRecorder()
+			if err := s.Save(context.Background(), w, httptest.NewRequest("POST", "/login", nil), in, time.Now().Add(time.Minute)); err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+			r := httptest.NewRequest("GET", "/callback", nil)
+			for _, c := range w.Result().Cookies() {
+				r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+			}
+			out, err := s.Take(context.Background(), httptest.NewRecorder(), r, in.State)
+			if err != nil {
+				t.Fatalf("Take: %v", err)
+			}
+			if out.MaxAge != tt.maxAge || out.Nonce != in.Nonce || out.Issuer != in.Issuer {
+				t.Errorf("Take = %+v, want max_age %q", out, tt.maxAge)
+			}
+		})
+	}
+}
+
+// TestReviewUnpackSixFieldFlow: a flow packed before max_age existed (six
+// strings) still unpacks, with no max_age.
+func TestReviewUnpackSixFieldFlow(t *testing.T) {
+	t.Parallel()
+	var b []byte
+	b = binary.AppendVarint(b, 1_700_000_600)
+	b = binary.AppendVarint(b, 1_700_000_060)
+	b = binary.AppendUvarint(b, 0)
+	for _, s := range []string{"n", "v", "urn:x", "https://app/cb", "https://op", ""} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	f, exp, err := unpackFlow(b)
+	if err != nil || f.MaxAge != "" || f.Issuer != "https://op" || exp.Unix() != 1_700_000_600 {
+		t.Fatalf("unpackFlow = %+v, %v, %v", f, exp, err)
+	}
+}
+
+// FuzzReviewPackFlowMaxAge: any flow, max_age included, survives pack and
+// unpack.
+func FuzzReviewPackFlowMaxAge(f *testing.F) {
+	f.Add("n", "v", "urn:x", "https://op", "300")
+	f.Add("", "", "", "", "")
+	f.Fuzz(func(t *testing.T, nonce, verifier, uri, issuer, maxAge string) {
+		in := &client.Flow{Nonce: nonce, CodeVerifier: verifier, RequestURI: uri, Issuer: issuer, MaxAge: maxAge,
+			ExpiresAt: time.Unix(1_700_000_060, 0)}
+		out, _, err := unpackFlow(packFlow(in, time.Unix(1_700_000_600, 0)))
+		if err != nil || out.MaxAge != in.MaxAge || out.Nonce != in.Nonce || out.CodeVerifier != in.CodeVerifier ||
+			out.RequestURI != in.RequestURI || out.Issuer != in.Issuer {
+			t.Fatalf("round trip: %+v, %v; want %+v", out, err, in)
+		}
+	})
+}
