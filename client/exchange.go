@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -320,30 +321,114 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	return t, nil
 }
 
+// RefreshTokens is [Client.Refresh] for tokens from Exchange: an ID token
+// that comes back must also belong to the same login as prev's (OIDC Core
+// §12.2): the same iss, sub, aud and azp, and the same auth_time and nonce
+// when both carry one; otherwise the error wraps ErrInvalidIDToken. When no ID token
+// comes back, IDToken and RawIDToken are carried over from prev.
+func (c *Client) RefreshTokens(ctx context.Context, prev *Tokens) (*Tokens, error) {
+	if prev == nil || prev.Token == nil {
+		return nil, errors.New("client: refresh: no tokens")
+	}
+	t, err := c.Refresh(ctx, prev.Token.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	if t.IDToken == nil {
+		t.IDToken, t.RawIDToken = prev.IDToken, prev.RawIDToken
+		return t, nil
+	}
+	if prev.IDToken != nil {
+		if err := sameLogin(prev.IDToken, t.IDToken); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// sameLogin applies OIDC Core §12.2 to a refreshed ID token. Values are
+// not put in the error: sub may be personal data.
+func sameLogin(old, cur *oidc.IDToken) error {
+	type extra struct {
+		AZP      *string         `json:"azp"`
+		AuthTime json.RawMessage `json:"auth_time"`
+	}
+	var a, b extra
+	if err := old.Claims(&a); err != nil {
+		return fmt.Errorf("%w: original id token: %w", ErrInvalidIDToken, err)
+	}
+	if err := cur.Claims(&b); err != nil {
+		return fmt.Errorf("%w: refreshed id token: %w", ErrInvalidIDToken, err)
+	}
+	var differs string
+	switch {
+	case old.Issuer != cur.Issuer:
+		differs = "iss"
+	case old.Subject != cur.Subject:
+		differs = "sub"
+	case !sameSet(old.Audience, cur.Audience):
+		differs = "aud"
+	case (a.AZP == nil) != (b.AZP == nil) || a.AZP != nil && *a.AZP != *b.AZP:
+		differs = "azp"
+	case old.Nonce != "" && cur.Nonce != "" && old.Nonce != cur.Nonce:
+		differs = "nonce"
+	case len(a.AuthTime) > 0 && len(b.AuthTime) > 0 &&
+		strings.Trim(string(a.AuthTime), `"`) != strings.Trim(string(b.AuthTime), `"`):
+		differs = "auth_time"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: refreshed id token: %s differs from the original (OIDC Core §12.2)", ErrInvalidIDToken, differs)
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
+}
+
 // TokenSource returns an oauth2.TokenSource that hands out t until it
 // expires, then refreshes it with the client (RFC 6749 §6). Each refresh
 // runs with a background context bounded by the HTTP client's timeout.
 func (c *Client) TokenSource(t *oauth2.Token) oauth2.TokenSource {
-	return oauth2.ReuseTokenSource(t, &refresher{c: c, t: t})
+	return c.tokenSource(&Tokens{Token: t})
+}
+
+// tokenSource is TokenSource that also checks refreshed ID tokens against
+// t's (OIDC Core §12.2).
+func (c *Client) tokenSource(t *Tokens) oauth2.TokenSource {
+	return oauth2.ReuseTokenSource(t.Token, &refresher{c: c, t: t})
 }
 
 type refresher struct {
 	c *Client
-	t *oauth2.Token
+	t *Tokens
 }
 
 func (r *refresher) Token() (*oauth2.Token, error) {
-	if r.t == nil || r.t.RefreshToken == "" {
+	if r.t.Token == nil || r.t.Token.RefreshToken == "" {
 		return nil, errors.New("client: refresh: token expired and no refresh token")
 	}
-	tk, err := r.c.Refresh(context.Background(), r.t.RefreshToken)
+	tk, err := r.c.RefreshTokens(context.Background(), r.t)
 	if err != nil {
 		return nil, err
 	}
 	if tk.Token.RefreshToken == "" {
-		tk.Token.RefreshToken = r.t.RefreshToken
+		tk.Token.RefreshToken = r.t.Token.RefreshToken
 	}
-	r.t = tk.Token
+	r.t = tk
 	return tk.Token, nil
 }
 
@@ -435,10 +520,13 @@ func (t *tokenTransport) roundTrip(req *http.Request) (*http.Response, error) {
 // HTTPClient returns an HTTP client for resource-server calls with the
 // tokens: DPoP-bound tokens go through [dpop.Transport] (a fresh proof per
 // request, nonce retry), Bearer tokens through oauth2.Transport. Expired
-// tokens are refreshed with [Client.TokenSource] when a refresh token is
+// tokens are refreshed as by [Client.RefreshTokens] when a refresh token is
 // present.
 func (c *Client) HTTPClient(t *Tokens) *http.Client {
-	src := c.TokenSource(t.Token)
+	if t == nil {
+		t = &Tokens{}
+	}
+	src := c.tokenSource(t)
 	base := transportOf(c.hc)
 	var rt http.RoundTripper = &oauth2.Transport{Base: base, Source: src}
 	if c.dpop != nil {

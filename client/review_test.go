@@ -277,3 +277,83 @@ func TestReviewMaxAgeRefused(t *testing.T) {
 		t.Errorf("PAR requests = %d, want 0", n)
 	}
 }
+
+// TestReviewRefreshSameLogin: an ID token returned by a refresh must
+// belong to the original login (OIDC Core §12.2).
+func TestReviewRefreshSameLogin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		claims func(map[string]any)
+		ok     bool
+	}{
+		{"unchanged", func(map[string]any) {}, true},
+		{"other sub", func(c map[string]any) { c["sub"] = "mallory" }, false},
+		{"other auth_time", func(c map[string]any) { c["auth_time"] = time.Now().Add(-time.Minute).Unix() - 7 }, false},
+		{"azp appears", func(c map[string]any) { c["azp"] = "app" }, false},
+		{"other aud set", func(c map[string]any) { c["aud"] = []string{"app", "api"}; c["azp"] = "app" }, false},
+		{"other nonce", func(c map[string]any) { c["nonce"] = "other" }, false},
+		{"no nonce", func(c map[string]any) { delete(c, "nonce") }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t)
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			if tok.Token.RefreshToken == "" {
+				t.Fatal("setup: no refresh token")
+			}
+			srv.SetFault(partest.EndpointToken, partest.Fault{IDToken: tt.claims})
+			got, err := c.RefreshTokens(context.Background(), tok)
+			if tt.ok {
+				if err != nil || got.IDToken == nil || got.IDToken.Subject != tok.IDToken.Subject {
+					t.Fatalf("RefreshTokens = %v, %v", got, err)
+				}
+				return
+			}
+			if got != nil || !errors.Is(err, client.ErrInvalidIDToken) {
+				t.Fatalf("RefreshTokens = %v, %v; want ErrInvalidIDToken", got, err)
+			}
+			if strings.Contains(err.Error(), "mallory") || strings.Contains(err.Error(), tok.Token.RefreshToken) {
+				t.Errorf("error %q shows a claim value or the refresh token", err)
+			}
+			// The same check applies when HTTPClient refreshes an expired
+			// token (a fresh login: refresh tokens rotate).
+			srv.ClearFault(partest.EndpointToken)
+			c, flow, params = login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+			if tok, err = c.Exchange(context.Background(), flow, params); err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			expired := *tok
+			tk := *tok.Token
+			tk.Expiry = time.Now().Add(-time.Minute)
+			expired.Token = &tk
+			srv.SetFault(partest.EndpointToken, partest.Fault{IDToken: tt.claims})
+			if _, err := c.HTTPClient(&expired).Get(c.Metadata().UserinfoEndpoint); !errors.Is(err, client.ErrInvalidIDToken) {
+				t.Errorf("HTTPClient refresh: %v; want ErrInvalidIDToken", err)
+			}
+		})
+	}
+}
+
+// TestReviewNilTokens: exported methods given nil tokens return errors
+// instead of panicking.
+func TestReviewNilTokens(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic(secret), RedirectURL: cb, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RefreshTokens(context.Background(), nil); err == nil {
+		t.Error("RefreshTokens(nil) succeeded")
+	}
+	if _, err := c.HTTPClient(nil).Get(c.Metadata().UserinfoEndpoint); err == nil {
+		t.Error("HTTPClient(nil) request succeeded")
+	}
+}
