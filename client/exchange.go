@@ -610,24 +610,22 @@ func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte,
 	if err := json.Unmarshal(payload, &std); err != nil {
 		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
 	}
-	if std.Issuer != "" && std.Issuer != c.issuer {
-		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse, std.Issuer)
+	// OIDC Core §5.3.2: a signed response MUST contain iss and aud.
+	if std.Issuer != c.issuer {
+		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse, truncate(std.Issuer, 100))
 	}
-	if len(std.Audience) > 0 {
-		var one string
-		var many []string
-		if json.Unmarshal(std.Audience, &one) == nil {
-			many = []string{one}
-		} else if json.Unmarshal(std.Audience, &many) != nil {
-			return nil, fmt.Errorf("%w: userinfo: aud", ErrInvalidResponse)
-		}
-		found := false
-		for _, a := range many {
-			found = found || a == c.clientID
-		}
-		if !found {
-			return nil, fmt.Errorf("%w: userinfo: signed response for another audience", ErrInvalidResponse)
-		}
+	if len(std.Audience) == 0 {
+		return nil, fmt.Errorf("%w: userinfo: signed response without aud", ErrInvalidResponse)
+	}
+	var one string
+	var many []string
+	if json.Unmarshal(std.Audience, &one) == nil {
+		many = []string{one}
+	} else if json.Unmarshal(std.Audience, &many) != nil {
+		return nil, fmt.Errorf("%w: userinfo: aud", ErrInvalidResponse)
+	}
+	if !slices.Contains(many, c.clientID) {
+		return nil, fmt.Errorf("%w: userinfo: signed response for another audience", ErrInvalidResponse)
 	}
 	return payload, nil
 }

@@ -357,3 +357,51 @@ func TestReviewNilTokens(t *testing.T) {
 		t.Error("HTTPClient(nil) request succeeded")
 	}
 }
+
+// TestReviewSignedUserInfoClaims: a signed UserInfo response must carry iss
+// (this issuer) and aud (naming the client) (OIDC Core §5.3.2).
+func TestReviewSignedUserInfoClaims(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		claims func(iss string) map[string]any
+		ok     bool
+	}{
+		{"iss and aud", func(iss string) map[string]any { return map[string]any{"sub": "alice", "iss": iss, "aud": "app"} }, true},
+		{"aud array", func(iss string) map[string]any {
+			return map[string]any{"sub": "alice", "iss": iss, "aud": []string{"api", "app"}}
+		}, true},
+		{"no iss", func(string) map[string]any { return map[string]any{"sub": "alice", "aud": "app"} }, false},
+		{"no aud", func(iss string) map[string]any { return map[string]any{"sub": "alice", "iss": iss} }, false},
+		{"other iss", func(string) map[string]any {
+			return map[string]any{"sub": "alice", "iss": "https://evil.example", "aud": "app"}
+		}, false},
+		{"other aud", func(iss string) map[string]any { return map[string]any{"sub": "alice", "iss": iss, "aud": "other"} }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t)
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			jwt, err := srv.SignIDToken(tt.claims(srv.Issuer()), "RS256")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.SetFault(partest.EndpointUserinfo, partest.Fault{Status: http.StatusOK, ContentType: "application/jwt", Body: jwt})
+			ui, err := c.UserInfo(context.Background(), tok)
+			if tt.ok {
+				if err != nil || ui.Subject != "alice" {
+					t.Fatalf("UserInfo = %v, %v", ui, err)
+				}
+				return
+			}
+			if ui != nil || !errors.Is(err, client.ErrInvalidResponse) {
+				t.Fatalf("UserInfo = %v, %v; want ErrInvalidResponse", ui, err)
+			}
+		})
+	}
+}
