@@ -429,7 +429,7 @@ var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, 
 // verifyIDToken checks the signature with the key named by kid, fetching
 // the JWKS when the kid is not cached, and decodes the claims.
 func (c *Client) verifyIDToken(ctx context.Context, raw string) (*IDTokenClaims, error) {
-	jws, err := jose.ParseSigned(raw, idTokenAlgs)
+	jws, err := jose.ParseSignedCompact(raw, idTokenAlgs)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: id token: %w", err)
 	}
