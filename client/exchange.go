@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/dpop"
@@ -599,7 +600,17 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 }
 
 func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte, error) {
-	payload, err := c.keys.VerifySignature(oidc.ClientContext(ctx, c.hc), strings.TrimSpace(string(body)))
+	raw := strings.TrimSpace(string(body))
+	// The ID token algorithm allow-list (IDTokenAlgorithms, FAPI 2.0 §5.4)
+	// holds for signed UserInfo responses too.
+	algs := make([]jose.SignatureAlgorithm, len(c.oidcConfig.SupportedSigningAlgs))
+	for i, a := range c.oidcConfig.SupportedSigningAlgs {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	if _, err := jose.ParseSignedCompact(raw, algs); err != nil {
+		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
+	}
+	payload, err := c.keys.VerifySignature(oidc.ClientContext(ctx, c.hc), raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
 	}

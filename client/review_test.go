@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
@@ -401,6 +402,41 @@ func TestReviewSignedUserInfoClaims(t *testing.T) {
 			}
 			if ui != nil || !errors.Is(err, client.ErrInvalidResponse) {
 				t.Fatalf("UserInfo = %v, %v; want ErrInvalidResponse", ui, err)
+			}
+		})
+	}
+}
+
+// TestReviewSignedUserInfoAlgorithm: the IDTokenAlgorithms allow-list also
+// holds for signed UserInfo responses.
+func TestReviewSignedUserInfoAlgorithm(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		alg string
+		ok  bool
+	}{
+		{"ES256", true},
+		{"RS256", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.alg, func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t, func(c *partest.Config) { c.IDTokenAlg = "ES256" })
+			// Signed first, so that the key is in the JWKS the client fetches.
+			jwt, err := srv.SignIDToken(map[string]any{"sub": "alice", "iss": srv.Issuer(), "aud": "app"}, jose.SignatureAlgorithm(tt.alg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret),
+				IDTokenAlgorithms: []string{"ES256"}})
+			tok, err := c.Exchange(context.Background(), flow, params)
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			srv.SetFault(partest.EndpointUserinfo, partest.Fault{Status: http.StatusOK, ContentType: "application/jwt", Body: jwt})
+			ui, err := c.UserInfo(context.Background(), tok)
+			if tt.ok != (err == nil) || (!tt.ok && !errors.Is(err, client.ErrInvalidResponse)) {
+				t.Fatalf("UserInfo = %v, %v; want ok=%v", ui, err, tt.ok)
 			}
 		})
 	}
