@@ -116,14 +116,18 @@ func (k *keySetCall) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 // verifyWith verifies jws with the key named kid (or, without kid, each key
 // of a matching type). found reports whether a candidate key existed.
 func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) (payload []byte, found bool, err error) {
+	var algErr error
 	for i := range keys {
 		k := &keys[i]
 		if kid != "" && k.KeyID != kid {
 			continue
 		}
 		if k.Algorithm != "" && k.Algorithm != jws.Signatures[0].Header.Algorithm {
-			if kid != "" {
-				return nil, true, fmt.Errorf("client: jwks: key %q is for %s, token uses %s", kid, k.Algorithm, jws.Signatures[0].Header.Algorithm)
+			// A kid may name several keys (one RSA key published for RS256
+			// and for PS256, FAPI 2.0 "duplicate key identifiers"): try
+			// the others before refusing.
+			if kid != "" && algErr == nil {
+				algErr = fmt.Errorf("client: jwks: key %q is for %s, token uses %s", kid, k.Algorithm, jws.Signatures[0].Header.Algorithm)
 			}
 			continue
 		}
@@ -134,6 +138,9 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 	}
 	if found {
 		return nil, true, errors.New("client: jwks: signature verification failed")
+	}
+	if algErr != nil {
+		return nil, true, algErr
 	}
 	return nil, false, nil
 }

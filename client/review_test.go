@@ -4,6 +4,9 @@ package client_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -437,6 +440,43 @@ func TestReviewSignedUserInfoAlgorithm(t *testing.T) {
 			ui, err := c.UserInfo(context.Background(), tok)
 			if tt.ok != (err == nil) || (!tt.ok && !errors.Is(err, client.ErrInvalidResponse)) {
 				t.Fatalf("UserInfo = %v, %v; want ok=%v", ui, err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestReviewDuplicateKeyID: one RSA key published twice under one kid, for
+// RS256 and for PS256; tokens of either algorithm verify.
+func TestReviewDuplicateKeyID(t *testing.T) {
+	t.Parallel()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &rsaKey.PublicKey, KeyID: "k", Algorithm: "RS256", Use: "sig"},
+		{Key: &rsaKey.PublicKey, KeyID: "k", Algorithm: "PS256", Use: "sig"},
+	}}
+	jwks, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.PS256} {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			srv := secretServer(t)
+			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret),
+				IDTokenAlgorithms: []string{"RS256", "PS256"}})
+			now := time.Now()
+			raw, err := srv.SignWithKey(rsaKey, alg, "k", "JWT", map[string]any{"iss": srv.Issuer(), "sub": "alice",
+				"aud": "app", "nonce": flow.Nonce, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.SetFault(partest.EndpointJWKS, partest.Fault{Status: http.StatusOK, ContentType: "application/json", Body: string(jwks)})
+			srv.SetFault(partest.EndpointToken, partest.Fault{RawIDToken: raw})
+			if _, err := c.Exchange(context.Background(), flow, params); err != nil {
+				t.Fatalf("Exchange: %v", err)
 			}
 		})
 	}
