@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("client: config: ClientID is empty")
 	}
-	if cfg.Auth == nil {
+	if a, ok := cfg.Auth.(*JWTAuth); cfg.Auth == nil || ok && a == nil {
 		return nil, errors.New("client: config: Auth is nil (use client.None() for a public client)")
 	}
 	if err := applyProfile(ctx, &cfg, c.log); err != nil {

@@ -39,6 +39,9 @@ const maxCallbackBody = 64 << 10
 // POST (response_mode=form_post). A parameter given twice is refused
 // (RFC 6749 §3.1).
 func ParseResponse(r *http.Request) (url.Values, error) {
+	if r == nil || r.URL == nil {
+		return nil, fmt.Errorf("%w: callback: no request", ErrInvalidResponse)
+	}
 	var v url.Values
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:

@@ -481,3 +481,21 @@ func TestReviewDuplicateKeyID(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewNilInputs: exported entry points given nil values return errors
+// instead of panicking.
+func TestReviewNilInputs(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	for _, profile := range []client.Profile{client.ProfileDefault, client.ProfileFAPI2} {
+		var auth *client.JWTAuth
+		c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app", Auth: auth,
+			RedirectURL: cb, HTTPClient: srv.Client(), Profile: profile})
+		if c != nil || err == nil {
+			t.Errorf("New(%v, nil *JWTAuth) = %v, %v", profile, c, err)
+		}
+	}
+	if v, err := client.ParseResponse(nil); v != nil || !errors.Is(err, client.ErrInvalidResponse) {
+		t.Errorf("ParseResponse(nil) = %v, %v", v, err)
+	}
+}
