@@ -568,7 +568,10 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	req.Header.Set("Accept", "application/json, application/jwt")
 	hc := c.hc
 	if c.dpop != nil {
-		hc = c.HTTPClient(t)
+		// The token as given: no hidden refresh, whose rotated refresh token
+		// the caller would never see (as on the Bearer path).
+		hc = &http.Client{Transport: &dpop.Transport{Base: transportOf(c.hc), Proofer: c.dpop,
+			Source: oauth2.StaticTokenSource(t.Token), Nonces: c.nonces}, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect}
 	} else {
 		req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
 	}

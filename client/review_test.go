@@ -4,6 +4,8 @@ package client_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -21,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/partest"
 )
 
@@ -497,5 +500,39 @@ func TestReviewNilInputs(t *testing.T) {
 	}
 	if v, err := client.ParseResponse(nil); v != nil || !errors.Is(err, client.ErrInvalidResponse) {
 		t.Errorf("ParseResponse(nil) = %v, %v", v, err)
+	}
+}
+
+// TestReviewDPoPUserInfoNoHiddenRefresh: UserInfo with a DPoP-bound token
+// whose local expiry has passed does not refresh behind the caller's back
+// (a rotated refresh token would be lost); the caller's refresh token
+// still works afterwards.
+func TestReviewDPoPUserInfoNoHiddenRefresh(t *testing.T) {
+	t.Parallel()
+	srv := partest.NewServer(partest.Config{IssuerPath: "/op", RefreshTokens: true, Clients: []partest.Client{
+		{ID: "app", Secret: secret, RedirectURIs: []string{cb}, DPoPBound: true}}})
+	t.Cleanup(srv.Close)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofer, err := dpop.NewProofer(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret), DPoP: proofer})
+	tok, err := c.Exchange(context.Background(), flow, params)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	tok.Token.Expiry = time.Now().Add(-time.Minute)
+	if _, err := c.UserInfo(context.Background(), tok); err != nil {
+		t.Fatalf("UserInfo: %v", err)
+	}
+	if n := srv.Requests(partest.EndpointToken); n != 1 {
+		t.Errorf("token requests = %d, want 1 (no refresh inside UserInfo)", n)
+	}
+	if _, err := c.RefreshTokens(context.Background(), tok); err != nil {
+		t.Errorf("RefreshTokens with the caller's refresh token: %v", err)
 	}
 }
