@@ -448,3 +448,28 @@ func TestTokenSource(t *testing.T) {
 		t.Errorf("expired without refresh token: err = %v", err)
 	}
 }
+
+// TestPostFormTransportError checks that a transport failure names the
+// endpoint without its query (which may carry a value not meant for logs).
+func TestPostFormTransportError(t *testing.T) {
+	t.Parallel()
+	_, md := testProvider(t, func(w http.ResponseWriter, r *http.Request) { t.Error("no PAR request expected") })
+	c := newClient(t, md, ClientSecretBasic(apiSecret))
+	dead := httptest.NewServer(http.NotFoundHandler())
+	endpoint := dead.URL + "/op/api/ext?ticket=QUERY-VALUE-123"
+	dead.Close() // connection refused from now on
+
+	_, _, err := c.PostForm(context.Background(), endpoint, url.Values{"login_hint": {"alice"}})
+	if err == nil {
+		t.Fatal("PostForm to a closed server succeeded")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "client: post: post "+dead.URL+"/op/api/ext: ") {
+		t.Errorf("error = %q, want the method and the URL without query", msg)
+	}
+	for _, s := range []string{"QUERY-VALUE-123", apiSecret, url.QueryEscape(apiSecret)} {
+		if strings.Contains(msg, s) {
+			t.Errorf("error %q contains %q", msg, s)
+		}
+	}
+}
