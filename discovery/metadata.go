@@ -3,6 +3,7 @@ package discovery
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // Metadata is an authorization server's metadata document: OpenID Connect
@@ -164,6 +165,9 @@ var endpointMembers = []struct {
 // name, that alias is returned instead (RFC 8705 §5). Endpoint returns ""
 // for an absent endpoint or a name it does not know.
 func (m *Metadata) Endpoint(name string, mtls bool) string {
+	if m == nil {
+		return ""
+	}
 	if mtls {
 		if u, ok := m.MTLSEndpointAliases[name]; ok && u != "" {
 			return u
@@ -179,12 +183,20 @@ func (m *Metadata) Endpoint(name string, mtls bool) string {
 
 // Raw returns a copy of the metadata document exactly as received, or nil
 // when m was not made by [Parse], [Fetch] or a [Cache].
-func (m *Metadata) Raw() []byte { return bytes.Clone(m.raw) }
+func (m *Metadata) Raw() []byte {
+	if m == nil {
+		return nil
+	}
+	return bytes.Clone(m.raw)
+}
 
 // Claims unmarshals the metadata document into v, which gives access to
 // members Metadata has no field for. For a Metadata built by hand it
 // unmarshals the JSON encoding of m's fields.
 func (m *Metadata) Claims(v any) error {
+	if m == nil {
+		return &ParseError{Err: fmt.Errorf("%w: nil metadata", ErrMissingMember)}
+	}
 	raw := m.raw
 	if raw == nil {
 		var err error
