@@ -100,7 +100,7 @@ func TestSigningKey(t *testing.T) {
 				t.Fatalf("Sign: %v", err)
 			}
 			compact, _ := jws.CompactSerialize()
-			parsed, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{tt.alg})
+			parsed, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{tt.alg})
 			if err != nil {
 				t.Fatal(err)
 			}
