@@ -10,7 +10,7 @@ import (
 )
 
 // TestReviewNilMetadata: the methods of a nil *Metadata answer "absent"
-// instead of panicking (client code checks md.Endpoint before md != nil).
+// instead of panicking: exported methods must not panic on nil input.
 func TestReviewNilMetadata(t *testing.T) {
 	t.Parallel()
 	var md *discovery.Metadata
