@@ -312,7 +312,15 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 	}
 	state := params.Get("state")
 	if state == "" {
-		h.fail(w, r, OpCallback, fmt.Errorf("%w: no state parameter", client.ErrStateMismatch))
+		err := fmt.Errorf("%w: no state parameter", client.ErrStateMismatch)
+		if code := params.Get("error"); code != "" {
+			// Providers answer some errors without state (a reused or
+			// expired request_uri): keep their code reachable (R17), as
+			// client.Exchange does.
+			err = errors.Join(err, &client.AuthorizationError{Code: code,
+				Description: params.Get("error_description"), URI: params.Get("error_uri")})
+		}
+		h.fail(w, r, OpCallback, err)
 		return
 	}
 	flow, err := h.store.Take(ctx, w, r, state)

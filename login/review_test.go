@@ -6,12 +6,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/partest"
 )
 
 // TestReviewCookieStoreKeepsMaxAge: the cookie store carries Flow.MaxAge,
@@ -90,4 +92,40 @@ func FuzzReviewPackFlowMaxAge(f *testing.F) {
 			t.Fatalf("round trip: %+v, %v; want %+v", out, err, in)
 		}
 	})
+}
+
+// TestReviewCallbackErrorWithoutState: a provider error without state (a
+// reused or expired request_uri) keeps its code reachable with errors.As,
+// while errors.Is(err, client.ErrStateMismatch) still holds (R17).
+func TestReviewCallbackErrorWithoutState(t *testing.T) {
+	t.Parallel()
+	srv := partest.NewServer(partest.Config{Clients: []partest.Client{{ID: "app", Secret: "s", RedirectURIs: []string{"https://app.example/callback"}}}})
+	t.Cleanup(srv.Close)
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic("s"), RedirectURL: "https://app.example/callback", HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		code  string
+	}{
+		{"error=invalid_request_uri&error_description=expired", "invalid_request_uri"},
+		{"code=abc", ""},
+	}
+	for _, tt := range tests {
+		var got error
+		h, err := New(Config{Client: c, OnError: func(_ http.ResponseWriter, _ *http.Request, err error) { got = err }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Callback(httptest.NewRecorder(), httptest.NewRequest("GET", "/callback?"+tt.query, nil))
+		if !errors.Is(got, client.ErrStateMismatch) {
+			t.Errorf("%s: error %v, want ErrStateMismatch", tt.query, got)
+		}
+		var ae *client.AuthorizationError
+		if found := errors.As(got, &ae); found != (tt.code != "") || found && ae.Code != tt.code {
+			t.Errorf("%s: AuthorizationError %v, want code %q", tt.query, ae, tt.code)
+		}
+	}
 }
