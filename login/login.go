@@ -305,6 +305,13 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	ctx := r.Context()
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		// HEAD is safe (RFC 9110 §9.2.1): it must not use up the flow and
+		// the code.
+		w.Header().Set("Allow", "GET, POST")
+		h.fail(w, r, OpCallback, fmt.Errorf("%w: %.10q", ErrMethodNotAllowed, r.Method))
+		return
+	}
 	params, err := client.ParseResponse(r)
 	if err != nil {
 		h.fail(w, r, OpCallback, err)

@@ -129,3 +129,33 @@ func TestReviewCallbackErrorWithoutState(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewCallbackHEAD: a HEAD request at the callback (a link checker,
+// a prefetch) is refused with 405 and does not use up the flow.
+func TestReviewCallbackHEAD(t *testing.T) {
+	t.Parallel()
+	srv := partest.NewServer(partest.Config{Clients: []partest.Client{{ID: "app", Secret: "s", RedirectURIs: []string{"https://app.example/callback"}}}})
+	t.Cleanup(srv.Close)
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic("s"), RedirectURL: "https://app.example/callback", HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewMemoryStore(MemoryOptions{})
+	flow := &client.Flow{State: "st", Nonce: "n", CodeVerifier: "v", Issuer: srv.Issuer()}
+	if err := store.Save(context.Background(), nil, nil, flow, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Client: c, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.Callback(w, httptest.NewRequest("HEAD", "/callback?state=st&code=abc", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /callback = %d, want 405", w.Code)
+	}
+	if store.Len() != 1 {
+		t.Errorf("flows after HEAD = %d, want 1 (not used up)", store.Len())
+	}
+}
