@@ -405,7 +405,8 @@ func sameSet(a, b []string) bool {
 
 // TokenSource returns an oauth2.TokenSource that hands out t until it
 // expires, then refreshes it with the client (RFC 6749 §6). Each refresh
-// runs with a background context bounded by the HTTP client's timeout.
+// runs with a background context bounded by the HTTP client's timeout, or
+// 30 s when it has none.
 func (c *Client) TokenSource(t *oauth2.Token) oauth2.TokenSource {
 	return c.tokenSource(&Tokens{Token: t})
 }
@@ -425,7 +426,15 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	if r.t.Token == nil || r.t.Token.RefreshToken == "" {
 		return nil, errors.New("client: refresh: token expired and no refresh token")
 	}
-	tk, err := r.c.RefreshTokens(context.Background(), r.t)
+	// oauth2.TokenSource has no ctx: bound the refresh ourselves, since an
+	// HTTP client without Timeout would otherwise wait forever.
+	timeout := r.c.hc.Timeout
+	if timeout <= 0 {
+		timeout = httpx.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tk, err := r.c.RefreshTokens(ctx, r.t)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -534,5 +535,40 @@ func TestReviewDPoPUserInfoNoHiddenRefresh(t *testing.T) {
 	}
 	if _, err := c.RefreshTokens(context.Background(), tok); err != nil {
 		t.Errorf("RefreshTokens with the caller's refresh token: %v", err)
+	}
+}
+
+// TestReviewTokenSourceRefreshBounded: a refresh through TokenSource (which
+// has no ctx) runs with a deadline even when the HTTP client has no
+// Timeout, so a stalled token endpoint cannot hang it forever.
+func TestReviewTokenSourceRefreshBounded(t *testing.T) {
+	t.Parallel()
+	srv := secretServer(t)
+	base := srv.Client().Transport
+	var mu sync.Mutex
+	var deadlines []bool
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") {
+			_, ok := r.Context().Deadline()
+			mu.Lock()
+			deadlines = append(deadlines, ok)
+			mu.Unlock()
+		}
+		return base.RoundTrip(r)
+	})} // no Timeout
+	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret), HTTPClient: hc})
+	tok, err := c.Exchange(context.Background(), flow, params)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	expired := *tok.Token
+	expired.Expiry = time.Now().Add(-time.Minute)
+	if _, err := c.TokenSource(&expired).Token(); err != nil {
+		t.Fatalf("TokenSource refresh: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadlines) != 2 || !deadlines[1] {
+		t.Errorf("token requests with a deadline = %v, want the refresh (second) to have one", deadlines)
 	}
 }
