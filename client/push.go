@@ -405,6 +405,10 @@ func (c *Client) AuthorizationURL(flow *Flow) (string, error) {
 	if flow == nil || flow.RequestURI == "" {
 		return "", fmt.Errorf("client: authorization url: flow has no request_uri")
 	}
+	if flow.Issuer != "" && flow.Issuer != c.issuer {
+		// A request_uri is bound to the provider that issued it (RFC 9126 §4).
+		return "", fmt.Errorf("%w: flow was pushed to issuer %q", ErrIssuerMismatch, flow.Issuer)
+	}
 	if !c.now().Before(flow.ExpiresAt.Add(-c.uriSkew)) {
 		return "", ErrRequestURIExpired
 	}

@@ -572,3 +572,24 @@ func TestReviewTokenSourceRefreshBounded(t *testing.T) {
 		t.Errorf("token requests with a deadline = %v, want the refresh (second) to have one", deadlines)
 	}
 }
+
+// TestReviewAuthorizationURLOtherIssuer: a flow pushed to provider A gives
+// no authorization URL at provider B (its request_uri means nothing there).
+func TestReviewAuthorizationURLOtherIssuer(t *testing.T) {
+	t.Parallel()
+	srvB := secretServer(t)
+	cB, err := client.New(context.Background(), client.Config{Issuer: srvB.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic(secret), RedirectURL: cb, HTTPClient: srvB.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := &client.Flow{RequestURI: "urn:ietf:params:oauth:request_uri:abc", ExpiresAt: time.Now().Add(time.Minute),
+		Issuer: "https://op-a.example"}
+	if u, err := cB.AuthorizationURL(flow); u != "" || !errors.Is(err, client.ErrIssuerMismatch) {
+		t.Errorf("AuthorizationURL(flow of another issuer) = %q, %v; want ErrIssuerMismatch", u, err)
+	}
+	flow.Issuer = srvB.Issuer()
+	if _, err := cB.AuthorizationURL(flow); err != nil {
+		t.Errorf("AuthorizationURL(own flow) = %v", err)
+	}
+}
