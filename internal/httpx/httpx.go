@@ -78,24 +78,33 @@ func IsLoopback(host string) bool {
 }
 
 // CheckEndpoint parses raw and requires an absolute https URL, or http on a
-// loopback host, with no fragment. what names the endpoint in errors.
+// loopback host, with no fragment. what names the endpoint in errors, which
+// show the URL without its query, fragment or user info.
 func CheckEndpoint(what, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%s is empty", what)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a URL: %w", what, err)
+		return nil, fmt.Errorf("%s is not a URL", what)
 	}
+	shown := Redact(u)
 	switch {
 	case u.Host == "":
-		return nil, fmt.Errorf("%s %q is not absolute", what, raw)
+		return nil, fmt.Errorf("%s %q is not absolute", what, shown)
 	case u.Fragment != "":
-		return nil, fmt.Errorf("%s %q has a fragment", what, raw)
+		return nil, fmt.Errorf("%s %q has a fragment", what, shown)
 	case u.Scheme == "https":
 	case u.Scheme == "http" && IsLoopback(u.Hostname()):
 	default:
-		return nil, fmt.Errorf("%s %q must use https (http is allowed on loopback only)", what, raw)
+		return nil, fmt.Errorf("%s %q must use https (http is allowed on loopback only)", what, shown)
 	}
 	return u, nil
+}
+
+// Redact returns u as scheme://host/path: no user info, query or fragment,
+// which may carry credentials.
+func Redact(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, Opaque: u.Opaque}
+	return r.String()
 }

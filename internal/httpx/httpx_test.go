@@ -74,3 +74,20 @@ func TestNoRedirects(t *testing.T) {
 		t.Error("default client has no timeout")
 	}
 }
+
+// Errors never echo a query, fragment or user info, which may hold secrets.
+func TestCheckEndpointRedacts(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"http://as.example/par?client_secret=SECRET",
+		"https://user:SECRET@as.example/par#SECRET",
+		"/relative?token=SECRET",
+		"ftp://as.example/x?SECRET",
+		"https://as.example/%zz?SECRET",
+	} {
+		_, err := CheckEndpoint("endpoint", raw)
+		if err == nil || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("CheckEndpoint(%q) = %v, want an error without the secret", raw, err)
+		}
+	}
+}
