@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/sync/singleflight"
@@ -45,20 +47,28 @@ type keySet struct {
 }
 
 // keySets shares one keySet per (JWKS URL, HTTP client) across the process,
-// so that many Clients for one provider fetch its keys once.
+// so that many Clients for one provider fetch its keys once. The client is
+// held weakly: once the caller's *http.Client is garbage, its entries go
+// too, so an app that makes a client per New does not grow this map.
 var keySets sync.Map // keySetKey → *keySet
 
 type keySetKey struct {
 	url string
-	hc  *http.Client
+	hc  weak.Pointer[http.Client] // zero for the default client
 }
 
 func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *keySet {
-	k := keySetKey{url, userHC}
+	k := keySetKey{url: url}
+	if userHC != nil {
+		k.hc = weak.Make(userHC)
+	}
 	if ks, ok := keySets.Load(k); ok {
 		return ks.(*keySet)
 	}
-	ks, _ := keySets.LoadOrStore(k, &keySet{url: url, hc: hc, now: now, minRefetch: 30 * time.Second})
+	ks, loaded := keySets.LoadOrStore(k, &keySet{url: url, hc: hc, now: now, minRefetch: 30 * time.Second})
+	if !loaded && userHC != nil {
+		runtime.AddCleanup(userHC, func(k keySetKey) { keySets.Delete(k) }, k)
+	}
 	return ks.(*keySet)
 }
 
