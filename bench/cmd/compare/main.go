@@ -4,8 +4,8 @@
 //
 // It starts the stub, then for each auth method and concurrency runs the
 // three clients one after the other, each in its own process, for a fixed
-// time, and repeats that for a number of rounds so that a slow moment hits
-// all three alike. It prints the median pushes/s and the ratios, and writes
+// time, and repeats that for a number of rounds, rotating which client goes
+// first, so that a slow moment hits all three alike. It prints the median pushes/s and the ratios, and writes
 // an SVG chart of pushes/s against concurrency.
 //
 //	go run ./bench/cmd/compare -seconds 3 -rounds 3 -svg BENCHMARKS.svg
@@ -187,7 +187,10 @@ func compare(o options, w io.Writer) error {
 	for round := 1; round <= o.rounds; round++ {
 		for _, auth := range o.auths {
 			for _, c := range o.conc {
-				for _, impl := range o.impls {
+				// The order rotates by round, so no client always runs
+				// first (after another client's connections and heap).
+				for n := range o.impls {
+					impl := o.impls[(n+round-1)%len(o.impls)]
 					args := []string{"--issuer", s.URL, "--auth", auth, "--concurrency", strconv.Itoa(c),
 						"--seconds", fmt.Sprint(o.seconds), "--warmup", fmt.Sprint(o.warmup)}
 					var cmd *exec.Cmd
