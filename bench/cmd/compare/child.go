@@ -12,6 +12,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +44,7 @@ func runChild(args []string, w io.Writer) error {
 	conc := fs.Int("concurrency", 1, "concurrent pushers")
 	seconds := fs.Float64("seconds", 3, "measured seconds")
 	warmup := fs.Float64("warmup", 0.5, "warm-up seconds")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +58,17 @@ func runChild(args []string, w io.Writer) error {
 	push, err := newPusher(*impl, *auth, *issuer, *conc)
 	if err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	r := measure(push, *conc, time.Duration(*warmup*float64(time.Second)), time.Duration(*seconds*float64(time.Second)))
 	r.Impl, r.Auth, r.Concurrency = *impl, *auth, *conc
