@@ -91,3 +91,11 @@ func TestCheckEndpointRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultClientKeepsConnections(t *testing.T) {
+	t.Parallel()
+	tr, ok := DefaultClient().Transport.(*http.Transport)
+	if !ok || tr.MaxIdleConnsPerHost < 32 || tr.Proxy == nil {
+		t.Errorf("default transport = %+v, want net/http's defaults with ≥ 32 idle connections per host", tr)
+	}
+}
