@@ -74,8 +74,16 @@ while IFS= read -r line; do
   file=${line%%:*}
   name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"${line#*:}")
   dir=$(dirname "$file")
-  (cd "$root" && go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "./$dir" >/tmp/gopar-fuzz.log 2>&1) \
-    || { cat /tmp/gopar-fuzz.log; echo "fuzz $dir $name failed"; exit 1; }
+  fuzz() { (cd "$root" && go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "./$dir" >/tmp/gopar-fuzz.log 2>&1); }
+  if ! fuzz; then
+    # Go's fuzzer sometimes ends a time-boxed run with a bare "context
+    # deadline exceeded" while stopping its workers, with no failing input
+    # (a known flake of the Go fuzzer). Only a written failing input is a
+    # finding; a bare timeout is retried once.
+    if grep -q "Failing input written" /tmp/gopar-fuzz.log || ! grep -q "context deadline exceeded" /tmp/gopar-fuzz.log || ! fuzz; then
+      cat /tmp/gopar-fuzz.log; echo "fuzz $dir $name failed"; exit 1
+    fi
+  fi
   echo "ok  $dir $name"
   n=$((n+1))
 done < <(grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v node_modules | grep -v '^./interop/' | grep -v '^./store/' | sed -E 's/^\.\/([^:]*):[0-9]+:/\1:/')
