@@ -142,12 +142,7 @@ func validRedirectURI(v string) bool {
 // handlePAR serves the pushed authorization request endpoint (RFC 9126 §2).
 func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	s.addDPoPNonce(w)
-	form, e := readForm(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
 		writeError(w, e)
 		return

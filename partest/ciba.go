@@ -56,12 +56,7 @@ type cibaRecord struct {
 // broker's JSON object with flow_type broker_oidc and the OIDC parameters),
 // login_hint or id_token_hint.
 func (s *Server) handleCIBA(w http.ResponseWriter, r *http.Request, _ *Fault) {
-	form, e := readForm(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -206,15 +201,12 @@ func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/x-www-form-urlencoded":
-		form, e := readForm(w, r)
+		form, cl, e := s.readAuthenticated(w, r)
 		if e != nil {
 			writeError(w, e)
 			return
 		}
-		if c, e = s.authenticateClient(r, form); e != nil {
-			writeError(w, e)
-			return
-		}
+		c = cl
 		in = form
 	case "application/json":
 		var m map[string]string

@@ -48,6 +48,20 @@ func (s *Server) basicChallenge(e *oauthError) *oauthError {
 	return e
 }
 
+// readAuthenticated reads a back-channel form POST and authenticates its
+// client: the first steps of the PAR, token and CIBA endpoints.
+func (s *Server) readAuthenticated(w http.ResponseWriter, r *http.Request) (url.Values, *Client, *oauthError) {
+	form, e := readForm(w, r)
+	if e != nil {
+		return nil, nil, e
+	}
+	c, e := s.authenticateClient(r, form)
+	if e != nil {
+		return nil, nil, e
+	}
+	return form, c, nil
+}
+
 // authenticateClient applies the token endpoint's client authentication
 // rules (RFC 6749 §2.3, RFC 7523 §3, RFC 8705 §2), which RFC 9126 §2 also
 // applies at the PAR endpoint. Exactly one method may be used, and it must

@@ -45,12 +45,7 @@ type grant struct {
 // handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.addDPoPNonce(w)
-	form, e := readForm(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
 		writeError(w, e)
 		return
