@@ -267,8 +267,12 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*o
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
-	// OIDC Core §3.1.3.7 item 10: go-oidc ignores iat; a token issued in
-	// the future (beyond ClockSkew) is refused.
+	// OIDC Core §2: iat is REQUIRED; §3.1.3.7 item 10: go-oidc ignores it,
+	// so a token without iat, or issued in the future (beyond ClockSkew), is
+	// refused here.
+	if idt.IssuedAt.IsZero() {
+		return nil, fmt.Errorf("%w: iat missing", ErrInvalidIDToken)
+	}
 	if idt.IssuedAt.After(c.now().Add(c.skew)) {
 		return nil, fmt.Errorf("%w: iat is in the future", ErrInvalidIDToken)
 	}
