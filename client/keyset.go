@@ -22,20 +22,35 @@ import (
 // hold, and the JWKS was refetched too recently to try again.
 var ErrUnknownKeyID = errors.New("client: jwks: unknown key id")
 
+// Refetch limits of the key set (client-side protection of the provider
+// against forged kids, OIDC Core §10.1.1 key rotation).
+const (
+	// refetchInterval: a token naming a kid not in the cached JWKS triggers
+	// an immediate refetch, but at most one such refetch per interval for
+	// the whole set. A flood of fresh random kids therefore costs the
+	// provider at most 12 fetches a minute, while a provider's rotation is
+	// picked up by the first token signed with the new key.
+	refetchInterval = 5 * time.Second
+	// unknownKidWait: a kid that stayed unknown after a refetch causes no
+	// further refetch for this long.
+	unknownKidWait = 30 * time.Second
+	// maxUnknownKids bounds the memory of kids that stayed unknown.
+	maxUnknownKids = 1024
+)
+
 // keySet is the provider's JWKS as an oidc.KeySet for go-oidc's verifier.
 //
-// It replaces oidc.RemoteKeySet for two reasons: go-jose's JSONWebKeySet
-// refuses a whole set when one entry is odd (the MitID broker publishes an
-// encryption key whose x5t is hex and whose alg is an XML-Enc URI), and
-// RemoteKeySet refetches on every unknown kid or bad signature, so a flood
-// of forged tokens makes us hammer the provider. Here entries are parsed one
-// by one (unusable ones skipped), only signing keys are kept, and a refetch
-// happens at most once per minRefetch.
+// It replaces oidc.RemoteKeySet because RemoteKeySet refetches the JWKS on
+// every unknown kid or failed signature, so a flood of forged tokens makes
+// the client hammer the provider; it also parses entry by entry (go-jose's
+// JSONWebKeySet refuses a whole set for one odd entry, and the MitID broker
+// has published an encryption key with a hex x5t and an XML-Enc alg) and
+// keeps signing keys only. Refetch rules: see refetchInterval and
+// unknownKidWait.
 type keySet struct {
-	url        string
-	hc         *http.Client
-	now        func() time.Time
-	minRefetch time.Duration
+	url string
+	hc  *http.Client
+	now func() time.Time
 
 	group singleflight.Group
 
@@ -44,17 +59,21 @@ type keySet struct {
 	fetchedAt time.Time
 	lastErr   error
 	fetches   int
+	// unknown holds the kids that a refetch did not find, with the time of
+	// that refetch.
+	unknown map[string]time.Time
 }
 
 // keySets shares one keySet per (JWKS URL, HTTP client) across the process,
-// so that many Clients for one provider fetch its keys once. The client is
-// held weakly: once the caller's *http.Client is garbage, its entries go
-// too, so an app that makes a client per New does not grow this map.
-var keySets sync.Map // keySetKey → *keySet
+// so that many Clients for one provider fetch its keys once. It holds the
+// sets weakly: a set lives as long as a Client uses it, and its entry is
+// removed when it is collected, so an app that makes clients for changing
+// issuers (multi-tenant) does not grow this map.
+var keySets sync.Map // keySetKey → weak.Pointer[keySet]
 
 type keySetKey struct {
 	url string
-	hc  weak.Pointer[http.Client] // zero for the default client
+	hc  weak.Pointer[http.Client] // the caller's client, for identity only; zero for the default client
 }
 
 func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *keySet {
@@ -62,14 +81,32 @@ func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *ke
 	if userHC != nil {
 		k.hc = weak.Make(userHC)
 	}
-	if ks, ok := keySets.Load(k); ok {
-		return ks.(*keySet)
+	for {
+		old, ok := keySets.Load(k)
+		if ok {
+			if ks := old.(weak.Pointer[keySet]).Value(); ks != nil {
+				return ks
+			}
+		}
+		ks := &keySet{url: url, hc: hc, now: now}
+		wp := weak.Make(ks)
+		var stored bool
+		if ok {
+			stored = keySets.CompareAndSwap(k, old, wp) // replace a collected set
+		} else {
+			_, loaded := keySets.LoadOrStore(k, wp)
+			stored = !loaded
+		}
+		if stored {
+			runtime.AddCleanup(ks, func(e keySetEntry) { keySets.CompareAndDelete(e.k, e.wp) }, keySetEntry{k, wp})
+			return ks
+		}
 	}
-	ks, loaded := keySets.LoadOrStore(k, &keySet{url: url, hc: hc, now: now, minRefetch: 30 * time.Second})
-	if !loaded && userHC != nil {
-		runtime.AddCleanup(userHC, func(k keySetKey) { keySets.Delete(k) }, k)
-	}
-	return ks.(*keySet)
+}
+
+type keySetEntry struct {
+	k  keySetKey
+	wp weak.Pointer[keySet]
 }
 
 // VerifySignature implements oidc.KeySet.
@@ -88,16 +125,20 @@ func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 
 	s.mu.RLock()
 	keys, fetchedAt, lastErr := s.keys, s.fetchedAt, s.lastErr
+	unknownSince, stillUnknown := s.unknown[kid]
 	s.mu.RUnlock()
 	if payload, found, err := verifyWith(jws, keys, kid); found {
 		return payload, err
 	}
 	// Unknown kid (or nothing cached yet): refetch, rate-limited.
-	if !fetchedAt.IsZero() && s.now().Sub(fetchedAt) < s.minRefetch {
-		if len(keys) == 0 && lastErr != nil {
-			return nil, lastErr
+	if !fetchedAt.IsZero() {
+		now := s.now()
+		if (stillUnknown && now.Sub(unknownSince) < unknownKidWait) || now.Sub(fetchedAt) < refetchInterval {
+			if len(keys) == 0 && lastErr != nil {
+				return nil, lastErr
+			}
+			return nil, ErrUnknownKeyID
 		}
-		return nil, ErrUnknownKeyID
 	}
 	keys, err = s.refresh(ctx, fetchedAt)
 	if err != nil {
@@ -106,7 +147,29 @@ func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	if payload, found, err := verifyWith(jws, keys, kid); found {
 		return payload, err
 	}
+	s.rememberUnknown(kid)
 	return nil, ErrUnknownKeyID
+}
+
+// rememberUnknown records that kid stayed unknown after a refetch.
+func (s *keySet) rememberUnknown(kid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.unknown == nil {
+		s.unknown = make(map[string]time.Time)
+	}
+	if len(s.unknown) >= maxUnknownKids {
+		for k, t := range s.unknown {
+			if now.Sub(t) >= unknownKidWait {
+				delete(s.unknown, k)
+			}
+		}
+		if len(s.unknown) >= maxUnknownKids {
+			return // refetchInterval still bounds the refetches
+		}
+	}
+	s.unknown[kid] = now
 }
 
 // keySetCall is the key set for one verification: it remembers the key

@@ -3,17 +3,17 @@ package client
 import (
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
-const releaseURL = "https://as.example/jwks-release-test"
-
-// keySetCount counts this test's entries (other tests have their own URLs).
-func keySetCount() int {
+// keySetCount counts the entries whose JWKS URL starts with prefix (each
+// test has its own URLs).
+func keySetCount(prefix string) int {
 	n := 0
 	keySets.Range(func(k, _ any) bool {
-		if k.(keySetKey).url == releaseURL {
+		if strings.HasPrefix(k.(keySetKey).url, prefix) {
 			n++
 		}
 		return true
@@ -21,36 +21,74 @@ func keySetCount() int {
 	return n
 }
 
-// TestKeySetsReleased: entries keyed by a caller's HTTP client go away with
-// the client, so creating a client per New does not leak.
+// waitReleased runs the GC until no entry with prefix is left, or 5 s.
+func waitReleased(prefix string) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for keySetCount(prefix) > 0 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return keySetCount(prefix)
+}
+
+// TestKeySetsReleased: entries keyed by a caller's HTTP client go away once
+// no Client uses their key set, so creating a client per New does not leak.
 func TestKeySetsReleased(t *testing.T) {
 	t.Parallel()
-	const before = 0
+	const prefix = "https://as.example/jwks-release-test"
 	func() {
 		for range 50 {
 			hc := &http.Client{}
 			// As New does: the key set holds a copy, never the caller's client.
-			sharedKeySet(releaseURL, hc, &http.Client{}, time.Now)
+			sharedKeySet(prefix, hc, &http.Client{}, time.Now)
 		}
 	}()
-	if got := keySetCount(); got == 0 {
-		t.Fatal("no entries were made")
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for keySetCount() > before && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got := keySetCount(); got > before {
-		t.Errorf("entries = %d after the clients were collected, want %d", got, before)
+	if got := waitReleased(prefix); got != 0 {
+		t.Errorf("entries = %d after the clients were collected, want 0", got)
 	}
 	// One client: one shared set, however many times it is asked for.
 	hc := &http.Client{}
-	a := sharedKeySet("https://as.example/jwks", hc, hc, time.Now)
-	b := sharedKeySet("https://as.example/jwks", hc, hc, time.Now)
-	c := sharedKeySet("https://as.example/jwks", nil, nil, time.Now)
+	a := sharedKeySet(prefix+"/shared", hc, hc, time.Now)
+	b := sharedKeySet(prefix+"/shared", hc, hc, time.Now)
+	c := sharedKeySet(prefix+"/shared", nil, nil, time.Now)
 	if a != b || a == c {
 		t.Error("key sets not shared per (URL, client)")
 	}
 	runtime.KeepAlive(hc)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(c)
+}
+
+// TestKeySetsReleasedDefaultClient: a multi-tenant app that makes 10,000
+// clients for changing issuers with the default HTTP client (issue 17 item
+// 6): the map holds an entry only while a Client uses it, and returns to
+// zero entries once they are gone.
+func TestKeySetsReleasedDefaultClient(t *testing.T) {
+	t.Parallel()
+	const prefix = "https://tenants.example/"
+	var live []*keySet
+	for i := range 10_000 {
+		ks := sharedKeySet(prefix+strings.Repeat("t", 1+i%7)+"/"+time.Duration(i).String()+"/jwks", nil, &http.Client{}, time.Now)
+		if i < 10 {
+			live = append(live, ks) // ten tenants still in use
+		}
+	}
+	runtime.GC()
+	deadline := time.Now().Add(5 * time.Second)
+	for keySetCount(prefix) > len(live) && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := keySetCount(prefix); got != len(live) {
+		t.Errorf("entries = %d with %d key sets in use, want %d", got, len(live), len(live))
+	}
+	// A set in use is still the one shared for its URL.
+	if again := sharedKeySet(live[3].url, nil, &http.Client{}, time.Now); again != live[3] {
+		t.Error("a key set in use was replaced")
+	}
+	runtime.KeepAlive(live)
+	clear(live)
+	if got := waitReleased(prefix); got != 0 {
+		t.Errorf("entries = %d after every client was collected, want 0", got)
+	}
 }

@@ -18,8 +18,10 @@ import (
 
 // TestJWKSRefetchRateLimited floods the client with forged ID tokens whose
 // kid the provider's JWKS does not hold (or whose signature does not
-// match a known kid): the client refetches the JWKS at most once per
-// interval (30 s), so the flood cannot make it hammer the provider.
+// match a known kid). A kid not seen before triggers an immediate refetch,
+// but at most one per 5 s for the whole key set; a kid that stayed unknown
+// after a refetch causes none for 30 s; a known kid with a bad signature
+// never refetches. So a flood cannot make the client hammer the provider.
 func TestJWKSRefetchRateLimited(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -47,13 +49,17 @@ func TestJWKSRefetchRateLimited(t *testing.T) {
 	}
 	knownKid := e.srv.PublicJWKS().Keys[0].KeyID
 
-	flood := func(n int) {
+	forged := 0
+	flood := func(n int, kid string) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				kid := "forged-" + rand.Text()
-				if i%4 == 0 {
+				kid := kid
+				switch {
+				case i%4 == 0:
 					kid = knownKid // right kid, wrong key: never a refetch
+				case kid == "":
+					kid = "forged-" + rand.Text()
 				}
 				if _, err := c.Verifier().Verify(ctx, forge(kid)); err == nil {
 					t.Error("a forged token verified")
@@ -61,20 +67,25 @@ func TestJWKSRefetchRateLimited(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		forged += n
 	}
 	tests := []struct {
 		name    string
 		advance time.Duration
-		want    int // JWKS requests in total afterwards
+		kid     string // "" for a fresh random kid per token
+		want    int    // JWKS requests in total afterwards
 	}{
-		{"within the interval", 0, 1},
-		{"after 31 s: one refetch for the whole flood", 31 * time.Second, 2},
-		{"10 s later: none", 10 * time.Second, 2},
-		{"31 s later: one more", 21 * time.Second, 3},
+		{"fresh kids within 5 s of the login's fetch", 0, "", 1},
+		{"fresh kids 6 s later: one refetch for the whole flood", 6 * time.Second, "", 2},
+		{"fresh kids 3 s later: none", 3 * time.Second, "", 2},
+		{"fresh kids 6 s after the refetch: one more", 3 * time.Second, "", 3},
+		{"a new fixed kid 6 s later: one refetch", 6 * time.Second, "forged-fixed", 4},
+		{"that kid again 6 s later: none, it stays unknown for 30 s", 6 * time.Second, "forged-fixed", 4},
+		{"that kid 31 s after its refetch: one", 25 * time.Second, "forged-fixed", 5},
 	}
 	for _, tt := range tests {
 		e.clock.advance(tt.advance)
-		flood(500)
+		flood(500, tt.kid)
 		if n := e.srv.Requests(partest.EndpointJWKS); n != tt.want {
 			t.Errorf("%s: JWKS requests = %d, want %d", tt.name, n, tt.want)
 		}
@@ -103,6 +114,43 @@ func TestJWKSRefetchRateLimited(t *testing.T) {
 	if n := e.srv.Requests(partest.EndpointJWKS); n != before {
 		t.Errorf("forged logins caused %d JWKS requests, want 0", n-before)
 	}
-	t.Logf("jwks: 2,000 forged tokens and 5 forged logins over 62 s of client time caused %d JWKS requests",
-		e.srv.Requests(partest.EndpointJWKS))
+	t.Logf("jwks: %d forged tokens and 5 forged logins over 49 s of client time caused %d JWKS requests",
+		forged, e.srv.Requests(partest.EndpointJWKS))
+}
+
+// TestJWKSFreshKidFlood states the bound for a flood of fresh random kids:
+// 100 forged tokens a second, each with a kid never seen before, for 60 s of
+// client time cost the provider at most 12 JWKS fetches (one per 5 s).
+func TestJWKSFreshKidFlood(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	defer e.close()
+	ctx := context.Background()
+	c := e.mustClient(ctx)
+	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens(ctx, c) // the login's fetch
+	before := e.srv.Requests(partest.EndpointJWKS)
+	for range 60 {
+		e.clock.advance(time.Second)
+		now := e.clock.now()
+		for range 100 {
+			raw, err := e.srv.SignWithKey(forger, jose.ES256, "forged-"+rand.Text(), "JWT", map[string]any{
+				"iss": e.srv.Issuer(), "sub": "mallory", "aud": clientID, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Verifier().Verify(ctx, raw); err == nil {
+				t.Fatal("a forged token verified")
+			}
+		}
+	}
+	n := e.srv.Requests(partest.EndpointJWKS) - before
+	if n > 12 || n < 1 {
+		t.Errorf("6,000 fresh forged kids over 60 s caused %d JWKS fetches, want 1…12", n)
+	}
+	t.Logf("jwks: 6,000 fresh forged kids over 60 s of client time caused %d JWKS fetches (bound 12)", n)
 }
