@@ -620,7 +620,7 @@ func (c *CIBA) responseError(name, endpoint string, resp *http.Response, body []
 		if s, err := strconv.Atoi(ra); err == nil && s > 0 {
 			e.RetryAfter = time.Duration(min(s, 24*3600)) * time.Second
 		} else if t, err := http.ParseTime(ra); err == nil && t.After(c.now()) {
-			e.RetryAfter = t.Sub(c.now())
+			e.RetryAfter = min(t.Sub(c.now()).Round(time.Second), 24*time.Hour)
 		}
 	}
 	return e

@@ -77,6 +77,7 @@ type fakeBroker struct {
 	// status codes and bodies to answer instead of success.
 	startStatus, initStatus, cancelStatus int
 	startBody, initBody                   any
+	startHeader                           http.Header
 
 	mu       sync.Mutex
 	requests []recorded
@@ -124,6 +125,9 @@ func (b *fakeBroker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("\xc3", 256))))
 	case r.Method == http.MethodPost && r.URL.Path == "/op/connect/ciba":
 		if b.startStatus != 0 {
+			for k, v := range b.startHeader {
+				w.Header()[k] = v
+			}
 			writeJSON(w, b.startStatus, b.startBody)
 			return
 		}
@@ -1017,4 +1021,37 @@ func TestCIBAExplicitVerifier(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCIBARetryAfterCapped: a provider's Retry-After is capped at 24 h in
+// both of its forms (RFC 9110 §10.2.3), as at the PAR endpoint; an
+// HTTP-date centuries ahead used to pass through uncapped.
+func TestCIBARetryAfterCapped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, value string
+		want        time.Duration
+	}{
+		{"seconds", "120", 2 * time.Minute},
+		{"seconds beyond a day", "999999999", 24 * time.Hour},
+		{"http-date in a century", time.Now().AddDate(100, 0, 0).UTC().Format(http.TimeFormat), 24 * time.Hour},
+		{"http-date in the past", "Mon, 02 Jan 2006 15:04:05 GMT", 0},
+		{"garbage", "soon", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBroker(t)
+			b.startStatus, b.startBody = http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"}
+			b.startHeader = http.Header{"Retry-After": {tt.value}}
+			_, err := newCIBA(t, b, nil).Start(context.Background(), mitid.CIBARequest{})
+			var re *client.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("Start: %v; want *client.ResponseError", err)
+			}
+			if re.RetryAfter != tt.want {
+				t.Errorf("RetryAfter = %v, want %v", re.RetryAfter, tt.want)
+			}
+		})
+	}
 }
