@@ -25,6 +25,26 @@
 // [ErrRequestURIExpired] mark failed checks. No error or log line ever holds
 // a secret, code, verifier, assertion or token.
 //
+// # Error responses without iss
+//
+// RFC 9207 §2.4 says a client that expects iss must refuse a response
+// without it. The MitID broker advertises iss but redirects a user's
+// cancel (access_denied, mitid_user_aborted) and login_required without
+// it, so following the letter would turn the most common error a user
+// causes into a security failure. The rule here: when the provider
+// advertises iss (or RequireIssuerParameter is set), an error response
+// without iss whose state matches the flow still gives the app the
+// provider's [*AuthorizationError] (errors.As works) in every profile. Under
+// [ProfileBroker] that is all (a Debug log line); under the default and FAPI
+// 2.0 profiles the error is joined with [ErrIssuerMismatch] (errors.Is
+// works) and logged at Warn. Reasoning: iss defends against mix-up attacks,
+// whose goal is to get the authorization code (or tokens) of one provider
+// sent to another; an error response carries no code and leads to no token
+// request, so an attacker who forges or redirects one gains at most an
+// error page — which it could cause by never sending the user back. A
+// wrong iss is a mix-up refusal in every profile, error or not, and a
+// success response without iss is refused.
+//
 // Token exchange and refresh go through golang.org/x/oauth2; ID tokens are
 // verified by github.com/coreos/go-oidc/v3 over a process-wide cached JWKS;
 // every JWS is made by github.com/go-jose/go-jose/v4.

@@ -64,7 +64,9 @@ func ExampleClient_Exchange() {
 }
 
 // Provider errors in the callback keep their code and description, e.g. a
-// user who cancels at the MitID broker.
+// user who cancels at the MitID broker, which answers as recorded: state
+// and session_state but no iss, although it advertises RFC 9207. Outside
+// ProfileBroker the error is also an issuer failure (see the package doc).
 func ExampleAuthorizationError() {
 	srv := partest.NewServer(partest.Config{Clients: []partest.Client{
 		{ID: "app", Secret: "s", RedirectURIs: []string{"https://app.example/callback"}}}})
@@ -80,11 +82,14 @@ func ExampleAuthorizationError() {
 		log.Fatal(err)
 	}
 	callback := url.Values{"error": {"access_denied"}, "error_description": {"mitid_user_aborted"},
-		"state": {flow.State}, "iss": {c.Issuer()}}
+		"state": {flow.State}, "session_state": {"Yj3Vd1nY.6F4A1C1E"}}
 	_, err = c.Exchange(ctx, flow, callback)
 	var ae *client.AuthorizationError
 	if errors.As(err, &ae) {
 		fmt.Println(ae.Code, ae.Description)
 	}
-	// Output: access_denied mitid_user_aborted
+	fmt.Println("issuer failure too:", errors.Is(err, client.ErrIssuerMismatch))
+	// Output:
+	// access_denied mitid_user_aborted
+	// issuer failure too: true
 }

@@ -108,7 +108,10 @@ func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // Checks, in order: iss (RFC 9207 §2.4: equal to the issuer when present;
 // required when the provider advertises it or RequireIssuerParameter is
 // set) → ErrIssuerMismatch; state (constant time) → ErrStateMismatch; a
-// provider error → *AuthorizationError; missing code → ErrMissingCode.
+// provider error → *AuthorizationError; missing code → ErrMissingCode. An
+// error response of this flow (state matched) without iss still yields
+// its *AuthorizationError, joined with ErrIssuerMismatch except under
+// ProfileBroker (see the package documentation).
 // Token errors are *ResponseError; ID token failures wrap ErrInvalidIDToken;
 // a wrong nonce is ErrNonceMismatch.
 //
@@ -118,7 +121,7 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if flow == nil {
 		return nil, errors.New("client: exchange: nil flow")
 	}
-	if err := c.checkCallback(flow, params); err != nil {
+	if err := c.checkCallback(ctx, flow, params); err != nil {
 		return nil, err
 	}
 	code := params.Get("code")
@@ -188,26 +191,43 @@ func (c *Client) checkAuthTime(idt *oidc.IDToken, maxAge string) error {
 	return nil
 }
 
-// checkCallback applies the RFC 9207, state and error checks.
-func (c *Client) checkCallback(flow *Flow, params url.Values) error {
+// checkCallback applies the RFC 9207, state and error checks; see the
+// package documentation ("Error responses without iss") for the rule on
+// error responses that lack iss.
+func (c *Client) checkCallback(ctx context.Context, flow *Flow, params url.Values) error {
 	// RFC 9700 §4.4: a flow started with another provider must not have its
 	// code sent to this one's token endpoint (mix-up).
 	if flow.Issuer != "" && flow.Issuer != c.issuer {
 		return fmt.Errorf("%w: flow was started with issuer %q", ErrIssuerMismatch, flow.Issuer)
 	}
-	if iss, ok := params["iss"]; ok {
-		if len(iss) != 1 || iss[0] != c.issuer {
-			return ErrIssuerMismatch
-		}
-	} else if c.requireIss {
-		return fmt.Errorf("%w: iss parameter missing (RFC 9207)", ErrIssuerMismatch)
-	}
-	var authErr error
+	var authErr *AuthorizationError
 	if e := params.Get("error"); e != "" {
 		authErr = &AuthorizationError{Code: e, Description: params.Get("error_description"),
 			URI: params.Get("error_uri"), State: params.Get("state")}
 	}
-	if subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) != 1 || flow.State == "" {
+	stateOK := flow.State != "" && subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) == 1
+	if iss, ok := params["iss"]; ok {
+		// A wrong iss is a mix-up refusal in every profile, error or not.
+		if len(iss) != 1 || iss[0] != c.issuer {
+			return ErrIssuerMismatch
+		}
+	} else if c.requireIss {
+		missing := fmt.Errorf("%w: iss parameter missing (RFC 9207)", ErrIssuerMismatch)
+		if authErr == nil || !stateOK {
+			return missing // a success without iss is never accepted
+		}
+		// An error response of this flow without iss: no code, nothing to
+		// steal; the provider's error stays reachable.
+		if c.profile == ProfileBroker {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "client: callback: error response without iss (as the MitID broker answers)",
+				slog.String("error", truncate(authErr.Code, 100)))
+			return authErr
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "client: callback: error response without iss although the provider advertises RFC 9207",
+			slog.String("error", truncate(authErr.Code, 100)))
+		return errors.Join(authErr, missing)
+	}
+	if !stateOK {
 		// Providers answer some errors without state (node-oidc-provider on
 		// a reused request_uri): keep the provider's code reachable with
 		// errors.As, while errors.Is(err, ErrStateMismatch) still holds.
