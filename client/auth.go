@@ -13,7 +13,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/internal/joseutil"
 	"github.com/go-par/par/internal/jsonx"
@@ -89,9 +88,6 @@ func (a *secretAuth) bind(b binding) (*authenticator, error) {
 	if a.method == MethodClientSecretBasic {
 		au.basic = "Basic " + base64.StdEncoding.EncodeToString(
 			[]byte(url.QueryEscape(b.clientID)+":"+url.QueryEscape(a.secret)))
-		au.style = oauth2.AuthStyleInHeader
-	} else {
-		au.style = oauth2.AuthStyleInParams
 	}
 	return au, nil
 }
@@ -148,8 +144,7 @@ func (a JWTAuth) GoString() string { return a.String() }
 func (a JWTAuth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 func (a *JWTAuth) bind(b binding) (*authenticator, error) {
-	au := &authenticator{method: a.method, clientID: b.clientID, style: oauth2.AuthStyleInParams,
-		aud: a.Audience, lifetime: a.Lifetime, now: b.now}
+	au := &authenticator{method: a.method, clientID: b.clientID, aud: a.Audience, lifetime: a.Lifetime, now: b.now}
 	if au.aud == "" {
 		au.aud = b.issuer
 	}
@@ -202,7 +197,7 @@ func None() AuthMethod { return plainAuth{MethodNone} }
 func (a plainAuth) Method() string { return a.method }
 
 func (a plainAuth) bind(b binding) (*authenticator, error) {
-	return &authenticator{method: a.method, clientID: b.clientID, style: oauth2.AuthStyleInParams}, nil
+	return &authenticator{method: a.method, clientID: b.clientID}, nil
 }
 
 // authenticator is an AuthMethod bound to one client. It is immutable and
@@ -212,7 +207,6 @@ type authenticator struct {
 	clientID string
 	secret   string
 	basic    string // precomputed Authorization header value
-	style    oauth2.AuthStyle
 
 	signer   jose.Signer
 	alg      jose.SignatureAlgorithm
@@ -221,13 +215,16 @@ type authenticator struct {
 	now      func() time.Time
 }
 
-// apply authenticates a form POST: form values and/or the Authorization
-// header. A JWT assertion is minted fresh on every call (new jti).
-func (a *authenticator) apply(form url.Values, h http.Header) error {
-	form.Set("client_id", a.clientID)
+// Authenticate authenticates a form POST (RFC 6749 §2.3): form values
+// and/or the Authorization header. A JWT assertion is minted fresh on every
+// call (new jti). With client_secret_basic the form gets no client_id, as
+// golang.org/x/oauth2 sends token requests; requests whose parameters
+// include client_id (PAR, CIBA) set it themselves.
+func (a *authenticator) Authenticate(form url.Values, h http.Header) error {
 	switch a.method {
 	case MethodClientSecretBasic:
 		h.Set("Authorization", a.basic)
+		return nil
 	case MethodClientSecretPost:
 		form.Set("client_secret", a.secret)
 	case MethodClientSecretJWT, MethodPrivateKeyJWT:
@@ -238,20 +235,8 @@ func (a *authenticator) apply(form url.Values, h http.Header) error {
 		form.Set("client_assertion_type", assertionType)
 		form.Set("client_assertion", jwt)
 	}
+	form.Set("client_id", a.clientID)
 	return nil
-}
-
-// isJWT reports whether the method sends an assertion.
-func (a *authenticator) isJWT() bool { return a.signer != nil }
-
-// oauth2Config fills the client credentials of an x/oauth2 config. JWT
-// assertions are added per request by the caller.
-func (a *authenticator) oauth2Config(c *oauth2.Config) {
-	c.ClientID = a.clientID
-	c.Endpoint.AuthStyle = a.style
-	if a.method == MethodClientSecretBasic || a.method == MethodClientSecretPost {
-		c.ClientSecret = a.secret
-	}
 }
 
 // assertion mints a client assertion: iss = sub = client_id, aud, jti, iat,
@@ -279,7 +264,7 @@ func (a *authenticator) assertion() (string, error) {
 	buf = append(buf, '}')
 	jws, err := a.signer.Sign(buf)
 	if err != nil {
-		return "", fmt.Errorf("client: signing client assertion: %w", err)
+		return "", fmt.Errorf("signing the client assertion: %w", err)
 	}
 	return jws.CompactSerialize()
 }

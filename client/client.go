@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/backchannel"
+	"github.com/go-par/par/internal/dpopwire"
 	"github.com/go-par/par/internal/httpx"
 	"github.com/go-par/par/jar"
 )
@@ -101,9 +102,8 @@ type Client struct {
 	respMode string
 
 	auth     *authenticator
-	hc       *http.Client // back channel, no redirects
-	tokenHC  *http.Client // token endpoint: adds client assertions
-	oauth    oauth2.Config
+	hc       *http.Client         // back channel, no redirects
+	bc       *backchannel.Channel // every authenticated call to the provider
 	verifier *oidc.IDTokenVerifier
 	// oidcConfig is the verifier's configuration, for per-call verifiers.
 	oidcConfig *oidc.Config
@@ -226,8 +226,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.dpop, c.jktOnly, c.nonces = cfg.DPoP, cfg.DPoPJKTOnly, cfg.DPoPNonces
 	if c.dpop != nil && c.nonces == nil {
-		c.nonces = &dpop.MemoryNonceStore{}
+		c.nonces = &dpopwire.MemoryStore{}
 	}
+	c.bc = &backchannel.Channel{HTTPClient: c.hc, Auth: c.auth, DPoP: c.dpop, Nonces: c.nonces, Logger: c.log}
 
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
@@ -239,14 +240,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.openid = true
 	c.scope = strings.Join(scopes, " ")
 	c.requireIss = cfg.RequireIssuerParameter || md.AuthorizationResponseISSParameterSupported
-
-	c.tokenHC = &http.Client{
-		Transport:     &tokenTransport{base: transportOf(c.hc), c: c},
-		Timeout:       c.hc.Timeout,
-		CheckRedirect: c.hc.CheckRedirect,
-	}
-	c.oauth = oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: authURL, TokenURL: c.tokenURL}, Scopes: scopes}
-	c.auth.oauth2Config(&c.oauth)
 
 	algs, err := idTokenAlgorithms(cfg.IDTokenAlgorithms, md.IDTokenSigningAlgValuesSupported)
 	if err != nil {

@@ -45,7 +45,11 @@
 // wrong iss is a mix-up refusal in every profile, error or not, and a
 // success response without iss is refused.
 //
-// Token exchange and refresh go through golang.org/x/oauth2; ID tokens are
-// verified by github.com/coreos/go-oidc/v3 over a process-wide cached JWKS;
-// every JWS is made by github.com/go-jose/go-jose/v4.
+// Every authenticated call to the provider (PAR, token, UserInfo) takes one
+// back channel that adds the client authentication, the DPoP proof and its
+// single use_dpop_nonce retry, caps bodies at 1 MiB and turns RFC 6749 §5.2
+// errors into [*ResponseError]. Tokens are golang.org/x/oauth2's
+// [oauth2.Token]; ID tokens are verified by github.com/coreos/go-oidc/v3
+// over a process-wide cached JWKS; every JWS is made by
+// github.com/go-jose/go-jose/v4.
 package client

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/go-par/par/internal/backchannel"
+	"github.com/go-par/par/internal/httpx"
 )
 
 // Error codes of RFC 6749 §5.2 and §4.1.2.1, RFC 9126 §2.3 and RFC 9449 §12.2
@@ -93,8 +95,6 @@ type ResponseError struct {
 	Header http.Header
 	// Body is the response body, at most 1 MiB.
 	Body []byte
-
-	cause error
 }
 
 // Error describes the response: endpoint, OAuth error code and description
@@ -137,9 +137,6 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the underlying *oauth2.RetrieveError for token errors.
-func (e *ResponseError) Unwrap() error { return e.cause }
-
 // Temporary reports whether the error is one a caller may retry later
 // (429, 503, temporarily_unavailable).
 func (e *ResponseError) Temporary() bool {
@@ -176,38 +173,24 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// parseRetryAfter reads a Retry-After header (RFC 9110 §10.2.3): seconds or
-// an HTTP date, capped at 24 h. Invalid, negative or absent values give 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
+// call sends one request through the back channel and names the endpoint
+// in its errors; an oversized body is ErrInvalidResponse.
+func (c *Client) call(ctx context.Context, r backchannel.Request) (*backchannel.Response, error) {
+	resp, err := c.bc.Do(ctx, r)
+	switch {
+	case errors.Is(err, httpx.ErrBodyTooLarge):
+		return nil, fmt.Errorf("client: %s: %w: %w", r.Name, ErrInvalidResponse, err)
+	case err != nil:
+		return nil, fmt.Errorf("client: %s: %w", r.Name, err)
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d.Round(time.Second), 24*time.Hour)
-		}
-	}
-	return 0
+	return resp, nil
 }
 
-// fromRetrieveError turns x/oauth2's token error into a *ResponseError.
-func fromRetrieveError(endpoint, url string, re *oauth2.RetrieveError, now time.Time) *ResponseError {
-	e := &ResponseError{Endpoint: endpoint, URL: url, Code: re.ErrorCode, Description: re.ErrorDescription,
-		URI: re.ErrorURI, Body: re.Body, cause: re}
-	if re.Response != nil {
-		e.StatusCode = re.Response.StatusCode
-		e.Header = re.Response.Header
-		e.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), now)
-	}
+// responseError builds the *ResponseError of a provider's error answer
+// (RFC 6749 §5.2): every endpoint's errors are made here.
+func (c *Client) responseError(name, endpoint string, r *backchannel.Response) *ResponseError {
+	e := &ResponseError{Endpoint: name, URL: endpoint, StatusCode: r.StatusCode, Header: r.Header, Body: r.Body,
+		RetryAfter: backchannel.RetryAfter(r.Header.Get("Retry-After"), c.now())}
+	e.Code, e.Description, e.URI = backchannel.ParseError(r.Header, r.Body)
 	return e
 }

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
 )
 
@@ -101,8 +101,8 @@ func (t *Tokens) String() string {
 func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Exchange completes the login: it checks the callback parameters against
-// the flow, then exchanges the code at the token endpoint (through x/oauth2,
-// with the code_verifier, the pushed redirect_uri and the same client
+// the flow, then exchanges the code at the token endpoint (with the
+// code_verifier, the pushed redirect_uri and the same client
 // authentication as the push), and verifies the ID token.
 //
 // Checks, in order: iss (RFC 9207 §2.4: equal to the issuer when present;
@@ -126,18 +126,13 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	}
 	code := params.Get("code")
 
-	start := c.now()
-	opts := []oauth2.AuthCodeOption{
-		oauth2.VerifierOption(flow.CodeVerifier),
-		oauth2.SetAuthURLParam("redirect_uri", flow.RedirectURL),
-	}
-	tok, err := c.oauth.Exchange(c.tokenContext(ctx), code, opts...)
+	tok, err := c.token(ctx, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {flow.RedirectURL},
+		"code_verifier": {flow.CodeVerifier},
+	})
 	if err != nil {
-		return nil, c.tokenError(err)
-	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
-		slog.String("token_type", tok.Type()), slog.Duration("duration", c.now().Sub(start)))
-	if err := c.checkTokenType(tok); err != nil {
 		return nil, err
 	}
 	raw, _ := tok.Extra("id_token").(string)
@@ -245,23 +240,33 @@ func (c *Client) checkCallback(ctx context.Context, flow *Flow, params url.Value
 	return nil
 }
 
-// tokenContext bridges our HTTP client into x/oauth2 and go-oidc.
-func (c *Client) tokenContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, c.tokenHC)
-}
-
-func (c *Client) tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return fromRetrieveError("token", c.tokenURL, re, c.now())
+// token makes a token request (RFC 6749 §3.2) with form through the back
+// channel — client authentication, DPoP proof and nonce retry — and returns
+// the parsed response (§5.1) with its token_type checked. Error responses
+// (§5.2), also those sent with a 2xx status, are *ResponseError; a 2xx
+// body that is not a token response is ErrInvalidResponse.
+func (c *Client) token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
+	start := c.now()
+	resp, err := c.call(ctx, backchannel.Request{Name: "token", URL: c.tokenURL, Form: form, DPoP: true})
+	if err != nil {
+		return nil, err
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) && !errors.Is(err, httpx.ErrBodyTooLarge) {
-		return fmt.Errorf("client: token: %w", redactURLError(err)) // transport
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.responseError("token", c.tokenURL, resp)
 	}
-	// x/oauth2 could not read the 2xx body: not JSON, truncated, oversized
-	// or without access_token.
-	return fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
+	tok, err := backchannel.ParseToken(resp.Header, resp.Body, start)
+	switch {
+	case errors.Is(err, backchannel.ErrErrorBody):
+		return nil, c.responseError("token", c.tokenURL, resp)
+	case err != nil:
+		return nil, fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
+		slog.String("token_type", tok.Type()), slog.Duration("duration", c.now().Sub(start)))
+	if err := c.checkTokenType(tok); err != nil {
+		return nil, err
+	}
+	return tok, nil
 }
 
 func (c *Client) checkTokenType(tok *oauth2.Token) error {
@@ -324,19 +329,15 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*o
 	return idt, nil
 }
 
-// Refresh exchanges a refresh token for new tokens (RFC 6749 §6) through
-// x/oauth2, with the client's authentication. A returned ID token is
+// Refresh exchanges a refresh token for new tokens (RFC 6749 §6) with the
+// client's authentication. A returned ID token is
 // verified (no nonce, OIDC Core §12.2); IDToken is nil when none came back.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	if refreshToken == "" {
 		return nil, errors.New("client: refresh: empty refresh token")
 	}
-	ts := c.oauth.TokenSource(c.tokenContext(ctx), &oauth2.Token{RefreshToken: refreshToken})
-	tok, err := ts.Token()
+	tok, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
 	if err != nil {
-		return nil, c.tokenError(err)
-	}
-	if err := c.checkTokenType(tok); err != nil {
 		return nil, err
 	}
 	t := &Tokens{Token: tok}
@@ -469,91 +470,6 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	return tk.Token, nil
 }
 
-// tokenTransport applies what x/oauth2 cannot to token-endpoint requests:
-// a fresh client assertion (new jti) per request and, with DPoP, a proof and
-// the single use_dpop_nonce retry (RFC 9449 §8), re-minting both.
-type tokenTransport struct {
-	base http.RoundTripper
-	c    *Client
-}
-
-func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.roundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	// x/oauth2 silently cuts bodies at 1 MiB; refuse them instead.
-	body, err := httpx.ReadBody(resp)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-func (t *tokenTransport) roundTrip(req *http.Request) (*http.Response, error) {
-	c := t.c
-	if (!c.auth.isJWT() && c.dpop == nil) || req.Body == nil {
-		return t.base.RoundTrip(req)
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, httpx.MaxBody))
-	req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	params, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, err
-	}
-	endpoint := req.URL.String()
-	for attempt := 0; ; attempt++ {
-		r2 := req.Clone(req.Context())
-		form := params
-		if c.auth.isJWT() {
-			form = make(url.Values, len(params)+2)
-			for k, v := range params {
-				form[k] = v
-			}
-			if err := c.auth.apply(form, r2.Header); err != nil {
-				return nil, err
-			}
-		}
-		if c.dpop != nil {
-			proof, err := c.dpop.Proof(req.Method, endpoint, c.nonces.Nonce(dpop.Origin(endpoint)), "")
-			if err != nil {
-				return nil, err
-			}
-			r2.Header.Set("DPoP", proof)
-		}
-		enc := form.Encode()
-		r2.Body = io.NopCloser(strings.NewReader(enc))
-		r2.ContentLength = int64(len(enc))
-		r2.GetBody = nil
-		resp, err := t.base.RoundTrip(r2)
-		if err != nil || c.dpop == nil {
-			return resp, err
-		}
-		nonce, ok := dpop.ParseNonce(resp.Header)
-		if ok {
-			c.nonces.SetNonce(dpop.Origin(endpoint), nonce)
-		}
-		if attempt > 0 || !ok || resp.StatusCode != http.StatusBadRequest {
-			return resp, nil
-		}
-		// Peek at the error body; hand it back intact if it is not a
-		// nonce challenge.
-		rb, err := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxBody))
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if !dpop.IsUseNonceError(resp, rb) {
-			resp.Body = io.NopCloser(bytes.NewReader(rb))
-			return resp, nil
-		}
-	}
-}
-
 // HTTPClient returns an HTTP client for resource-server calls with the
 // tokens: DPoP-bound tokens go through [dpop.Transport] (a fresh proof per
 // request, nonce retry), Bearer tokens through oauth2.Transport. Expired
@@ -594,31 +510,16 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	if t == nil || t.Token == nil || t.IDToken == nil {
 		return nil, errors.New("client: userinfo: tokens without a verified id token")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.userinfoURL, nil)
+	// The token as given: no hidden refresh, whose rotated refresh token
+	// the caller would never see.
+	resp, err := c.call(ctx, backchannel.Request{Name: "userinfo", URL: c.userinfoURL, Token: t.Token.AccessToken,
+		DPoP: true, Accept: "application/json, application/jwt"})
 	if err != nil {
-		return nil, fmt.Errorf("client: userinfo: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Accept", "application/json, application/jwt")
-	hc := c.hc
-	if c.dpop != nil {
-		// The token as given: no hidden refresh, whose rotated refresh token
-		// the caller would never see (as on the Bearer path).
-		hc = &http.Client{Transport: &dpop.Transport{Base: transportOf(c.hc), Proofer: c.dpop,
-			Source: oauth2.StaticTokenSource(t.Token), Nonces: c.nonces}, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect}
-	} else {
-		req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("client: userinfo: %w", redactURLError(err))
-	}
-	body, err := httpx.ReadBody(resp)
-	if err != nil {
-		return nil, fmt.Errorf("client: userinfo: %w: %w", ErrInvalidResponse, err)
-	}
+	body := resp.Body
 	if resp.StatusCode != http.StatusOK {
-		e := c.responseError("userinfo", c.userinfoURL, resp.StatusCode, resp.Header, body)
-		return nil, e
+		return nil, c.responseError("userinfo", c.userinfoURL, resp)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ct == "application/jwt" {

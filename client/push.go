@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
 	"github.com/go-par/par/pkce"
 )
@@ -216,17 +217,18 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 	}
 
 	start := c.now()
-	status, header, body, err := c.post(ctx, "par", c.parURL, form, !c.jktOnly)
+	resp, err := c.call(ctx, backchannel.Request{Name: "par", URL: c.parURL, Form: form, DPoP: !c.jktOnly})
 	if err != nil {
 		return nil, err
 	}
+	status := resp.StatusCode
 	if status != http.StatusCreated {
 		if status >= 200 && status < 300 {
 			return nil, fmt.Errorf("%w: par: HTTP %d instead of 201 Created (RFC 9126 §2.2)", ErrInvalidResponse, status)
 		}
-		return nil, c.responseError("par", c.parURL, status, header, body)
+		return nil, c.responseError("par", c.parURL, resp)
 	}
-	uri, expiresIn, err := parsePARResponse(body)
+	uri, expiresIn, err := parsePARResponse(resp.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -258,59 +260,6 @@ func isReserved(k string) bool {
 	return false
 }
 
-// post sends an authenticated form POST to a back-channel endpoint. With
-// DPoP it adds a proof and, on a use_dpop_nonce challenge, retries exactly
-// once with the server's nonce, re-minting the proof and the client
-// assertion (RFC 9449 §8). params is not modified.
-func (c *Client) post(ctx context.Context, name, endpoint string, params url.Values, withDPoP bool) (int, http.Header, []byte, error) {
-	withDPoP = withDPoP && c.dpop != nil
-	for attempt := 0; ; attempt++ {
-		form := make(url.Values, len(params)+3)
-		for k, v := range params {
-			form[k] = v
-		}
-		header := make(http.Header, 4)
-		if err := c.auth.apply(form, header); err != nil {
-			return 0, nil, nil, err
-		}
-		if withDPoP {
-			proof, err := c.dpop.Proof(http.MethodPost, endpoint, c.nonces.Nonce(dpop.Origin(endpoint)), "")
-			if err != nil {
-				return 0, nil, nil, fmt.Errorf("client: %s: %w", name, err)
-			}
-			header.Set("DPoP", proof)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-		if err != nil {
-			return 0, nil, nil, fmt.Errorf("client: %s: %w", name, err)
-		}
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			return 0, nil, nil, fmt.Errorf("client: %s: %w", name, redactURLError(err))
-		}
-		body, err := httpx.ReadBody(resp)
-		if err != nil {
-			return 0, nil, nil, fmt.Errorf("client: %s: %w: %w", name, ErrInvalidResponse, err)
-		}
-		if withDPoP {
-			nonce, ok := dpop.ParseNonce(resp.Header)
-			if ok {
-				c.nonces.SetNonce(dpop.Origin(endpoint), nonce)
-			}
-			if attempt == 0 && ok && dpop.IsUseNonceError(resp, body) {
-				c.log.LogAttrs(ctx, slog.LevelDebug, "client: dpop nonce challenge, retrying once", slog.String("endpoint", endpoint))
-				continue
-			}
-		}
-		return resp.StatusCode, resp.Header, body, nil
-	}
-}
-
 // PostForm sends an authenticated form POST (the client's authentication
 // method applied, redirects refused, body capped at 1 MiB) to an endpoint of
 // this provider, for protocol extensions such as CIBA. The caller interprets
@@ -321,27 +270,14 @@ func (c *Client) PostForm(ctx context.Context, endpoint string, form url.Values)
 	if _, err := httpx.CheckEndpoint("endpoint", endpoint); err != nil {
 		return nil, nil, fmt.Errorf("client: post: %w", err)
 	}
-	status, header, body, err := c.post(ctx, "post", endpoint, form, false)
+	f := make(url.Values, len(form)+1)
+	maps.Copy(f, form)
+	f.Set("client_id", c.clientID)
+	resp, err := c.call(ctx, backchannel.Request{Name: "post", URL: endpoint, Form: f})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &http.Response{StatusCode: status, Header: header, Body: http.NoBody}, body, nil
-}
-
-// redactURLError drops the URL wrapper's query (never secret here, but
-// kept short) and returns the underlying transport error.
-func redactURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return fmt.Errorf("%s %s: %w", strings.ToLower(ue.Op), stripQuery(ue.URL), ue.Err)
-	}
-	return err
-}
-
-func stripQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
+	return &http.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: http.NoBody}, resp.Body, nil
 }
 
 // parsePARResponse reads a successful PAR response body (RFC 9126 §2.2).
@@ -371,29 +307,6 @@ func parsePARResponse(body []byte) (requestURI string, expiresIn int64, err erro
 		n = 24 * 3600
 	}
 	return requestURI, n, nil
-}
-
-// responseError builds a *ResponseError from a non-success response.
-func (c *Client) responseError(name, endpoint string, status int, header http.Header, body []byte) *ResponseError {
-	e := &ResponseError{Endpoint: name, URL: endpoint, StatusCode: status, Header: header, Body: body,
-		RetryAfter: parseRetryAfter(header.Get("Retry-After"), c.now())}
-	e.Code, e.Description, e.URI = parseErrorBody(body)
-	return e
-}
-
-// parseErrorBody reads an RFC 6749 §5.2 error object; anything else yields
-// empty strings.
-func parseErrorBody(body []byte) (code, description, uri string) {
-	var r struct {
-		Error            any `json:"error"`
-		ErrorDescription any `json:"error_description"`
-		ErrorURI         any `json:"error_uri"`
-	}
-	if json.Unmarshal(body, &r) != nil {
-		return "", "", ""
-	}
-	str := func(v any) string { s, _ := v.(string); return s }
-	return str(r.Error), str(r.ErrorDescription), str(r.ErrorURI)
 }
 
 // AuthorizationURL returns the URL to send the browser to: the

@@ -406,21 +406,6 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	tests := map[string]time.Duration{
-		"": 0, "0": 0, "-3": 0, "120": 2 * time.Minute, "abc": 0, "99999999": 24 * time.Hour,
-		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-		now.Add(-time.Hour).Format(http.TimeFormat):       0,
-	}
-	for in, want := range tests {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func FuzzParsePARResponse(f *testing.F) {
 	for _, s := range []string{`{"request_uri":"urn:x","expires_in":60}`, `{"request_uri":"` + brokerURI + `","expires_in":600}`,
 		`{}`, `[]`, `null`, `{"request_uri":1,"expires_in":"1"}`, `{"expires_in":1e99}`} {
@@ -433,30 +418,6 @@ func FuzzParsePARResponse(f *testing.F) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalidResponse) {
 			t.Fatalf("untyped error %v", err)
-		}
-	})
-}
-
-func FuzzParseErrorBody(f *testing.F) {
-	for _, s := range []string{`{"error":"invalid_client"}`, `{"error":"x","error_description":"y","error_uri":"z"}`, `<html>`, `{"error":1}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		code, _, _ := parseErrorBody(body)
-		if code != "" && !json.Valid(body) {
-			t.Fatalf("code from invalid JSON %q", body)
-		}
-	})
-}
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"1", "Wed, 21 Oct 2015 07:28:00 GMT", "", "-1", "1.5"} {
-		f.Add(s)
-	}
-	now := time.Now()
-	f.Fuzz(func(t *testing.T, v string) {
-		if d := parseRetryAfter(v, now); d < 0 || d > 24*time.Hour+time.Second {
-			t.Fatalf("parseRetryAfter(%q) = %v", v, d)
 		}
 	})
 }

@@ -7,12 +7,12 @@
 // authorization codes and access tokens to the key: the value of the PAR
 // parameter dpop_jkt (§10) and of the token's cnf.jkt claim (§6.1).
 //
-// Servers may require a fresh nonce in proofs (§8, §9). [ParseNonce] reads
-// the DPoP-Nonce header, [IsUseNonceError] recognises the use_dpop_nonce
-// challenge of an authorization server (400 with a JSON error) and of a
-// resource server (401 with a WWW-Authenticate DPoP challenge, parsed by
-// [ParseWWWAuthenticate]), and a [NonceStore] such as [MemoryNonceStore]
-// remembers the latest nonce per server origin ([Origin]).
+// Servers may require a fresh nonce in proofs (§8, §9). [Transport] and the
+// client's back channel read the DPoP-Nonce header of every response,
+// remember the latest nonce per server origin (in a [NonceStore] when one is
+// given), and answer a use_dpop_nonce challenge — from an authorization
+// server (400 with a JSON error) or a resource server (401 with a
+// WWW-Authenticate DPoP challenge) — with exactly one retry.
 //
 // [Transport] is an [net/http.RoundTripper] for calls to resource servers
 // with a DPoP-bound access token: it sends "Authorization: DPoP <token>"

@@ -120,36 +120,3 @@ func ExampleTransport() {
 	// Output:
 	// 200 hello, DPoP after 2 requests
 }
-
-func ExampleParseWWWAuthenticate() {
-	for _, c := range dpop.ParseWWWAuthenticate(`Bearer realm="api", DPoP algs="ES256 PS256", error="use_dpop_nonce"`) {
-		fmt.Printf("%s %q\n", c.Scheme, c.Params)
-	}
-	// Output:
-	// Bearer map["realm":"api"]
-	// DPoP map["algs":"ES256 PS256" "error":"use_dpop_nonce"]
-}
-
-func ExampleIsUseNonceError() {
-	// An authorization server's answer to a PAR or token request (RFC 9449 §8).
-	resp := &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{}}
-	resp.Header.Set("DPoP-Nonce", "eyJ7S_zG.eyJH0-Z.HX4w-7v")
-	body := []byte(`{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}`)
-
-	if dpop.IsUseNonceError(resp, body) {
-		nonce, ok := dpop.ParseNonce(resp.Header)
-		fmt.Println("retry once with nonce", nonce, ok)
-	}
-	// Output:
-	// retry once with nonce eyJ7S_zG.eyJH0-Z.HX4w-7v true
-}
-
-func ExampleOrigin() {
-	var nonces dpop.MemoryNonceStore
-	nonces.SetNonce(dpop.Origin("https://pp.netseidbroker.dk/op/connect/par"), "n-1")
-	fmt.Println(dpop.Origin("https://PP.netseidbroker.dk:443/op/connect/token"))
-	fmt.Println(nonces.Nonce(dpop.Origin("https://pp.netseidbroker.dk/op/connect/token")))
-	// Output:
-	// https://pp.netseidbroker.dk:443
-	// n-1
-}

@@ -15,19 +15,20 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/go-par/par/internal/dpopwire"
 	"github.com/go-par/par/internal/joseutil"
 	"github.com/go-par/par/internal/jsonx"
 )
 
-// ProofType is the JWS "typ" header value of a DPoP proof (RFC 9449 §4.2).
-const ProofType = "dpop+jwt"
+// proofType is the JWS "typ" header value of a DPoP proof (RFC 9449 §4.2).
+const proofType = "dpop+jwt"
 
-// MinRSABits is the smallest RSA modulus, in bits, that [NewProofer] accepts.
-const MinRSABits = 2048
+// minRSABits is the smallest RSA modulus, in bits, that [NewProofer] accepts.
+const minRSABits = 2048
 
 var (
 	// ErrInvalidKey is returned by [NewProofer] for a nil signer, a key type
-	// no DPoP algorithm fits, an RSA key shorter than [MinRSABits], or an
+	// no DPoP algorithm fits, an RSA key shorter than 2048 bits, or an
 	// algorithm that does not fit the key.
 	ErrInvalidKey = errors.New("dpop: invalid key")
 
@@ -37,7 +38,7 @@ var (
 
 	// ErrInvalidURL is returned by [Proofer.Proof] when the request URL is
 	// not an absolute http or https URL with a host.
-	ErrInvalidURL = errors.New("dpop: invalid request url")
+	ErrInvalidURL = dpopwire.ErrInvalidURL
 
 	// ErrInvalidNonce is returned by [Proofer.Proof] for a nonce that is not
 	// 1*NQCHAR (RFC 9449 §8.1).
@@ -78,8 +79,8 @@ func NewProofer(signer crypto.Signer, opts *Options) (*Proofer, error) {
 		opts = &Options{}
 	}
 	pub := signer.Public()
-	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < MinRSABits {
-		return nil, fmt.Errorf("%w: rsa key of %d bits, want at least %d", ErrInvalidKey, k.N.BitLen(), MinRSABits)
+	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
+		return nil, fmt.Errorf("%w: rsa key of %d bits, want at least %d", ErrInvalidKey, k.N.BitLen(), minRSABits)
 	}
 	alg := opts.Algorithm
 	if alg == "" {
@@ -105,7 +106,7 @@ func NewProofer(signer crypto.Signer, opts *Options) (*Proofer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
-	s, err := joseutil.NewSigner(signer, alg, "", ProofType, map[jose.HeaderKey]any{
+	s, err := joseutil.NewSigner(signer, alg, "", proofType, map[jose.HeaderKey]any{
 		"jwk": json.RawMessage(jwkJSON),
 	})
 	if err != nil {
@@ -162,7 +163,7 @@ func (p *Proofer) LogValue() slog.Value {
 // Errors never contain the nonce, the token or the URL's query; at most the
 // few offending characters of the URL.
 func (p *Proofer) Proof(method, rawURL, nonce, accessToken string) (string, error) {
-	htu, err := HTU(rawURL)
+	htu, err := dpopwire.HTU(rawURL)
 	if err != nil {
 		return "", err
 	}
@@ -171,10 +172,10 @@ func (p *Proofer) Proof(method, rawURL, nonce, accessToken string) (string, erro
 
 // proof signs the claims for an already normalised htu.
 func (p *Proofer) proof(method, htu, nonce, accessToken string) (string, error) {
-	if !isToken(method) {
+	if !dpopwire.IsToken(method) {
 		return "", ErrInvalidMethod
 	}
-	if nonce != "" && !isNonce(nonce) {
+	if nonce != "" && !dpopwire.IsNonce(nonce) {
 		return "", ErrInvalidNonce
 	}
 	var rnd [16]byte
@@ -211,36 +212,4 @@ func (p *Proofer) proof(method, htu, nonce, accessToken string) (string, error) 
 		return "", fmt.Errorf("dpop: serialize proof: %w", err)
 	}
 	return out, nil
-}
-
-// AccessTokenHash returns the ath claim value for an access token: the
-// base64url SHA-256 hash of its ASCII bytes (RFC 9449 §4.2).
-func AccessTokenHash(accessToken string) string {
-	sum := sha256.Sum256([]byte(accessToken))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// isToken reports whether s is an RFC 9110 §5.6.2 token (a method name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }

@@ -327,14 +327,6 @@ func TestProoferStringHidesKey(t *testing.T) {
 	}
 }
 
-func TestAccessTokenHash(t *testing.T) {
-	t.Parallel()
-	// RFC 9449 §7.1.
-	if got, want := dpop.AccessTokenHash("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"; got != want {
-		t.Errorf("AccessTokenHash() = %s, want %s", got, want)
-	}
-}
-
 func TestProoferNilString(t *testing.T) {
 	t.Parallel()
 	var p *dpop.Proofer

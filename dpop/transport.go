@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 // ErrNotDPoPToken is returned by [Transport] when its token source gives a
@@ -53,7 +55,7 @@ type Transport struct {
 	// Transport.
 	Nonces NonceStore
 
-	own MemoryNonceStore
+	own dpopwire.MemoryStore
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -63,7 +65,7 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-func (t *Transport) nonces() NonceStore {
+func (t *Transport) nonces() dpopwire.Store {
 	if t.Nonces != nil {
 		return t.Nonces
 	}
@@ -102,57 +104,39 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	htu, err := htu(req.URL, req.Host)
+	htu, err := dpopwire.HTUOf(req.URL, req.Host)
 	if err != nil {
 		closeBody()
 		return nil, err
 	}
-	org := origin(req.URL)
-	store := t.nonces()
-
-	sent := store.Nonce(org)
-	r, err := t.prepare(req, req.Body, method, htu, sent, tok.AccessToken)
-	if err != nil {
-		closeBody()
-		return nil, err
-	}
-	resp, err := t.base().RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	nonce, ok := ParseNonce(resp.Header)
-	if ok {
-		store.SetNonce(org, nonce)
-	}
-	if resp.StatusCode != http.StatusUnauthorized || !ok || nonce == sent ||
-		!hasNonceChallenge(resp.Header) || !replayable(req) {
-		return resp, nil
-	}
-
-	// RFC 9449 §9: one retry with the new nonce and a new proof.
-	var body io.ReadCloser
-	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
-		if body, err = req.GetBody(); err != nil {
-			return resp, nil // keep the challenge response; the body cannot be replayed
+	first := true
+	send := func(nonce string) (*http.Response, dpopwire.Reply, error) {
+		body := req.Body
+		if !first && req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+			// RFC 9449 §9: the retry sends the same body again.
+			if body, err = req.GetBody(); err != nil {
+				return nil, dpopwire.Reply{}, fmt.Errorf("dpop: replaying the request body: %w", err)
+			}
 		}
-	}
-	r, err = t.prepare(req, body, method, htu, nonce, tok.AccessToken)
-	if err != nil {
-		if body != nil {
-			body.Close()
+		first = false
+		r, err := t.prepare(req, body, method, htu, nonce, tok.AccessToken)
+		if err != nil {
+			if body != nil {
+				body.Close()
+			}
+			return nil, dpopwire.Reply{}, err
 		}
-		return resp, nil
+		resp, err := t.base().RoundTrip(r)
+		if err != nil {
+			return nil, dpopwire.Reply{}, err
+		}
+		return resp, dpopwire.Reply{Status: resp.StatusCode, Header: resp.Header}, nil
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
-	resp.Body.Close()
-	resp, err = t.base().RoundTrip(r)
-	if err != nil {
-		return nil, err
+	drain := func(resp *http.Response) {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+		resp.Body.Close()
 	}
-	if n, ok := ParseNonce(resp.Header); ok {
-		store.SetNonce(org, n)
-	}
-	return resp, nil
+	return dpopwire.Retry(t.nonces(), dpopwire.OriginOf(req.URL), replayable(req), send, drain)
 }
 
 // prepare clones req with body and the DPoP headers.

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/discovery"
+	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
 )
 
@@ -506,7 +505,7 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 		}
 		return nil, re.Code, fmt.Errorf("mitid: ciba: poll: %w", re)
 	}
-	tok, err := c.tokens(ctx, body, start)
+	tok, err := c.tokens(ctx, resp.Header, body, start)
 	if err != nil {
 		return nil, "", err
 	}
@@ -515,34 +514,15 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 }
 
 // tokens parses and verifies a successful token response (RFC 6749 §5.1).
-func (c *CIBA) tokens(ctx context.Context, body []byte, start time.Time) (*client.Tokens, error) {
-	var raw map[string]any
-	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return nil, fmt.Errorf("%w: token: body is not a JSON object", ErrInvalidResponse)
-	}
-	str := func(k string) string { s, _ := raw[k].(string); return s }
-	t := &oauth2.Token{
-		AccessToken:  str("access_token"),
-		TokenType:    str("token_type"),
-		RefreshToken: str("refresh_token"),
-	}
-	if t.AccessToken == "" {
-		return nil, fmt.Errorf("%w: token: access_token missing", ErrInvalidResponse)
+func (c *CIBA) tokens(ctx context.Context, header http.Header, body []byte, start time.Time) (*client.Tokens, error) {
+	t, err := backchannel.ParseToken(header, body, start)
+	if err != nil {
+		return nil, fmt.Errorf("%w: token: %w", ErrInvalidResponse, err)
 	}
 	if !strings.EqualFold(t.TokenType, "bearer") {
 		return nil, fmt.Errorf("%w: token: token_type must be Bearer", ErrInvalidResponse)
 	}
-	if v, ok := raw["expires_in"]; ok {
-		n, ok := anyInt(v)
-		if !ok || n < 0 {
-			return nil, fmt.Errorf("%w: token: expires_in is not a non-negative integer", ErrInvalidResponse)
-		}
-		if n > 0 {
-			t.Expiry = start.Add(time.Duration(min(n, 10*365*24*3600)) * time.Second)
-		}
-	}
-	t = t.WithExtra(raw)
-	rawID := str("id_token")
+	rawID, _ := t.Extra("id_token").(string)
 	if rawID == "" {
 		return nil, fmt.Errorf("%w: token: id_token missing", ErrInvalidResponse)
 	}
@@ -589,11 +569,7 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 func (c *CIBA) do(req *http.Request) (int, http.Header, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return 0, nil, nil, err
+		return 0, nil, nil, httpx.RedactError(err, false)
 	}
 	body, err := httpx.ReadBody(resp)
 	if err != nil {
@@ -605,24 +581,9 @@ func (c *CIBA) do(req *http.Request) (int, http.Header, []byte, error) {
 // responseError builds the SDK's *client.ResponseError from an error
 // response (RFC 6749 §5.2; CIBA Core §11 and §13).
 func (c *CIBA) responseError(name, endpoint string, resp *http.Response, body []byte) *client.ResponseError {
-	e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
-	var b struct {
-		Error            any `json:"error"`
-		ErrorDescription any `json:"error_description"`
-		ErrorURI         any `json:"error_uri"`
-	}
-	if json.Unmarshal(body, &b) == nil {
-		e.Code, _ = b.Error.(string)
-		e.Description, _ = b.ErrorDescription.(string)
-		e.URI, _ = b.ErrorURI.(string)
-	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if s, err := strconv.Atoi(ra); err == nil && s > 0 {
-			e.RetryAfter = time.Duration(min(s, 24*3600)) * time.Second
-		} else if t, err := http.ParseTime(ra); err == nil && t.After(c.now()) {
-			e.RetryAfter = min(t.Sub(c.now()).Round(time.Second), 24*time.Hour)
-		}
-	}
+	e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: resp.Header, Body: body,
+		RetryAfter: backchannel.RetryAfter(resp.Header.Get("Retry-After"), c.now())}
+	e.Code, e.Description, e.URI = backchannel.ParseError(resp.Header, body)
 	return e
 }
 
@@ -648,18 +609,4 @@ func jsonInt(raw json.RawMessage) (int64, bool) {
 		return 0, false
 	}
 	return *v, true
-}
-
-func anyInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		if n != math.Trunc(n) || n < -(1<<53) || n > 1<<53 {
-			return 0, false
-		}
-		return int64(n), true
-	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		return i, err == nil
-	}
-	return 0, false
 }

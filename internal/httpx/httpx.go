@@ -116,8 +116,31 @@ func CheckEndpoint(what, raw string) (*url.URL, error) {
 }
 
 // Redact returns u as scheme://host/path: no user info, query or fragment,
-// which may carry credentials.
+// which may carry credentials. It is the SDK's one URL redactor; errors go
+// through [RedactError].
 func Redact(u *url.URL) string {
 	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, Opaque: u.Opaque}
 	return r.String()
+}
+
+// RedactError returns err with the URL of a *url.Error (a failed request or
+// url.Parse) shown as [Redact] shows it, or as scheme://host only when
+// withPath is false (paths that hold a capability, such as a CIBA
+// auth_req_id). An unparsable URL is left out. Other errors are returned as
+// they are.
+func RedactError(err error, withPath bool) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	op := strings.ToLower(ue.Op)
+	u, perr := url.Parse(ue.URL)
+	if perr != nil || u.Host == "" {
+		return fmt.Errorf("%s: %w", op, ue.Err)
+	}
+	shown := u.Scheme + "://" + u.Host
+	if withPath {
+		shown = Redact(u)
+	}
+	return fmt.Errorf("%s %s: %w", op, shown, ue.Err)
 }

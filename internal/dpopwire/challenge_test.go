@@ -1,15 +1,15 @@
-package dpop_test
+package dpopwire_test
 
 import (
 	"reflect"
 	"testing"
 
-	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 func TestParseWWWAuthenticate(t *testing.T) {
 	t.Parallel()
-	type C = dpop.Challenge
+	type C = dpopwire.Challenge
 	type P = map[string]string
 	tests := []struct {
 		name string
@@ -49,7 +49,7 @@ func TestParseWWWAuthenticate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := dpop.ParseWWWAuthenticate(tt.in)
+			got := dpopwire.ParseWWWAuthenticate(tt.in)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ParseWWWAuthenticate(%q) =\n %#v\nwant\n %#v", tt.in, got, tt.want)
 			}

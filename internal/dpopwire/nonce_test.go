@@ -1,4 +1,4 @@
-package dpop_test
+package dpopwire_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 func TestParseNonce(t *testing.T) {
@@ -38,7 +38,7 @@ func TestParseNonce(t *testing.T) {
 			for _, v := range tt.values {
 				h.Add("Dpop-Nonce", v)
 			}
-			got, ok := dpop.ParseNonce(h)
+			got, ok := dpopwire.ParseNonce(h)
 			if got != tt.want || ok != tt.ok {
 				t.Errorf("ParseNonce(%q) = %q, %v; want %q, %v", tt.values, got, ok, tt.want, tt.ok)
 			}
@@ -46,7 +46,7 @@ func TestParseNonce(t *testing.T) {
 	}
 }
 
-func TestIsUseNonceError(t *testing.T) {
+func TestIsChallenge(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
@@ -73,17 +73,14 @@ func TestIsUseNonceError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resp := &http.Response{StatusCode: tt.status, Header: http.Header{}}
+			h := http.Header{}
 			for _, v := range tt.auth {
-				resp.Header.Add("WWW-Authenticate", v)
+				h.Add("WWW-Authenticate", v)
 			}
-			if got := dpop.IsUseNonceError(resp, []byte(tt.body)); got != tt.want {
-				t.Errorf("IsUseNonceError(%d, %q, %q) = %v, want %v", tt.status, tt.auth, tt.body, got, tt.want)
+			if got := dpopwire.IsChallenge(tt.status, h, []byte(tt.body)); got != tt.want {
+				t.Errorf("IsChallenge(%d, %q, %q) = %v, want %v", tt.status, tt.auth, tt.body, got, tt.want)
 			}
 		})
-	}
-	if dpop.IsUseNonceError(nil, nil) {
-		t.Error("IsUseNonceError(nil, nil) = true, want false")
 	}
 }
 
@@ -101,15 +98,15 @@ func TestOrigin(t *testing.T) {
 		{"%zz", ""},
 	}
 	for _, tt := range tests {
-		if got := dpop.Origin(tt.in); got != tt.want {
+		if got := dpopwire.Origin(tt.in); got != tt.want {
 			t.Errorf("Origin(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestMemoryNonceStore(t *testing.T) {
+func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	var s dpop.MemoryNonceStore // zero value ready
+	var s dpopwire.MemoryStore // zero value ready
 	if got := s.Nonce("https://a:443"); got != "" {
 		t.Errorf("Nonce() on empty store = %q, want empty", got)
 	}
@@ -145,9 +142,9 @@ func TestMemoryNonceStore(t *testing.T) {
 	}
 }
 
-func TestMemoryNonceStoreConcurrent(t *testing.T) {
+func TestMemoryStoreConcurrent(t *testing.T) {
 	t.Parallel()
-	var s dpop.MemoryNonceStore
+	var s dpopwire.MemoryStore
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

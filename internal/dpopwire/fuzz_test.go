@@ -1,4 +1,4 @@
-package dpop_test
+package dpopwire_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 func FuzzParseWWWAuthenticate(f *testing.F) {
@@ -25,7 +25,7 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		cs := dpop.ParseWWWAuthenticate(v)
+		cs := dpopwire.ParseWWWAuthenticate(v)
 		for _, c := range cs {
 			if !isTokenString(c.Scheme) {
 				t.Fatalf("scheme %q is not a token", c.Scheme)
@@ -40,7 +40,7 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 			}
 		}
 		// What was parsed, written canonically, parses to the same.
-		again := dpop.ParseWWWAuthenticate(formatChallenges(cs))
+		again := dpopwire.ParseWWWAuthenticate(formatChallenges(cs))
 		if len(again) != len(cs) {
 			t.Fatalf("round trip: %d challenges, want %d", len(again), len(cs))
 		}
@@ -52,7 +52,7 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 	})
 }
 
-func formatChallenges(cs []dpop.Challenge) string {
+func formatChallenges(cs []dpopwire.Challenge) string {
 	var parts []string
 	for _, c := range cs {
 		s := c.Scheme
@@ -96,7 +96,7 @@ func FuzzParseNonce(f *testing.F) {
 		if v2 != "" {
 			h.Add("DPoP-Nonce", v2)
 		}
-		n, ok := dpop.ParseNonce(h)
+		n, ok := dpopwire.ParseNonce(h)
 		if !ok {
 			if n != "" {
 				t.Fatalf("ParseNonce = %q, false; want empty", n)
@@ -132,8 +132,8 @@ func FuzzHTU(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		_ = dpop.Origin(in)
-		got, err := dpop.HTU(in)
+		_ = dpopwire.Origin(in)
+		got, err := dpopwire.HTU(in)
 		if err != nil {
 			return
 		}
@@ -143,11 +143,11 @@ func FuzzHTU(f *testing.F) {
 		if strings.ContainsAny(got, "?#") {
 			t.Fatalf("HTU(%q) = %q keeps query or fragment", in, got)
 		}
-		again, err := dpop.HTU(got)
+		again, err := dpopwire.HTU(got)
 		if err != nil || again != got {
 			t.Fatalf("HTU(HTU(%q)) = %q, %v; want %q", in, again, err, got)
 		}
-		if dpop.Origin(got) == "" {
+		if dpopwire.Origin(got) == "" {
 			t.Fatalf("Origin(%q) is empty", got)
 		}
 	})

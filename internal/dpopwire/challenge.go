@@ -1,4 +1,4 @@
-package dpop
+package dpopwire
 
 import "strings"
 

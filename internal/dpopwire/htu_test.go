@@ -1,10 +1,10 @@
-package dpop_test
+package dpopwire_test
 
 import (
 	"errors"
 	"testing"
 
-	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 func TestHTU(t *testing.T) {
@@ -46,14 +46,14 @@ func TestHTU(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := dpop.HTU(tt.in)
+			got, err := dpopwire.HTU(tt.in)
 			if err != nil {
 				t.Fatalf("HTU(%q) error = %v", tt.in, err)
 			}
 			if got != tt.want {
 				t.Errorf("HTU(%q) = %q, want %q", tt.in, got, tt.want)
 			}
-			again, err := dpop.HTU(got)
+			again, err := dpopwire.HTU(got)
 			if err != nil || again != got {
 				t.Errorf("HTU(%q) = %q, %v; want it unchanged (idempotent)", got, again, err)
 			}
@@ -78,7 +78,7 @@ func TestHTUErrors(t *testing.T) {
 		"https://[::1/",
 		"https://rs.example/%zz",
 	} {
-		if got, err := dpop.HTU(in); !errors.Is(err, dpop.ErrInvalidURL) {
+		if got, err := dpopwire.HTU(in); !errors.Is(err, dpopwire.ErrInvalidURL) {
 			t.Errorf("HTU(%q) = %q, %v; want ErrInvalidURL", in, got, err)
 		}
 	}

@@ -1,11 +1,17 @@
-package dpop
+package dpopwire
 
 import (
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/go-par/par/internal/httpx"
 )
+
+// ErrInvalidURL: a request URL is not an absolute http or https URL with a
+// host. Package dpop exports it.
+var ErrInvalidURL = errors.New("dpop: invalid request url")
 
 // HTU returns the htu claim for a request URL (RFC 9449 §4.2): the target
 // URI without query and fragment, with the syntax- and scheme-based
@@ -19,24 +25,14 @@ import (
 func HTU(rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidURL, urlErr(err))
+		return "", fmt.Errorf("%w: %w", ErrInvalidURL, httpx.RedactError(err, false))
 	}
-	return htu(u, "")
+	return HTUOf(u, "")
 }
 
-// urlErr strips the URL (which may carry secrets in its query) from a
-// url.Parse error.
-func urlErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// htu builds the normalised htu of u. A non-empty host replaces u.Host (the
-// request's Host header, RFC 9110 §7.2).
-func htu(u *url.URL, host string) (string, error) {
+// HTUOf builds the normalised htu of u. A non-empty host replaces u.Host
+// (the request's Host header, RFC 9110 §7.2).
+func HTUOf(u *url.URL, host string) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
 		return "", fmt.Errorf("%w: scheme must be http or https", ErrInvalidURL)

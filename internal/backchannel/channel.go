@@ -1,0 +1,153 @@
+package backchannel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/dpopwire"
+	"github.com/go-par/par/internal/httpx"
+)
+
+// Authenticator authenticates one request (RFC 6749 §2.3): it sets form
+// members and/or the Authorization header, and mints any client assertion
+// afresh on every call (a new jti per attempt).
+type Authenticator interface {
+	Authenticate(form url.Values, h http.Header) error
+}
+
+// Channel sends authenticated requests to one provider. It is immutable
+// and safe for concurrent use.
+type Channel struct {
+	// HTTPClient sends the requests; it must refuse redirects (the bodies
+	// carry credentials), as httpx.NoRedirects makes it.
+	HTTPClient *http.Client
+	// Auth authenticates form POSTs; nil sends none.
+	Auth Authenticator
+	// DPoP mints proofs for requests that ask for one; nil for none.
+	DPoP *dpop.Proofer
+	// Nonces keeps the DPoP nonces per origin; required with DPoP.
+	Nonces dpopwire.Store
+	// Logger receives a Debug line per nonce retry; required.
+	Logger *slog.Logger
+}
+
+// Request is one call.
+type Request struct {
+	// Name names the call in errors and logs: "par", "token", "userinfo", …
+	Name string
+	// URL is the endpoint.
+	URL string
+	// Form, when not nil, is sent as an authenticated form POST; it is not
+	// modified. A nil Form makes a GET.
+	Form url.Values
+	// DPoP adds a DPoP proof (when the Channel has a Proofer) and the
+	// single use_dpop_nonce retry.
+	DPoP bool
+	// Token, for a GET, is the access token: "Authorization: Bearer", or
+	// "DPoP" with a proof carrying its hash when DPoP is set (RFC 9449 §7).
+	Token string
+	// Accept is the Accept header; default application/json.
+	Accept string
+}
+
+// Response is a provider's answer, its body read (at most 1 MiB).
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Do sends r. Transport errors are returned with the URL redacted; a body
+// over 1 MiB gives an error wrapping httpx.ErrBodyTooLarge. Any status is a
+// Response: the caller decides what is success.
+func (c *Channel) Do(ctx context.Context, r Request) (*Response, error) {
+	dp := r.DPoP && c.DPoP != nil
+	method := http.MethodGet
+	if r.Form != nil {
+		method = http.MethodPost
+	}
+	send := func(nonce string) (*Response, dpopwire.Reply, error) {
+		req, err := c.request(ctx, r, method, nonce, dp)
+		if err != nil {
+			return nil, dpopwire.Reply{}, err
+		}
+		resp, err := c.HTTPClient.Do(req)
+		if err != nil {
+			return nil, dpopwire.Reply{}, httpx.RedactError(err, true)
+		}
+		body, err := httpx.ReadBody(resp)
+		if err != nil {
+			return nil, dpopwire.Reply{}, err
+		}
+		out := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+		return out, dpopwire.Reply{Status: out.StatusCode, Header: out.Header, Body: body}, nil
+	}
+	if !dp {
+		resp, _, err := send("")
+		return resp, err
+	}
+	tries := 0
+	resp, err := dpopwire.Retry(c.Nonces, dpopwire.Origin(r.URL), true, func(nonce string) (*Response, dpopwire.Reply, error) {
+		if tries++; tries > 1 {
+			c.Logger.LogAttrs(ctx, slog.LevelDebug, "client: dpop nonce challenge, retrying once",
+				slog.String("endpoint", r.URL))
+		}
+		return send(nonce)
+	}, nil)
+	return resp, err
+}
+
+// request builds one attempt: a fresh form with the client authentication,
+// and a fresh DPoP proof with nonce.
+func (c *Channel) request(ctx context.Context, r Request, method, nonce string, dp bool) (*http.Request, error) {
+	h := make(http.Header, 5)
+	var body *strings.Reader
+	if r.Form != nil {
+		form := make(url.Values, len(r.Form)+4)
+		maps.Copy(form, r.Form)
+		if c.Auth != nil {
+			if err := c.Auth.Authenticate(form, h); err != nil {
+				return nil, fmt.Errorf("client authentication: %w", err)
+			}
+		}
+		body = strings.NewReader(form.Encode())
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if dp {
+		proof, err := c.DPoP.Proof(method, r.URL, nonce, r.Token)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("DPoP", proof)
+	}
+	if r.Token != "" {
+		scheme := "Bearer "
+		if dp {
+			scheme = "DPoP "
+		}
+		h.Set("Authorization", scheme+r.Token)
+	}
+	accept := r.Accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	h.Set("Accept", accept)
+	var req *http.Request
+	var err error
+	if body != nil {
+		req, err = http.NewRequestWithContext(ctx, method, r.URL, body)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, r.URL, nil)
+	}
+	if err != nil {
+		return nil, httpx.RedactError(err, true)
+	}
+	maps.Copy(req.Header, h)
+	return req, nil
+}
