@@ -371,17 +371,17 @@ func TestFlowAndTokensFormatting(t *testing.T) {
 	}
 }
 
-// TestVerifierAndUserInfoClaims checks Client.Verifier against a real ID
-// token (OIDC Core §3.1.3.7) and UserInfo.Claims (OIDC Core §5.3.2).
-func TestVerifierAndUserInfoClaims(t *testing.T) {
+// TestIDTokenCheckAndUserInfoClaims checks the ID token check against a
+// real ID token (OIDC Core §3.1.3.7) and UserInfo.Claims (OIDC Core §5.3.2).
+func TestIDTokenCheckAndUserInfoClaims(t *testing.T) {
 	t.Parallel()
 	srv := apiServer(t)
 	c, tok := apiLogin(t, srv)
 	ctx := context.Background()
 
-	idt, err := c.Verifier().Verify(ctx, tok.RawIDToken)
+	idt, err := c.verifyIDToken(ctx, tok.RawIDToken, idCheck{accessToken: tok.Token.AccessToken})
 	if err != nil {
-		t.Fatalf("Verifier().Verify: %v", err)
+		t.Fatalf("verifyIDToken: %v", err)
 	}
 	if idt.Subject != tok.IDToken.Subject || idt.Issuer != c.Issuer() || len(idt.Audience) != 1 || idt.Audience[0] != "app" {
 		t.Errorf("verified token sub=%q iss=%q aud=%v", idt.Subject, idt.Issuer, idt.Audience)
@@ -389,8 +389,8 @@ func TestVerifierAndUserInfoClaims(t *testing.T) {
 	// A flipped signature byte fails.
 	raw := []byte(tok.RawIDToken)
 	raw[len(raw)-2] ^= 'A' ^ 'B'
-	if _, err := c.Verifier().Verify(ctx, string(raw)); err == nil {
-		t.Error("Verify accepted a token with a changed signature")
+	if _, err := c.verifyIDToken(ctx, string(raw), idCheck{accessToken: tok.Token.AccessToken}); !errors.Is(err, ErrInvalidIDToken) {
+		t.Errorf("verifyIDToken of a token with a changed signature: %v, want ErrInvalidIDToken", err)
 	}
 
 	ui, err := c.UserInfo(ctx, tok)

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
 	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/dpopwire"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/jwks"
+	"github.com/go-par/par/internal/jwtverify"
 	"github.com/go-par/par/jar"
 )
 
@@ -101,17 +101,18 @@ type Client struct {
 	openid   bool
 	respMode string
 
-	auth     *authenticator
-	hc       *http.Client         // back channel, no redirects
-	bc       *backchannel.Channel // every authenticated call to the provider
-	verifier *oidc.IDTokenVerifier
-	// oidcConfig is the verifier's configuration, for per-call verifiers.
-	oidcConfig *oidc.Config
-	keys       *keySet
-	jar        *jar.Builder
-	dpop       *dpop.Proofer
-	jktOnly    bool
-	nonces     dpop.NonceStore
+	auth *authenticator
+	hc   *http.Client         // back channel, no redirects
+	bc   *backchannel.Channel // every authenticated call to the provider
+	// idTokens checks the signature, iss, aud and exp of ID tokens,
+	// userInfo those of signed UserInfo responses (no exp needed).
+	idTokens *jwtverify.Verifier
+	userInfo *jwtverify.Verifier
+	keys     *jwks.KeySet
+	jar      *jar.Builder
+	dpop     *dpop.Proofer
+	jktOnly  bool
+	nonces   dpop.NonceStore
 
 	parURL   string
 	authURL  *url.URL
@@ -251,14 +252,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if _, err := httpx.CheckEndpoint("jwks_uri", md.JWKSURI); err != nil {
 		return nil, fmt.Errorf("client: metadata: %w", err)
 	}
-	c.keys = sharedKeySet(md.JWKSURI, cfg.HTTPClient, c.hc, c.now)
-	skew := c.skew
-	c.oidcConfig = &oidc.Config{
-		ClientID:             cfg.ClientID,
-		SupportedSigningAlgs: algs,
-		Now:                  func() time.Time { return c.now().Add(-skew) },
-	}
-	c.verifier = oidc.NewVerifier(md.Issuer, c.keys, c.oidcConfig)
+	c.keys = jwks.Shared(md.JWKSURI, cfg.HTTPClient, c.hc, c.now)
+	jc := jwtverify.Config{Issuer: md.Issuer, ClientID: cfg.ClientID, Algorithms: algs, Keys: c.keys, Now: c.now, Skew: c.skew}
+	c.idTokens = jwtverify.New(jc)
+	jc.SkipExpiry = true
+	c.userInfo = jwtverify.New(jc)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
 		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))
 	return c, nil
@@ -320,7 +318,3 @@ func (c *Client) ResponseMode() string { return c.respMode }
 
 // Metadata returns the provider metadata. It must not be modified.
 func (c *Client) Metadata() *discovery.Metadata { return c.md }
-
-// Verifier returns the go-oidc ID token verifier (issuer, audience, expiry,
-// algorithm allow-list, signature). It does not check the nonce.
-func (c *Client) Verifier() *oidc.IDTokenVerifier { return c.verifier }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/internal/jwks"
 	"github.com/go-par/par/partest"
 )
 
@@ -84,7 +85,7 @@ func TestSigningKeyRotation(t *testing.T) {
 		return err
 	}
 	offset.Add(int64(2 * time.Second))
-	if err := loginAgain(); !errors.Is(err, client.ErrUnknownKeyID) {
+	if err := loginAgain(); !errors.Is(err, jwks.ErrUnknownKeyID) {
 		t.Fatalf("login 2 s after the last JWKS fetch: %v; want ErrUnknownKeyID (flood guard)", err)
 	}
 	jwks := srv.Requests(partest.EndpointJWKS)

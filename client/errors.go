@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/jwks"
 )
 
 // Error codes of RFC 6749 §5.2 and §4.1.2.1, RFC 9126 §2.3 and RFC 9449 §12.2
@@ -194,3 +195,21 @@ func (c *Client) responseError(name, endpoint string, r *backchannel.Response) *
 	e.Code, e.Description, e.URI = backchannel.ParseError(r.Header, r.Body)
 	return e
 }
+
+// keyError marks an error that a malformed JWKS caused as ErrInvalidResponse
+// too, without repeating its text.
+func keyError(err error) error {
+	if errors.Is(err, jwks.ErrInvalid) {
+		return also{err, ErrInvalidResponse}
+	}
+	return err
+}
+
+// also is err that errors.Is also matches with extra, while its text stays
+// err's: no doubled "client: … client: …" prefixes.
+type also struct {
+	error
+	extra error
+}
+
+func (a also) Unwrap() []error { return []error{a.error, a.extra} }

@@ -8,28 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
 )
-
-// ErrInvalidIDToken wraps every ID token verification failure (signature,
-// issuer, audience, expiry, algorithm, at_hash). errors.As still reaches
-// go-oidc's typed errors such as *oidc.TokenExpiredError.
-var ErrInvalidIDToken = errors.New("client: id token invalid")
 
 // maxCallbackBody caps a form_post callback body.
 const maxCallbackBody = 64 << 10
@@ -139,51 +130,12 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if raw == "" {
 		return nil, ErrNoIDToken
 	}
-	idt, err := c.verifyIDToken(ctx, raw, tok.AccessToken)
+	idt, err := c.verifyIDToken(ctx, raw, idCheck{nonce: flow.Nonce, checkNonce: true, accessToken: tok.AccessToken,
+		maxAge: flow.MaxAge})
 	if err != nil {
 		return nil, err
 	}
-	// An empty flow nonce (a store that lost it) must not match a token
-	// without nonce (OIDC Core §3.1.3.7 item 11).
-	if flow.Nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
-		return nil, ErrNonceMismatch
-	}
-	if flow.MaxAge != "" {
-		if err := c.checkAuthTime(idt, flow.MaxAge); err != nil {
-			return nil, err
-		}
-	}
 	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw}, nil
-}
-
-// checkAuthTime applies max_age: the ID token must carry auth_time (OIDC
-// Core §3.1.2.1: REQUIRED when max_age was sent), no older than max_age
-// plus ClockSkew (§3.1.3.7 item 13).
-func (c *Client) checkAuthTime(idt *oidc.IDToken, maxAge string) error {
-	limit, err := strconv.ParseInt(maxAge, 10, 64)
-	if err != nil || limit < 0 {
-		return fmt.Errorf("client: exchange: flow max_age %q is not a non-negative integer", truncate(maxAge, 20))
-	}
-	var claims struct {
-		AuthTime json.RawMessage `json:"auth_time"`
-	}
-	if err := idt.Claims(&claims); err != nil {
-		return fmt.Errorf("%w: auth_time: %w", ErrInvalidIDToken, err)
-	}
-	raw := strings.Trim(string(claims.AuthTime), `"`) // string-typed numbers too (R29)
-	if raw == "" || raw == "null" {
-		return fmt.Errorf("%w: %w: auth_time missing although max_age was sent", ErrInvalidIDToken, ErrMaxAgeExceeded)
-	}
-	at, err := strconv.ParseFloat(raw, 64)
-	if err != nil || math.IsNaN(at) || math.IsInf(at, 0) {
-		return fmt.Errorf("%w: auth_time is not a number", ErrInvalidIDToken)
-	}
-	authTime := time.Unix(int64(at), 0)
-	if c.now().Sub(authTime) > time.Duration(limit)*time.Second+c.skew {
-		return fmt.Errorf("%w: %w: authenticated at %s, max_age %d s", ErrInvalidIDToken, ErrMaxAgeExceeded,
-			authTime.UTC().Format(time.RFC3339), limit)
-	}
-	return nil
 }
 
 // checkCallback applies the RFC 9207, state and error checks; see the
@@ -280,74 +232,11 @@ func (c *Client) checkTokenType(tok *oauth2.Token) error {
 	return nil
 }
 
-// verifyIDToken runs go-oidc's verifier and the at_hash check.
-func (c *Client) verifyIDToken(ctx context.Context, raw, accessToken string) (*oidc.IDToken, error) {
-	// A verifier per call keeps the key set's own error (ErrUnknownKeyID,
-	// ErrInvalidResponse, a timeout), which go-oidc flattens with %v.
-	keys := &keySetCall{ks: c.keys}
-	idt, err := oidc.NewVerifier(c.issuer, keys, c.oidcConfig).Verify(oidc.ClientContext(ctx, c.hc), raw)
-	if err != nil {
-		if keys.err != nil {
-			err = keys.err
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
-	}
-	// OIDC Core §2: iat is REQUIRED; §3.1.3.7 item 10: go-oidc ignores it,
-	// so a token without iat, or issued in the future (beyond ClockSkew), is
-	// refused here.
-	if idt.IssuedAt.IsZero() {
-		return nil, fmt.Errorf("%w: iat missing", ErrInvalidIDToken)
-	}
-	if idt.IssuedAt.After(c.now().Add(c.skew)) {
-		return nil, fmt.Errorf("%w: iat is in the future", ErrInvalidIDToken)
-	}
-	// OIDC Core §2: sub is required; go-oidc does not check it, and an
-	// empty subject must never reach an app's account lookup.
-	if idt.Subject == "" {
-		return nil, fmt.Errorf("%w: sub missing", ErrInvalidIDToken)
-	}
-	// OIDC Core §3.1.3.7 items 3–5 (go-oidc checks only that aud contains
-	// the client): with several audiences azp must be present, and when
-	// present it must name this client.
-	var az struct {
-		AZP *string `json:"azp"`
-	}
-	if err := idt.Claims(&az); err != nil {
-		return nil, fmt.Errorf("%w: azp: %w", ErrInvalidIDToken, err)
-	}
-	switch {
-	case az.AZP != nil && *az.AZP != c.clientID:
-		return nil, fmt.Errorf("%w: azp %q is not this client", ErrInvalidIDToken, truncate(*az.AZP, 100))
-	case az.AZP == nil && len(idt.Audience) > 1:
-		return nil, fmt.Errorf("%w: several audiences and no azp", ErrInvalidIDToken)
-	}
-	if idt.AccessTokenHash != "" {
-		if err := idt.VerifyAccessToken(accessToken); err != nil {
-			return nil, fmt.Errorf("%w: at_hash: %w", ErrInvalidIDToken, err)
-		}
-	}
-	return idt, nil
-}
-
 // Refresh exchanges a refresh token for new tokens (RFC 6749 §6) with the
 // client's authentication. A returned ID token is
 // verified (no nonce, OIDC Core §12.2); IDToken is nil when none came back.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	if refreshToken == "" {
-		return nil, errors.New("client: refresh: empty refresh token")
-	}
-	tok, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
-	if err != nil {
-		return nil, err
-	}
-	t := &Tokens{Token: tok}
-	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		if t.IDToken, err = c.verifyIDToken(ctx, raw, tok.AccessToken); err != nil {
-			return nil, err
-		}
-		t.RawIDToken = raw
-	}
-	return t, nil
+	return c.refresh(ctx, refreshToken, nil)
 }
 
 // RefreshTokens is [Client.Refresh] for tokens from Exchange: an ID token
@@ -359,73 +248,67 @@ func (c *Client) RefreshTokens(ctx context.Context, prev *Tokens) (*Tokens, erro
 	if prev == nil || prev.Token == nil {
 		return nil, errors.New("client: refresh: no tokens")
 	}
-	t, err := c.Refresh(ctx, prev.Token.RefreshToken)
+	t, err := c.refresh(ctx, prev.Token.RefreshToken, prev.IDToken)
 	if err != nil {
 		return nil, err
 	}
 	if t.IDToken == nil {
 		t.IDToken, t.RawIDToken = prev.IDToken, prev.RawIDToken
-		return t, nil
-	}
-	if prev.IDToken != nil {
-		if err := sameLogin(prev.IDToken, t.IDToken); err != nil {
-			return nil, err
-		}
 	}
 	return t, nil
 }
 
-// sameLogin applies OIDC Core §12.2 to a refreshed ID token. Values are
-// not put in the error: sub may be personal data.
-func sameLogin(old, cur *oidc.IDToken) error {
-	type extra struct {
-		AZP      *string         `json:"azp"`
-		AuthTime json.RawMessage `json:"auth_time"`
+// refresh sends the refresh_token grant; a returned ID token must match
+// prev (OIDC Core §12.2) when prev is not nil.
+func (c *Client) refresh(ctx context.Context, refreshToken string, prev *oidc.IDToken) (*Tokens, error) {
+	if refreshToken == "" {
+		return nil, errors.New("client: refresh: empty refresh token")
 	}
-	var a, b extra
-	if err := old.Claims(&a); err != nil {
-		return fmt.Errorf("%w: original id token: %w", ErrInvalidIDToken, err)
+	tok, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+	if err != nil {
+		return nil, err
 	}
-	if err := cur.Claims(&b); err != nil {
-		return fmt.Errorf("%w: refreshed id token: %w", ErrInvalidIDToken, err)
-	}
-	var differs string
-	switch {
-	case old.Issuer != cur.Issuer:
-		differs = "iss"
-	case old.Subject != cur.Subject:
-		differs = "sub"
-	case !sameSet(old.Audience, cur.Audience):
-		differs = "aud"
-	case (a.AZP == nil) != (b.AZP == nil) || a.AZP != nil && *a.AZP != *b.AZP:
-		differs = "azp"
-	case old.Nonce != "" && cur.Nonce != "" && old.Nonce != cur.Nonce:
-		differs = "nonce"
-	case len(a.AuthTime) > 0 && len(b.AuthTime) > 0 &&
-		strings.Trim(string(a.AuthTime), `"`) != strings.Trim(string(b.AuthTime), `"`):
-		differs = "auth_time"
-	default:
-		return nil
-	}
-	return fmt.Errorf("%w: refreshed id token: %s differs from the original (OIDC Core §12.2)", ErrInvalidIDToken, differs)
+	return c.withIDToken(ctx, tok, idCheck{accessToken: tok.AccessToken, prev: prev})
 }
 
-// sameSet reports whether a and b hold the same strings, in any order.
-func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+// Grant requests tokens at the token endpoint with an extension grant (RFC
+// 6749 §4.5), such as CIBA's urn:openid:params:grant-type:ciba with its
+// auth_req_id (OpenID CIBA Core §10.1): params go with grant_type through
+// the client's back channel (authentication, DPoP proof and nonce retry),
+// the token_type is checked as after Exchange, and a returned ID token is
+// verified by the same check as Exchange's, without nonce; IDToken is nil
+// when none came back. grant_type and client authentication parameters in
+// params give ErrReservedParameter. Error responses are *ResponseError.
+func (c *Client) Grant(ctx context.Context, grantType string, params url.Values) (*Tokens, error) {
+	if grantType == "" {
+		return nil, errors.New("client: grant: empty grant_type")
 	}
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
+	form := make(url.Values, len(params)+1)
+	for k, v := range params {
+		if k == "grant_type" || k == "client_id" || isReserved(k) {
+			return nil, fmt.Errorf("%w: %s is set by the SDK", ErrReservedParameter, k)
 		}
+		form[k] = v
 	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			return false
+	form.Set("grant_type", grantType)
+	tok, err := c.token(ctx, form)
+	if err != nil {
+		return nil, err
+	}
+	return c.withIDToken(ctx, tok, idCheck{accessToken: tok.AccessToken})
+}
+
+// withIDToken verifies the ID token of a token response, when it has one.
+func (c *Client) withIDToken(ctx context.Context, tok *oauth2.Token, want idCheck) (*Tokens, error) {
+	t := &Tokens{Token: tok}
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		idt, err := c.verifyIDToken(ctx, raw, want)
+		if err != nil {
+			return nil, err
 		}
+		t.IDToken, t.RawIDToken = idt, raw
 	}
-	return true
+	return t, nil
 }
 
 // TokenSource returns an oauth2.TokenSource that hands out t until it
@@ -501,8 +384,8 @@ func (u *UserInfo) Claims(v any) error { return json.Unmarshal(u.raw, v) }
 // UserInfo calls the UserInfo endpoint with the access token and checks that
 // its sub equals the ID token's (OIDC Core §5.3.2). Signed (application/jwt)
 // responses are verified with the provider's keys, and their iss and aud
-// checked; a failure there is ErrInvalidResponse (wrapping ErrUnknownKeyID
-// for an unknown kid).
+// checked with the ID tokens' algorithm allow-list; a failure there is
+// ErrInvalidResponse.
 func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	if c.userinfoURL == "" {
 		return nil, errors.New("client: userinfo: provider has no userinfo_endpoint")
@@ -540,43 +423,16 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 }
 
 func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte, error) {
-	raw := strings.TrimSpace(string(body))
-	// The ID token algorithm allow-list (IDTokenAlgorithms, FAPI 2.0 §5.4)
-	// holds for signed UserInfo responses too.
-	algs := make([]jose.SignatureAlgorithm, len(c.oidcConfig.SupportedSigningAlgs))
-	for i, a := range c.oidcConfig.SupportedSigningAlgs {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	if _, err := jose.ParseSignedCompact(raw, algs); err != nil {
-		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
-	}
-	payload, err := c.keys.VerifySignature(oidc.ClientContext(ctx, c.hc), raw)
+	// OIDC Core §5.3.2: a signed response MUST contain iss and aud; the ID
+	// token algorithm allow-list (IDTokenAlgorithms, FAPI 2.0 §5.4) holds
+	// for it too; exp is optional.
+	tok, err := c.userInfo.Verify(ctx, strings.TrimSpace(string(body)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
 	}
-	var std struct {
-		Issuer   string          `json:"iss"`
-		Audience json.RawMessage `json:"aud"`
-	}
-	if err := json.Unmarshal(payload, &std); err != nil {
+	var payload json.RawMessage
+	if err := tok.Claims(&payload); err != nil {
 		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
-	}
-	// OIDC Core §5.3.2: a signed response MUST contain iss and aud.
-	if std.Issuer != c.issuer {
-		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse, truncate(std.Issuer, 100))
-	}
-	if len(std.Audience) == 0 {
-		return nil, fmt.Errorf("%w: userinfo: signed response without aud", ErrInvalidResponse)
-	}
-	var one string
-	var many []string
-	if json.Unmarshal(std.Audience, &one) == nil {
-		many = []string{one}
-	} else if json.Unmarshal(std.Audience, &many) != nil {
-		return nil, fmt.Errorf("%w: userinfo: aud", ErrInvalidResponse)
-	}
-	if !slices.Contains(many, c.clientID) {
-		return nil, fmt.Errorf("%w: userinfo: signed response for another audience", ErrInvalidResponse)
 	}
 	return payload, nil
 }

@@ -13,6 +13,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/internal/jwks"
 	"github.com/go-par/par/partest"
 )
 
@@ -35,7 +36,7 @@ func TestExchangeKeySetErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			return partest.EndpointToken, partest.Fault{RawIDToken: raw}
-		}, client.ErrUnknownKeyID},
+		}, jwks.ErrUnknownKeyID},
 		{"jwks not json", func(*partest.Server, map[string]any) (string, partest.Fault) {
 			return partest.EndpointJWKS, partest.Fault{Status: http.StatusOK, ContentType: "text/html", Body: "<html></html>"}
 		}, client.ErrInvalidResponse},

@@ -24,6 +24,7 @@ import (
 	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/jwks"
 	"github.com/go-par/par/login"
 	"github.com/go-par/par/partest"
 )
@@ -588,7 +589,7 @@ func hostileCases() []hostileCase {
 				return "", err
 			}
 			return e.srv.SignWithKey(k, jose.ES256, "forged-kid", "JWT", claims)
-		}), want: all(is(client.ErrInvalidIDToken), is(client.ErrUnknownKeyID))},
+		}), want: all(is(client.ErrInvalidIDToken), is(jwks.ErrUnknownKeyID))},
 		{name: "id_token/known kid, foreign key", run: exchangeForged(func(e *env, claims map[string]any) (string, error) {
 			kid := e.srv.PublicJWKS().Keys[0].KeyID
 			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -640,7 +641,7 @@ func hostileCases() []hostileCase {
 			}
 			flow, params := e.authorize(ctx, c)
 			_, err := c.Exchange(ctx, flow, params)
-			if !errors.Is(err, client.ErrUnknownKeyID) {
+			if !errors.Is(err, jwks.ErrUnknownKeyID) {
 				return fmt.Errorf("within the refetch interval: want ErrUnknownKeyID, got %v", err)
 			}
 			e.clock.advance(31 * time.Second)
@@ -680,7 +681,7 @@ func hostileCases() []hostileCase {
 				e.t.Fatal(err)
 			}
 			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
-		}, want: is(client.ErrInvalidResponse, client.ErrUnknownKeyID)},
+		}, want: is(client.ErrInvalidResponse, jwks.ErrUnknownKeyID)},
 		{name: "userinfo/signed by the provider for another issuer", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
 			raw, err := e.srv.SignIDToken(map[string]any{"sub": "alice", "iss": "https://evil.example", "aud": clientID}, "")
 			if err != nil {

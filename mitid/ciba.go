@@ -13,11 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
-	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
 )
@@ -45,32 +43,14 @@ var (
 	ErrInvalidResponse = errors.New("mitid: ciba: invalid response")
 )
 
-// BackChannel is the client's authenticated back channel to the broker.
-// *client.Client implements it: PostForm applies the configured client
-// authentication, refuses redirects and caps the response body.
-type BackChannel interface {
-	PostForm(ctx context.Context, endpoint string, form url.Values) (*http.Response, []byte, error)
-	Metadata() *discovery.Metadata
-}
-
-// IDTokenVerifier verifies an ID token's signature, issuer, audience and
-// expiry. *oidc.IDTokenVerifier implements it.
-type IDTokenVerifier interface {
-	Verify(ctx context.Context, rawIDToken string) (*oidc.IDToken, error)
-}
-
 // CIBAConfig configures a [CIBA] client.
 type CIBAConfig struct {
-	// BackChannel sends the authenticated requests (backchannel
-	// authentication, token polling, init-auth). Required; pass the
-	// *client.Client of the broker.
-	BackChannel BackChannel
-	// Verifier verifies the ID token of a completed flow. Default: the
-	// BackChannel's own, when it has a Verifier() *oidc.IDTokenVerifier
-	// method as *client.Client does (its key set copes with the broker's
-	// JWKS, whose encryption key go-jose's JSONWebKeySet rejects, so prefer
-	// it over one built on oidc.NewRemoteKeySet). Required otherwise.
-	Verifier IDTokenVerifier
+	// Client is the broker's client: it sends the authenticated requests
+	// (backchannel authentication, token polling, init-auth) through its
+	// back channel, with its client authentication, and verifies the ID
+	// token of a completed flow with the same check as a code exchange.
+	// Required.
+	Client *client.Client
 	// HTTPClient sends the requests that carry no client authentication:
 	// Cancel, and InitAuth with InitAuthJSON. Default: a 30 s timeout.
 	// Redirects are never followed.
@@ -84,7 +64,7 @@ type CIBAConfig struct {
 	CancelEndpoint string
 	// InitAuthJSON sends init-auth as the JSON body the broker's example
 	// shows, without client authentication, through HTTPClient. By default
-	// InitAuth sends the same members form-encoded through the BackChannel,
+	// InitAuth sends the same members form-encoded through the Client,
 	// i.e. with the client's authentication (the broker does not document
 	// how the call authenticates).
 	InitAuthJSON bool
@@ -101,8 +81,7 @@ type CIBAConfig struct {
 // (ciba-par-oidc-integration.md). It is immutable and safe for concurrent
 // use.
 type CIBA struct {
-	bc         BackChannel
-	verifier   IDTokenVerifier
+	client     *client.Client
 	hc         *http.Client
 	cibaURL    string
 	tokenURL   string
@@ -116,28 +95,16 @@ type CIBA struct {
 
 // NewCIBA validates cfg and returns a CIBA client. It does no I/O.
 func NewCIBA(cfg CIBAConfig) (*CIBA, error) {
-	if cfg.BackChannel == nil {
-		return nil, errors.New("mitid: ciba: config: BackChannel is nil")
+	if cfg.Client == nil {
+		return nil, errors.New("mitid: ciba: config: Client is nil")
 	}
-	md := cfg.BackChannel.Metadata()
-	if md == nil {
-		return nil, errors.New("mitid: ciba: config: BackChannel has no metadata")
-	}
+	md := cfg.Client.Metadata()
 	c := &CIBA{
-		bc:       cfg.BackChannel,
-		verifier: cfg.Verifier,
+		client:   cfg.Client,
 		hc:       httpx.NoRedirects(cfg.HTTPClient),
 		initJSON: cfg.InitAuthJSON,
 		log:      cfg.Logger,
 		now:      cfg.Now,
-	}
-	if c.verifier == nil {
-		if v, ok := cfg.BackChannel.(interface{ Verifier() *oidc.IDTokenVerifier }); ok && v.Verifier() != nil {
-			c.verifier = v.Verifier()
-		}
-	}
-	if c.verifier == nil {
-		return nil, errors.New("mitid: ciba: config: Verifier is nil and the BackChannel has no Verifier")
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -233,7 +200,7 @@ func (c *CIBA) Start(ctx context.Context, r CIBARequest) (*AuthRequest, error) {
 		"login_hint_token": {hint},
 	}
 	start := c.now()
-	resp, body, err := c.bc.PostForm(ctx, c.cibaURL, form)
+	resp, body, err := c.client.PostForm(ctx, c.cibaURL, form)
 	if err == nil && resp == nil {
 		err = errors.New("no response")
 	}
@@ -330,7 +297,7 @@ type Authentication struct {
 // authorization request and returns the URL the user opens
 // (ciba-par-oidc-integration.md). The members are requestId, redirectUri and
 // state. The call authenticates as the client (form-encoded through the
-// BackChannel) unless InitAuthJSON is set; 200 and 201 are accepted, as the
+// Client) unless InitAuthJSON is set; 200 and 201 are accepted, as the
 // broker documents neither. authentication_uri must be on the origin of the
 // broker's authorization endpoint.
 func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (*Authentication, error) {
@@ -381,7 +348,7 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		if p.State != "" {
 			form.Set("state", p.State)
 		}
-		resp, b, err := c.bc.PostForm(ctx, c.initURL, form)
+		resp, b, err := c.client.PostForm(ctx, c.initURL, form)
 		if err == nil && resp == nil {
 			err = errors.New("no response")
 		}
@@ -441,8 +408,9 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 // (server_error, 5xx, the broker's own codes) are returned as they come; no
 // request is retried.
 //
-// On success the ID token is verified (signature, issuer, audience, expiry,
-// at_hash when present). The broker returns the result once only: a second
+// On success the ID token is verified by the client, with the same check as
+// a code exchange's (signature and algorithm, iss, aud and azp, exp, iat,
+// sub, at_hash), but without nonce, which CIBA does not send. The broker returns the result once only: a second
 // Poll of the same request gives ErrInvalidGrant.
 func (c *CIBA) Poll(ctx context.Context, r *AuthRequest) (*client.Tokens, error) {
 	if r == nil || r.ID == "" {
@@ -478,21 +446,15 @@ func (c *CIBA) Poll(ctx context.Context, r *AuthRequest) (*client.Tokens, error)
 	}
 }
 
-// pollOnce makes one token request. It returns the tokens, or the error
+// pollOnce makes one token request with the CIBA grant through the
+// client, which verifies the ID token. It returns the tokens, or the error
 // code (with the error) of an error response.
 func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, string, error) {
-	form := url.Values{"grant_type": {GrantTypeCIBA}, "auth_req_id": {r.ID}}
-	start := c.now()
-	resp, body, err := c.bc.PostForm(ctx, c.tokenURL, form)
-	if err == nil && resp == nil {
-		err = errors.New("no response")
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("mitid: ciba: poll: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		re := c.responseError("token", c.tokenURL, resp, body)
-		c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: poll", slog.Int("status", resp.StatusCode), slog.String("error", re.Code))
+	tok, err := c.client.Grant(ctx, GrantTypeCIBA, url.Values{"auth_req_id": {r.ID}})
+	var re *client.ResponseError
+	switch {
+	case errors.As(err, &re):
+		c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: poll", slog.Int("status", re.StatusCode), slog.String("error", re.Code))
 		switch re.Code {
 		case "authorization_pending", "slow_down":
 			return nil, re.Code, re
@@ -504,38 +466,15 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 			return nil, re.Code, fmt.Errorf("%w: %w", ErrInvalidGrant, re)
 		}
 		return nil, re.Code, fmt.Errorf("mitid: ciba: poll: %w", re)
-	}
-	tok, err := c.tokens(ctx, resp.Header, body, start)
-	if err != nil {
-		return nil, "", err
+	case err != nil:
+		return nil, "", fmt.Errorf("mitid: ciba: poll: %w", err)
+	case tok.IDToken == nil:
+		// CIBA Core §10.1.1: the token response of an openid flow carries
+		// an ID token.
+		return nil, "", fmt.Errorf("%w: token: id_token missing", ErrInvalidResponse)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: completed", slog.String("endpoint", c.tokenURL))
 	return tok, "", nil
-}
-
-// tokens parses and verifies a successful token response (RFC 6749 §5.1).
-func (c *CIBA) tokens(ctx context.Context, header http.Header, body []byte, start time.Time) (*client.Tokens, error) {
-	t, err := backchannel.ParseToken(header, body, start)
-	if err != nil {
-		return nil, fmt.Errorf("%w: token: %w", ErrInvalidResponse, err)
-	}
-	if !strings.EqualFold(t.TokenType, "bearer") {
-		return nil, fmt.Errorf("%w: token: token_type must be Bearer", ErrInvalidResponse)
-	}
-	rawID, _ := t.Extra("id_token").(string)
-	if rawID == "" {
-		return nil, fmt.Errorf("%w: token: id_token missing", ErrInvalidResponse)
-	}
-	id, err := c.verifier.Verify(ctx, rawID)
-	if err != nil {
-		return nil, fmt.Errorf("mitid: ciba: id token: %w", err)
-	}
-	if id.AccessTokenHash != "" {
-		if err := id.VerifyAccessToken(t.AccessToken); err != nil {
-			return nil, fmt.Errorf("mitid: ciba: id token: %w", err)
-		}
-	}
-	return &client.Tokens{Token: t, IDToken: id, RawIDToken: rawID}, nil
 }
 
 // Cancel cancels a pending flow: DELETE {CancelEndpoint}/{auth_req_id}

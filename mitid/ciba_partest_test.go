@@ -37,7 +37,7 @@ func partestCIBA(t *testing.T, initAuthJSON bool) (*partest.Server, *client.Clie
 	if err != nil {
 		t.Fatalf("client.New: %v", err)
 	}
-	ciba, err := mitid.NewCIBA(mitid.CIBAConfig{BackChannel: c, HTTPClient: srv.Client(), InitAuthJSON: initAuthJSON})
+	ciba, err := mitid.NewCIBA(mitid.CIBAConfig{Client: c, HTTPClient: srv.Client(), InitAuthJSON: initAuthJSON})
 	if err != nil {
 		t.Fatalf("NewCIBA: %v", err)
 	}

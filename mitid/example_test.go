@@ -152,7 +152,7 @@ func ExampleClaims_RequireLevel() {
 func ExampleCIBA() {
 	broker := newFakeBroker(exampleTB{})
 	broker.interval = 1
-	ciba := newCIBA(exampleTB{}, broker, nil) // CIBAConfig{BackChannel: c (*client.Client)}
+	ciba := newCIBA(exampleTB{}, broker, nil) // CIBAConfig{Client: c}
 	ctx := context.Background()
 
 	idps, err := mitid.IDPValues(mitid.MitID)

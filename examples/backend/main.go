@@ -132,7 +132,7 @@ func setup(ctx context.Context, getenv func(string) string, base string, logger 
 	var ciba *mitid.CIBA
 	if c.Metadata().BackchannelAuthenticationEndpoint != "" {
 		ciba, err = mitid.NewCIBA(mitid.CIBAConfig{
-			BackChannel:      c,
+			Client:           c,
 			InitAuthEndpoint: getenv("PAR_CIBA_INIT_AUTH_URL"),
 			CancelEndpoint:   getenv("PAR_CIBA_CANCEL_URL"),
 			Logger:           logger,

@@ -1,4 +1,9 @@
-package client
+// Package jwks is the provider's key set for verifying its signatures (ID
+// tokens, signed UserInfo responses): fetched from jwks_uri, parsed entry by
+// entry (signing keys only), shared process-wide per (URL, HTTP client)
+// while a client uses it, and refetched for a kid not seen before at most
+// once per 5 s. See [KeySet].
+package jwks
 
 import (
 	"context"
@@ -18,9 +23,13 @@ import (
 	"github.com/go-par/par/internal/httpx"
 )
 
-// ErrUnknownKeyID is returned when a token names a kid that the provider's JWKS does not
-// hold, and the JWKS was refetched too recently to try again.
-var ErrUnknownKeyID = errors.New("client: jwks: unknown key id")
+// ErrUnknownKeyID is returned when a token names a kid that the provider's
+// JWKS does not hold, and the JWKS was refetched too recently to try again.
+var ErrUnknownKeyID = errors.New("jwks: unknown key id")
+
+// ErrInvalid is returned when the JWKS is malformed or holds no usable
+// signing key; package client reports it as its ErrInvalidResponse.
+var ErrInvalid = errors.New("jwks: invalid key set")
 
 // Refetch limits of the key set (client-side protection of the provider
 // against forged kids, OIDC Core §10.1.1 key rotation).
@@ -38,7 +47,7 @@ const (
 	maxUnknownKids = 1024
 )
 
-// keySet is the provider's JWKS as an oidc.KeySet for go-oidc's verifier.
+// KeySet is the provider's JWKS as an oidc.KeySet for go-oidc's verifier.
 //
 // It replaces oidc.RemoteKeySet because RemoteKeySet refetches the JWKS on
 // every unknown kid or failed signature, so a flood of forged tokens makes
@@ -47,7 +56,7 @@ const (
 // has published an encryption key with a hex x5t and an XML-Enc alg) and
 // keeps signing keys only. Refetch rules: see refetchInterval and
 // unknownKidWait.
-type keySet struct {
+type KeySet struct {
 	url string
 	hc  *http.Client
 	now func() time.Time
@@ -64,19 +73,23 @@ type keySet struct {
 	unknown map[string]time.Time
 }
 
-// keySets shares one keySet per (JWKS URL, HTTP client) across the process,
+// keySets shares one KeySet per (JWKS URL, HTTP client) across the process,
 // so that many Clients for one provider fetch its keys once. It holds the
 // sets weakly: a set lives as long as a Client uses it, and its entry is
 // removed when it is collected, so an app that makes clients for changing
 // issuers (multi-tenant) does not grow this map.
-var keySets sync.Map // keySetKey → weak.Pointer[keySet]
+var keySets sync.Map // keySetKey → weak.Pointer[KeySet]
 
 type keySetKey struct {
 	url string
 	hc  weak.Pointer[http.Client] // the caller's client, for identity only; zero for the default client
 }
 
-func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *keySet {
+// Shared returns the key set for url, shared with every caller that passes
+// the same userHC (nil for the default client): a set lives as long as a
+// caller holds it. hc fetches the keys (the caller's client without
+// redirects); now is the clock of the first caller.
+func Shared(url string, userHC, hc *http.Client, now func() time.Time) *KeySet {
 	k := keySetKey{url: url}
 	if userHC != nil {
 		k.hc = weak.Make(userHC)
@@ -84,11 +97,11 @@ func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *ke
 	for {
 		old, ok := keySets.Load(k)
 		if ok {
-			if ks := old.(weak.Pointer[keySet]).Value(); ks != nil {
+			if ks := old.(weak.Pointer[KeySet]).Value(); ks != nil {
 				return ks
 			}
 		}
-		ks := &keySet{url: url, hc: hc, now: now}
+		ks := &KeySet{url: url, hc: hc, now: now}
 		wp := weak.Make(ks)
 		var stored bool
 		if ok {
@@ -106,20 +119,20 @@ func sharedKeySet(url string, userHC, hc *http.Client, now func() time.Time) *ke
 
 type keySetEntry struct {
 	k  keySetKey
-	wp weak.Pointer[keySet]
+	wp weak.Pointer[KeySet]
 }
 
 // VerifySignature implements oidc.KeySet.
-func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{
 		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
 		jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("client: jwks: malformed jwt: %w", err)
+		return nil, fmt.Errorf("jwks: malformed jwt: %w", err)
 	}
 	if len(jws.Signatures) != 1 {
-		return nil, errors.New("client: jwks: jwt must have exactly one signature")
+		return nil, errors.New("jwks: jwt must have exactly one signature")
 	}
 	kid := jws.Signatures[0].Header.KeyID
 
@@ -152,7 +165,7 @@ func (s *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 }
 
 // rememberUnknown records that kid stayed unknown after a refetch.
-func (s *keySet) rememberUnknown(kid string) {
+func (s *KeySet) rememberUnknown(kid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -172,20 +185,6 @@ func (s *keySet) rememberUnknown(kid string) {
 	s.unknown[kid] = now
 }
 
-// keySetCall is the key set for one verification: it remembers the key
-// set's error, which go-oidc's verifier does not wrap.
-type keySetCall struct {
-	ks  *keySet
-	err error
-}
-
-// VerifySignature implements oidc.KeySet.
-func (k *keySetCall) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	p, err := k.ks.VerifySignature(ctx, jwt)
-	k.err = err
-	return p, err
-}
-
 // verifyWith verifies jws with the key named kid (or, without kid, each key
 // of a matching type). found reports whether a candidate key existed.
 func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) (payload []byte, found bool, err error) {
@@ -200,7 +199,7 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 			// and for PS256, FAPI 2.0 "duplicate key identifiers"): try
 			// the others before refusing.
 			if kid != "" && algErr == nil {
-				algErr = fmt.Errorf("client: jwks: key %q is for %s, token uses %s", kid, k.Algorithm, jws.Signatures[0].Header.Algorithm)
+				algErr = fmt.Errorf("jwks: key %q is for %s, token uses %s", kid, k.Algorithm, jws.Signatures[0].Header.Algorithm)
 			}
 			continue
 		}
@@ -210,7 +209,7 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 		}
 	}
 	if found {
-		return nil, true, errors.New("client: jwks: signature verification failed")
+		return nil, true, errors.New("jwks: signature verification failed")
 	}
 	if algErr != nil {
 		return nil, true, algErr
@@ -224,7 +223,7 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 // The shared fetch outlives a caller whose ctx ends (it is bounded by the
 // HTTP client's timeout, or httpx.DefaultTimeout when the client has none),
 // but that caller stops waiting and gets ctx's error.
-func (s *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey, error) {
+func (s *KeySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey, error) {
 	ch := s.group.DoChan("", func() (any, error) {
 		s.mu.RLock()
 		if s.fetchedAt.After(seen) {
@@ -258,26 +257,26 @@ func (s *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 		}
 		return r.Val.([]jose.JSONWebKey), nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("client: jwks: waiting for the key set: %w", context.Cause(ctx))
+		return nil, fmt.Errorf("jwks: waiting for the key set: %w", context.Cause(ctx))
 	}
 }
 
 func fetchJWKS(ctx context.Context, hc *http.Client, url string) ([]jose.JSONWebKey, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("client: jwks: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	req.Header.Set("Accept", "application/json, application/jwk-set+json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("client: jwks: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	body, err := httpx.ReadBody(resp)
 	if err != nil {
-		return nil, fmt.Errorf("client: jwks: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("client: jwks: unexpected HTTP status %d", resp.StatusCode)
+		return nil, fmt.Errorf("jwks: unexpected HTTP status %d", resp.StatusCode)
 	}
 	return parseJWKS(body)
 }
@@ -290,7 +289,7 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, fmt.Errorf("%w: jwks: %w", ErrInvalidResponse, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	keys := make([]jose.JSONWebKey, 0, len(set.Keys))
 	for _, raw := range set.Keys {
@@ -323,7 +322,7 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: jwks: no usable signing key", ErrInvalidResponse)
+		return nil, fmt.Errorf("%w: no usable signing key", ErrInvalid)
 	}
 	return keys, nil
 }

@@ -1,4 +1,4 @@
-package client
+package jwks
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 // testdata/fuzz/<name> at the repository root (plain files, one input each).
 func addSeeds(f *testing.F, name string) {
 	f.Helper()
-	dir := filepath.Join("..", "testdata", "fuzz", name)
+	dir := filepath.Join("..", "..", "testdata", "fuzz", name)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		f.Fatalf("seed corpus: %v", err)
@@ -29,16 +29,16 @@ func addSeeds(f *testing.F, name string) {
 }
 
 // FuzzParseJWKS checks that parseJWKS (RFC 7517 §5) never panics, fails only
-// with ErrInvalidResponse, and returns only valid public signing keys.
+// with ErrInvalid, and returns only valid public signing keys.
 func FuzzParseJWKS(f *testing.F) {
 	addSeeds(f, "FuzzParseJWKS")
-	if b, err := os.ReadFile(filepath.Join("..", "testdata", "keys", "broker-jwks.json")); err == nil {
+	if b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "broker-jwks.json")); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		keys, err := parseJWKS(body)
 		if err != nil {
-			if keys != nil || !errors.Is(err, ErrInvalidResponse) {
+			if keys != nil || !errors.Is(err, ErrInvalid) {
 				t.Fatalf("parseJWKS() = %v, %v", keys, err)
 			}
 			return

@@ -1,4 +1,4 @@
-package client
+package jwks
 
 import (
 	"net/http"
@@ -40,7 +40,7 @@ func TestKeySetsReleased(t *testing.T) {
 		for range 50 {
 			hc := &http.Client{}
 			// As New does: the key set holds a copy, never the caller's client.
-			sharedKeySet(prefix, hc, &http.Client{}, time.Now)
+			Shared(prefix, hc, &http.Client{}, time.Now)
 		}
 	}()
 	if got := waitReleased(prefix); got != 0 {
@@ -48,9 +48,9 @@ func TestKeySetsReleased(t *testing.T) {
 	}
 	// One client: one shared set, however many times it is asked for.
 	hc := &http.Client{}
-	a := sharedKeySet(prefix+"/shared", hc, hc, time.Now)
-	b := sharedKeySet(prefix+"/shared", hc, hc, time.Now)
-	c := sharedKeySet(prefix+"/shared", nil, nil, time.Now)
+	a := Shared(prefix+"/shared", hc, hc, time.Now)
+	b := Shared(prefix+"/shared", hc, hc, time.Now)
+	c := Shared(prefix+"/shared", nil, nil, time.Now)
 	if a != b || a == c {
 		t.Error("key sets not shared per (URL, client)")
 	}
@@ -66,9 +66,9 @@ func TestKeySetsReleased(t *testing.T) {
 func TestKeySetsReleasedDefaultClient(t *testing.T) {
 	t.Parallel()
 	const prefix = "https://tenants.example/"
-	var live []*keySet
+	var live []*KeySet
 	for i := range 10_000 {
-		ks := sharedKeySet(prefix+strings.Repeat("t", 1+i%7)+"/"+time.Duration(i).String()+"/jwks", nil, &http.Client{}, time.Now)
+		ks := Shared(prefix+strings.Repeat("t", 1+i%7)+"/"+time.Duration(i).String()+"/jwks", nil, &http.Client{}, time.Now)
 		if i < 10 {
 			live = append(live, ks) // ten tenants still in use
 		}
@@ -83,7 +83,7 @@ func TestKeySetsReleasedDefaultClient(t *testing.T) {
 		t.Errorf("entries = %d with %d key sets in use, want %d", got, len(live), len(live))
 	}
 	// A set in use is still the one shared for its URL.
-	if again := sharedKeySet(live[3].url, nil, &http.Client{}, time.Now); again != live[3] {
+	if again := Shared(live[3].url, nil, &http.Client{}, time.Now); again != live[3] {
 		t.Error("a key set in use was replaced")
 	}
 	runtime.KeepAlive(live)
