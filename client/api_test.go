@@ -82,19 +82,19 @@ func TestPushOptions(t *testing.T) {
 		flow func(*Flow) string // the flow field the option sets, if any
 	}{
 		{"prompt", WithPrompt("login"), "prompt", "login", nil},
-		{"acr_values", WithACRValues("https://data.gov.dk/concept/core/nsis/substantial", "urn:x"), "acr_values",
+		{"acr_values", WithParam("acr_values", "https://data.gov.dk/concept/core/nsis/substantial urn:x"), "acr_values",
 			"https://data.gov.dk/concept/core/nsis/substantial urn:x", nil},
-		{"login_hint", WithLoginHint("alice"), "login_hint", "alice", nil},
+		{"login_hint", WithParam("login_hint", "alice"), "login_hint", "alice", nil},
 		{"max_age", WithMaxAge(90*time.Second + 900*time.Millisecond), "max_age", "90", nil},
 		{"max_age zero", WithMaxAge(0), "max_age", "0", nil},
-		{"ui_locales", WithUILocales("da", "en"), "ui_locales", "da en", nil},
-		{"scopes without openid", WithScopes("mitid", "ssn"), "scope", "openid mitid ssn", nil},
-		{"scopes with openid", WithScopes("profile", "openid"), "scope", "profile openid", nil},
-		{"redirect_uri", WithRedirectURL("https://app.example/other"), "redirect_uri", "https://app.example/other",
+		{"ui_locales", WithParam("ui_locales", "da en"), "ui_locales", "da en", nil},
+		{"scopes without openid", WithParam("scope", "mitid ssn"), "scope", "openid mitid ssn", nil},
+		{"scopes with openid", WithParam("scope", "profile openid"), "scope", "profile openid", nil},
+		{"redirect_uri", WithParam("redirect_uri", "https://app.example/other"), "redirect_uri", "https://app.example/other",
 			func(f *Flow) string { return f.RedirectURL }},
-		{"state", WithState("caller-state-0123456789"), "state", "caller-state-0123456789",
+		{"state", WithParam("state", "caller-state-0123456789"), "state", "caller-state-0123456789",
 			func(f *Flow) string { return f.State }},
-		{"nonce", WithNonce("caller-nonce-0123456789"), "nonce", "caller-nonce-0123456789",
+		{"nonce", WithParam("nonce", "caller-nonce-0123456789"), "nonce", "caller-nonce-0123456789",
 			func(f *Flow) string { return f.Nonce }},
 		{"any parameter", WithParam("idp_values", "mitid"), "idp_values", "mitid", nil},
 		{"broker language", WithParam("language", "da"), "language", "da", nil},
@@ -217,27 +217,29 @@ func TestPostForm(t *testing.T) {
 	c := newClient(t, md, ClientSecretBasic(apiSecret))
 	ctx := context.Background()
 
-	resp, body, err := c.PostForm(ctx, iss+"/api/ext", url.Values{"login_hint": {"alice"}})
+	status, body, err := c.Post(ctx, iss+"/api/ext", url.Values{"login_hint": {"alice"}})
 	if err != nil {
-		t.Fatalf("PostForm: %v", err)
+		t.Fatalf("Post: %v", err)
 	}
-	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Trace") != "t1" || string(body) != `{"auth_req_id":"r1"}` {
-		t.Errorf("PostForm = %d %v %q", resp.StatusCode, resp.Header, body)
-	}
-	if n, _ := resp.Body.Read(make([]byte, 1)); n != 0 {
-		t.Error("response Body not already consumed")
+	if status != http.StatusAccepted || string(body) != `{"auth_req_id":"r1"}` {
+		t.Errorf("Post = %d %q", status, body)
 	}
 
-	resp, _, err = c.PostForm(ctx, iss+"/api/moved", url.Values{"login_hint": {"alice"}})
-	if err != nil {
-		t.Fatalf("PostForm (redirect): %v", err)
-	}
-	if resp.StatusCode != http.StatusTemporaryRedirect {
-		t.Errorf("redirect: status %d, want 307 returned as is (not followed)", resp.StatusCode)
+	// A redirect is not followed: it is an error response.
+	_, _, err = c.Post(ctx, iss+"/api/moved", url.Values{"login_hint": {"alice"}})
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusTemporaryRedirect || re.Endpoint != "moved" {
+		t.Errorf("redirect: err = %v, want a *ResponseError for the 307 (not followed)", err)
 	}
 
-	if _, _, err := c.PostForm(ctx, "http://[::1", nil); err == nil || !strings.HasPrefix(err.Error(), "client: post:") {
+	if _, _, err := c.Post(ctx, "http://[::1", nil); err == nil || !strings.HasPrefix(err.Error(), "client: post:") {
 		t.Errorf("bad URL: err = %v, want a client: post: error", err)
+	}
+	// The client's credentials go to the provider's origins only.
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("credentials sent to a third party") }))
+	t.Cleanup(other.Close)
+	if _, _, err := c.Post(ctx, other.URL+"/api/ext", nil); err == nil || !strings.Contains(err.Error(), "not on an origin of the provider") {
+		t.Errorf("third-party endpoint: err = %v", err)
 	}
 }
 
@@ -253,8 +255,8 @@ func TestResponseErrorTemporary(t *testing.T) {
 	}{
 		{http.StatusTooManyRequests, "", true},
 		{http.StatusServiceUnavailable, "", true},
-		{http.StatusBadRequest, CodeTemporarilyUnavailable, true},
-		{http.StatusBadRequest, CodeInvalidGrant, false},
+		{http.StatusBadRequest, "temporarily_unavailable", true},
+		{http.StatusBadRequest, "invalid_grant", false},
 		{http.StatusInternalServerError, "", false},
 		{http.StatusUnauthorized, "invalid_client", false},
 	} {
@@ -281,12 +283,12 @@ func TestResponseErrorTemporary(t *testing.T) {
 	md := &discovery.Metadata{Issuer: iss, AuthorizationEndpoint: iss + "/authorize", TokenEndpoint: iss + "/token",
 		PushedAuthorizationRequestEndpoint: iss + "/par", JWKSURI: iss + "/jwks"}
 	c := newClient(t, md, ClientSecretBasic("s"))
-	_, err := c.Refresh(context.Background(), "rt-1")
+	_, err := c.Refresh(context.Background(), &Tokens{Token: &oauth2.Token{RefreshToken: "rt-1"}})
 	var re *ResponseError
 	if !errors.As(err, &re) {
 		t.Fatalf("Refresh error = %v, want *ResponseError", err)
 	}
-	if re.Endpoint != "token" || re.Code != CodeTemporarilyUnavailable || re.RetryAfter != 7*time.Second || !re.Temporary() {
+	if re.Endpoint != "token" || re.Code != "temporarily_unavailable" || re.RetryAfter != 7*time.Second || !re.Temporary() {
 		t.Errorf("ResponseError = %+v", re)
 	}
 	if re.StatusCode != http.StatusServiceUnavailable || re.Description != "maintenance" {
@@ -298,7 +300,7 @@ func TestResponseErrorTemporary(t *testing.T) {
 }
 
 // TestProfileStringAndError checks Profile.String and that New reports a
-// profile violation as *ProfileError naming the field (FAPI 2.0 §5.3.3.4).
+// profile violation naming the field (FAPI 2.0 §5.3.3.4).
 func TestProfileStringAndError(t *testing.T) {
 	t.Parallel()
 	for p, want := range map[Profile]string{ProfileDefault: "default", ProfileBroker: "broker", ProfileFAPI2: "fapi2", Profile(42): "default"} {
@@ -306,19 +308,13 @@ func TestProfileStringAndError(t *testing.T) {
 			t.Errorf("Profile(%d).String() = %q, want %q", int(p), got, want)
 		}
 	}
-	e := &ProfileError{Profile: ProfileFAPI2, Field: "Auth", Reason: "client_secret_basic is not allowed"}
-	if got, want := e.Error(), "client: config: Auth: fapi2 profile: client_secret_basic is not allowed"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-
 	_, md := testProvider(t, func(w http.ResponseWriter, r *http.Request) { t.Error("no request expected") })
 	_, err := New(context.Background(), Config{Metadata: md, ClientID: "app", Auth: ClientSecretBasic(apiSecret),
 		RedirectURL: apiCallback, Profile: ProfileFAPI2})
-	var pe *ProfileError
-	if !errors.As(err, &pe) || pe.Profile != ProfileFAPI2 || pe.Field == "" {
-		t.Fatalf("New(FAPI2, client_secret_basic) = %v, want *ProfileError", err)
+	if err == nil || err.Error() != "client: config: Auth: fapi2 profile: client_secret_basic is not allowed; use private_key_jwt or tls_client_auth" {
+		t.Fatalf("New(FAPI2, client_secret_basic) = %v, want the field, profile and rule named", err)
 	}
-	if !strings.Contains(err.Error(), "fapi2 profile") || strings.Contains(err.Error(), apiSecret) {
+	if strings.Contains(err.Error(), apiSecret) {
 		t.Errorf("error %q: want the profile named and no secret", err)
 	}
 }
@@ -383,7 +379,7 @@ func TestIDTokenCheckAndUserInfoClaims(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verifyIDToken: %v", err)
 	}
-	if idt.Subject != tok.IDToken.Subject || idt.Issuer != c.Issuer() || len(idt.Audience) != 1 || idt.Audience[0] != "app" {
+	if idt.Subject != tok.IDToken.Subject || idt.Issuer != c.Metadata().Issuer || len(idt.Audience) != 1 || idt.Audience[0] != "app" {
 		t.Errorf("verified token sub=%q iss=%q aud=%v", idt.Subject, idt.Issuer, idt.Audience)
 	}
 	// A flipped signature byte fails.
@@ -423,14 +419,14 @@ func TestTokenSource(t *testing.T) {
 		t.Fatal("partest issued no refresh token")
 	}
 
-	same, err := c.TokenSource(tok.Token).Token()
+	same, err := c.TokenSource(tok).Token()
 	if err != nil || same.AccessToken != tok.Token.AccessToken {
 		t.Errorf("valid token: got %v (%v), want it unchanged", same != nil, err)
 	}
 
 	expired := *tok.Token
 	expired.Expiry = time.Now().Add(-time.Minute)
-	fresh, err := c.TokenSource(&expired).Token()
+	fresh, err := c.TokenSource(&Tokens{Token: &expired, IDToken: tok.IDToken}).Token()
 	if err != nil {
 		t.Fatalf("refresh through TokenSource: %v", err)
 	}
@@ -440,27 +436,29 @@ func TestTokenSource(t *testing.T) {
 	}
 
 	noRefresh := &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Minute)}
-	if _, err := c.TokenSource(noRefresh).Token(); err == nil || !strings.Contains(err.Error(), "no refresh token") {
+	if _, err := c.TokenSource(&Tokens{Token: noRefresh}).Token(); err == nil || !strings.Contains(err.Error(), "no refresh token") {
 		t.Errorf("expired without refresh token: err = %v", err)
 	}
 }
 
-// TestPostFormTransportError checks that a transport failure names the
+// TestPostTransportError checks that a transport failure names the
 // endpoint without its query (which may carry a value not meant for logs).
-func TestPostFormTransportError(t *testing.T) {
+func TestPostTransportError(t *testing.T) {
 	t.Parallel()
-	_, md := testProvider(t, func(w http.ResponseWriter, r *http.Request) { t.Error("no PAR request expected") })
-	c := newClient(t, md, ClientSecretBasic(apiSecret))
 	dead := httptest.NewServer(http.NotFoundHandler())
+	iss := dead.URL + "/op"
+	md := &discovery.Metadata{Issuer: iss, AuthorizationEndpoint: iss + "/authorize", TokenEndpoint: iss + "/token",
+		PushedAuthorizationRequestEndpoint: iss + "/par", JWKSURI: iss + "/jwks"}
+	c := newClient(t, md, ClientSecretBasic(apiSecret))
 	endpoint := dead.URL + "/op/api/ext?ticket=QUERY-VALUE-123"
 	dead.Close() // connection refused from now on
 
-	_, _, err := c.PostForm(context.Background(), endpoint, url.Values{"login_hint": {"alice"}})
+	_, _, err := c.Post(context.Background(), endpoint, url.Values{"login_hint": {"alice"}})
 	if err == nil {
-		t.Fatal("PostForm to a closed server succeeded")
+		t.Fatal("Post to a closed server succeeded")
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "client: post: post "+dead.URL+"/op/api/ext: ") {
+	if !strings.HasPrefix(msg, "client: ext: post "+dead.URL+"/op/api/ext: ") {
 		t.Errorf("error = %q, want the method and the URL without query", msg)
 	}
 	for _, s := range []string{"QUERY-VALUE-123", apiSecret, url.QueryEscape(apiSecret)} {

@@ -21,12 +21,12 @@ import (
 // Client authentication method names (token_endpoint_auth_method, RFC 7591
 // §2 and RFC 8705 §2.1.1).
 const (
-	MethodClientSecretBasic = "client_secret_basic"
-	MethodClientSecretPost  = "client_secret_post"
-	MethodClientSecretJWT   = "client_secret_jwt"
-	MethodPrivateKeyJWT     = "private_key_jwt"
-	MethodTLSClientAuth     = "tls_client_auth"
-	MethodNone              = "none"
+	methodClientSecretBasic = "client_secret_basic"
+	methodClientSecretPost  = "client_secret_post"
+	methodClientSecretJWT   = "client_secret_jwt"
+	methodPrivateKeyJWT     = "private_key_jwt"
+	methodTLSClientAuth     = "tls_client_auth"
+	methodNone              = "none"
 )
 
 // assertionType is the client_assertion_type of RFC 7523 §2.2.
@@ -60,13 +60,13 @@ type secretAuth struct {
 // as the MitID broker (secrets with + / =) require. client_id is sent in the
 // PAR body as well.
 func ClientSecretBasic(secret string) AuthMethod {
-	return &secretAuth{method: MethodClientSecretBasic, secret: secret}
+	return &secretAuth{method: methodClientSecretBasic, secret: secret}
 }
 
 // ClientSecretPost sends client_id and client_secret in the form body
 // (RFC 6749 §2.3.1).
 func ClientSecretPost(secret string) AuthMethod {
-	return &secretAuth{method: MethodClientSecretPost, secret: secret}
+	return &secretAuth{method: methodClientSecretPost, secret: secret}
 }
 
 func (a *secretAuth) Method() string { return a.method }
@@ -85,7 +85,7 @@ func (a *secretAuth) bind(b binding) (*authenticator, error) {
 		return nil, errors.New("client: config: Auth: empty client secret")
 	}
 	au := &authenticator{method: a.method, clientID: b.clientID, secret: a.secret}
-	if a.method == MethodClientSecretBasic {
+	if a.method == methodClientSecretBasic {
 		au.basic = "Basic " + base64.StdEncoding.EncodeToString(
 			[]byte(url.QueryEscape(b.clientID)+":"+url.QueryEscape(a.secret)))
 	}
@@ -121,14 +121,14 @@ type JWTAuth struct {
 // ClientSecretJWT authenticates with an HS256 assertion keyed with the
 // client secret (OIDC Core §9).
 func ClientSecretJWT(secret string) *JWTAuth {
-	return &JWTAuth{method: MethodClientSecretJWT, secret: secret}
+	return &JWTAuth{method: methodClientSecretJWT, secret: secret}
 }
 
 // PrivateKeyJWT authenticates with an assertion signed by signer (RFC 7523;
 // OIDC Core §9). Any crypto.Signer works (HSM, KMS, OCES3 keys from
 // package keys); keyID becomes the kid header.
 func PrivateKeyJWT(signer crypto.Signer, keyID string) *JWTAuth {
-	return &JWTAuth{method: MethodPrivateKeyJWT, signer: signer, KeyID: keyID}
+	return &JWTAuth{method: methodPrivateKeyJWT, signer: signer, KeyID: keyID}
 }
 
 // Method returns client_secret_jwt or private_key_jwt.
@@ -153,7 +153,7 @@ func (a *JWTAuth) bind(b binding) (*authenticator, error) {
 	}
 	var err error
 	switch a.method {
-	case MethodClientSecretJWT:
+	case methodClientSecretJWT:
 		alg := a.Algorithm
 		if alg == "" {
 			alg = jose.HS256
@@ -162,7 +162,7 @@ func (a *JWTAuth) bind(b binding) (*authenticator, error) {
 			return nil, errors.New("client: config: Auth: empty client secret")
 		}
 		au.signer, err = joseutil.NewHMACSigner([]byte(a.secret), alg, a.Type)
-	case MethodPrivateKeyJWT:
+	case methodPrivateKeyJWT:
 		if a.signer == nil {
 			return nil, errors.New("client: config: Auth: private_key_jwt needs a signer")
 		}
@@ -188,11 +188,11 @@ type plainAuth struct{ method string }
 // TLSClientAuth authenticates with the TLS client certificate configured in
 // Config.HTTPClient (RFC 8705 §2); endpoints are taken from
 // mtls_endpoint_aliases when the provider publishes them.
-func TLSClientAuth() AuthMethod { return plainAuth{MethodTLSClientAuth} }
+func TLSClientAuth() AuthMethod { return plainAuth{methodTLSClientAuth} }
 
 // None is for public clients: only client_id is sent (RFC 6749 §2.1). PKCE
 // still protects the code.
-func None() AuthMethod { return plainAuth{MethodNone} }
+func None() AuthMethod { return plainAuth{methodNone} }
 
 func (a plainAuth) Method() string { return a.method }
 
@@ -222,12 +222,12 @@ type authenticator struct {
 // include client_id (PAR, CIBA) set it themselves.
 func (a *authenticator) Authenticate(form url.Values, h http.Header) error {
 	switch a.method {
-	case MethodClientSecretBasic:
+	case methodClientSecretBasic:
 		h.Set("Authorization", a.basic)
 		return nil
-	case MethodClientSecretPost:
+	case methodClientSecretPost:
 		form.Set("client_secret", a.secret)
-	case MethodClientSecretJWT, MethodPrivateKeyJWT:
+	case methodClientSecretJWT, methodPrivateKeyJWT:
 		jwt, err := a.assertion()
 		if err != nil {
 			return err

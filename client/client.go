@@ -114,6 +114,10 @@ type Client struct {
 	jktOnly  bool
 	nonces   dpop.NonceStore
 
+	// origins are the provider's origins (issuer and metadata endpoints),
+	// to which Post sends credentials.
+	origins map[string]bool
+
 	parURL   string
 	authURL  *url.URL
 	tokenURL string
@@ -185,8 +189,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.md = md
 	c.issuer = md.Issuer
+	c.origins = providerOrigins(md)
 
-	mtls := cfg.Auth.Method() == MethodTLSClientAuth
+	mtls := cfg.Auth.Method() == methodTLSClientAuth
 	var err error
 	if c.parURL, err = endpoint(md, "pushed_authorization_request_endpoint", mtls); err != nil {
 		return nil, err
@@ -274,6 +279,24 @@ func endpoint(md *discovery.Metadata, name string, mtls bool) (string, error) {
 	return u, nil
 }
 
+// providerOrigins returns the lower-cased scheme://host of the issuer and
+// of every endpoint in md, mTLS aliases included.
+func providerOrigins(md *discovery.Metadata) map[string]bool {
+	urls := []string{md.Issuer, md.AuthorizationEndpoint, md.TokenEndpoint, md.UserinfoEndpoint, md.JWKSURI,
+		md.RegistrationEndpoint, md.EndSessionEndpoint, md.RevocationEndpoint, md.IntrospectionEndpoint,
+		md.DeviceAuthorizationEndpoint, md.PushedAuthorizationRequestEndpoint, md.BackchannelAuthenticationEndpoint}
+	for _, u := range md.MTLSEndpointAliases {
+		urls = append(urls, u)
+	}
+	origins := make(map[string]bool, 4)
+	for _, raw := range urls {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			origins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+		}
+	}
+	return origins
+}
+
 var asymmetric = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // idTokenAlgorithms derives the ID token algorithm allow-list; HS* and none
@@ -306,15 +329,10 @@ func transportOf(hc *http.Client) http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// Issuer returns the provider's issuer identifier.
-func (c *Client) Issuer() string { return c.issuer }
-
-// ClientID returns the client identifier.
-func (c *Client) ClientID() string { return c.clientID }
-
 // ResponseMode returns the configured response_mode ("" for the default,
 // query).
 func (c *Client) ResponseMode() string { return c.respMode }
 
-// Metadata returns the provider metadata. It must not be modified.
+// Metadata returns the provider metadata (its Issuer is the issuer
+// identifier). It must not be modified.
 func (c *Client) Metadata() *discovery.Metadata { return c.md }

@@ -42,7 +42,7 @@ func TestIDTokenWithoutIAT(t *testing.T) {
 			t.Fatalf("Exchange: %v", err)
 		}
 		srv.SetFault(partest.EndpointToken, partest.Fault{IDToken: dropIAT})
-		got, err := c.RefreshTokens(context.Background(), tok)
+		got, err := c.Refresh(context.Background(), tok)
 		if got != nil || !errors.Is(err, client.ErrInvalidIDToken) {
 			t.Fatalf("RefreshTokens = %v, %v; want ErrInvalidIDToken", got, err)
 		}

@@ -58,7 +58,7 @@ func TestDPoPLogin(t *testing.T) {
 				t.Fatalf("UserInfo: %v", err)
 			}
 			// A resource call through the client's HTTP client (dpop.Transport).
-			resp, err := c.HTTPClient(tok).Get(c.Metadata().UserinfoEndpoint)
+			resp, err := c.ResourceClient(tok).Get(c.Metadata().UserinfoEndpoint)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func TestDPoPBearerRefused(t *testing.T) {
 	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret), DPoP: proofer,
 		HTTPClient: &http.Client{Transport: downgrade}})
 	tok, err := c.Exchange(context.Background(), flow, params)
-	if !errors.Is(err, client.ErrTokenType) || tok != nil {
+	if !errors.Is(err, client.ErrInvalidResponse) || tok != nil {
 		t.Fatalf("Exchange = %v, %v; want ErrTokenType", tok, err)
 	}
 }
@@ -142,7 +142,7 @@ func TestRequestObjectLogin(t *testing.T) {
 			t.Cleanup(srv.Close)
 			ro := tt.ro
 			c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret), RequestObject: &ro},
-				client.WithLoginHint("alice"))
+				client.WithParam("login_hint", "alice"))
 			tok, err := c.Exchange(context.Background(), flow, params)
 			if err != nil {
 				t.Fatalf("Exchange: %v", err)

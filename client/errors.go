@@ -14,31 +14,6 @@ import (
 	"github.com/go-par/par/internal/jwks"
 )
 
-// Error codes of RFC 6749 §5.2 and §4.1.2.1, RFC 9126 §2.3 and RFC 9449 §12.2
-// that callers commonly act on. Compare them with [ResponseError].Code or
-// [AuthorizationError].Code.
-const (
-	CodeInvalidRequest           = "invalid_request"
-	CodeInvalidClient            = "invalid_client"
-	CodeInvalidGrant             = "invalid_grant"
-	CodeUnauthorizedClient       = "unauthorized_client"
-	CodeUnsupportedGrantType     = "unsupported_grant_type"
-	CodeInvalidScope             = "invalid_scope"
-	CodeAccessDenied             = "access_denied"
-	CodeServerError              = "server_error"
-	CodeTemporarilyUnavailable   = "temporarily_unavailable"
-	CodeInvalidRequestObject     = "invalid_request_object"
-	CodeInvalidRequestURI        = "invalid_request_uri"
-	CodeInvalidDPoPProof         = "invalid_dpop_proof"
-	CodeUseDPoPNonce             = "use_dpop_nonce"
-	CodeLoginRequired            = "login_required"
-	CodeConsentRequired          = "consent_required"
-	CodeInteractionRequired      = "interaction_required"
-	CodeRequestNotSupported      = "request_not_supported"
-	CodeRequestURINotSupported   = "request_uri_not_supported"
-	CodeRegistrationNotSupported = "registration_not_supported"
-)
-
 // Sentinel errors. Test for them with errors.Is.
 var (
 	// ErrStateMismatch: the callback's state is not the flow's (CSRF or a
@@ -47,28 +22,26 @@ var (
 	// ErrIssuerMismatch: the callback's iss is not the issuer, or is missing
 	// although the provider advertises RFC 9207 support (RFC 9207 §2.4).
 	ErrIssuerMismatch = errors.New("client: callback: issuer mismatch")
-	// ErrNonceMismatch: the ID token's nonce is not the flow's.
-	ErrNonceMismatch = errors.New("client: id token: nonce mismatch")
 	// ErrRequestURIExpired: the flow's request_uri has expired (or is about
 	// to); push again (RFC 9126 §4).
 	ErrRequestURIExpired = errors.New("client: request_uri expired")
 	// ErrMissingCode: the callback carries neither a code nor an error.
 	ErrMissingCode = errors.New("client: callback: missing code")
-	// ErrNoIDToken: the token response carries no id_token although openid
-	// was requested.
-	ErrNoIDToken = errors.New("client: token: no id_token in response")
+	// ErrInvalidIDToken wraps every ID token verification failure
+	// (signature, algorithm, issuer, audience, azp, expiry, iat, sub, nonce,
+	// at_hash, auth_time, and a refreshed token's OIDC Core §12.2 match).
+	// errors.As still reaches go-oidc's typed errors such as
+	// *oidc.TokenExpiredError.
+	ErrInvalidIDToken = errors.New("client: id token invalid")
 	// ErrMaxAgeExceeded: max_age was pushed and the ID token's auth_time is
 	// missing or older (OIDC Core §3.1.2.1, §3.1.3.7 item 13); authenticate
 	// again. Errors wrapping it also wrap ErrInvalidIDToken.
 	ErrMaxAgeExceeded = errors.New("client: id token: auth_time older than max_age")
-	// ErrTokenType: the token_type is not the one asked for (DPoP asked,
-	// Bearer given).
-	ErrTokenType = errors.New("client: token: unexpected token_type")
-	// ErrSubjectMismatch: the UserInfo sub is not the ID token's
+	// ErrInvalidResponse: a provider response was malformed or failed a
+	// check: not JSON, missing or wrong-typed members, oversized, no id_token
+	// from an openid login, a token_type other than the one asked for (DPoP
+	// asked, Bearer given), or a UserInfo sub that is not the ID token's
 	// (OIDC Core §5.3.2).
-	ErrSubjectMismatch = errors.New("client: userinfo: sub mismatch")
-	// ErrInvalidResponse: a provider response was malformed (not JSON,
-	// missing or wrong-typed members, oversized).
 	ErrInvalidResponse = errors.New("client: invalid response")
 	// ErrReservedParameter: a caller tried to set a parameter that the SDK owns
 	// (request_uri, a different client_id, PKCE parameters).
@@ -142,7 +115,7 @@ func (e *ResponseError) Error() string {
 // (429, 503, temporarily_unavailable).
 func (e *ResponseError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable ||
-		e.Code == CodeTemporarilyUnavailable
+		e.Code == "temporarily_unavailable"
 }
 
 // AuthorizationError is an error returned by the authorization endpoint in

@@ -70,8 +70,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	md := c.Metadata()
-	fmt.Println("issuer ends in /op:", strings.HasSuffix(c.Issuer(), "/op"))
-	fmt.Println("client:", c.ClientID())
+	fmt.Println("issuer ends in /op:", strings.HasSuffix(md.Issuer, "/op"))
 	fmt.Println("PAR required:", md.RequirePushedAuthorizationRequests)
 	fmt.Println("PAR endpoint known:", md.PushedAuthorizationRequestEndpoint != "")
 
@@ -81,7 +80,6 @@ func ExampleNew() {
 	fmt.Println(err != nil && strings.Contains(err.Error(), "Auth"))
 	// Output:
 	// issuer ends in /op: true
-	// client: app
 	// PAR required: true
 	// PAR endpoint known: true
 	// true
@@ -111,12 +109,12 @@ func ExampleClient_Push() {
 	}
 
 	flow, err := c.Push(context.Background(),
-		client.WithScopes("mitid", "ssn"),
+		client.WithParam("scope", "mitid ssn"),
 		client.WithPrompt("login"),
-		client.WithACRValues("https://data.gov.dk/concept/core/nsis/substantial"),
+		client.WithParam("acr_values", "https://data.gov.dk/concept/core/nsis/substantial"),
 		client.WithMaxAge(5*time.Minute),
-		client.WithUILocales("da", "en"),
-		client.WithLoginHint("alice"),
+		client.WithParam("ui_locales", "da en"),
+		client.WithParam("login_hint", "alice"),
 		oauth2.SetAuthURLParam("idp_values", "mitid"),
 	)
 	if err != nil {
@@ -144,7 +142,7 @@ func ExampleClient_AuthorizationURL() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	flow, err := c.Push(ctx, client.WithState("caller-chosen-state-value"))
+	flow, err := c.Push(ctx, client.WithParam("state", "caller-chosen-state-value"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -194,14 +192,15 @@ func ExampleParseResponse() {
 	// true
 }
 
-// Refresh exchanges a refresh token (RFC 6749 §6); TokenSource does it when
-// the access token has expired.
+// Refresh exchanges the refresh token (RFC 6749 §6) and checks a new ID
+// token against the login's (OIDC Core §12.2); TokenSource does it when the
+// access token has expired.
 func ExampleClient_Refresh() {
 	srv := exampleServer()
 	defer srv.Close()
 	c, tokens := exampleLogin(srv)
 
-	fresh, err := c.Refresh(context.Background(), tokens.Token.RefreshToken)
+	fresh, err := c.Refresh(context.Background(), tokens)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -209,7 +208,7 @@ func ExampleClient_Refresh() {
 
 	expired := *fresh.Token
 	expired.Expiry = time.Now().Add(-time.Minute)
-	tok, err := c.TokenSource(&expired).Token()
+	tok, err := c.TokenSource(&client.Tokens{Token: &expired, IDToken: fresh.IDToken}).Token()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -241,14 +240,14 @@ func ExampleClient_UserInfo() {
 	// alice alice
 }
 
-// HTTPClient calls resource servers with the access token: Bearer here,
+// ResourceClient calls resource servers with the access token: Bearer here,
 // DPoP proofs when the Client has a DPoP key.
-func ExampleClient_HTTPClient() {
+func ExampleClient_ResourceClient() {
 	srv := exampleServer()
 	defer srv.Close()
 	c, tokens := exampleLogin(srv)
 
-	resp, err := c.HTTPClient(tokens).Get(c.Metadata().UserinfoEndpoint)
+	resp, err := c.ResourceClient(tokens).Get(c.Metadata().UserinfoEndpoint)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func ExampleClient_Exchange() {
 	// The code is single-use: replaying the callback fails at the provider.
 	_, err = c.Exchange(ctx, flow, params)
 	var re *client.ResponseError
-	fmt.Println("replay:", errors.As(err, &re) && re.Code == client.CodeInvalidGrant)
+	fmt.Println("replay:", errors.As(err, &re) && re.Code == "invalid_grant")
 	// Output:
 	// authorization URL parameters: 2
 	// subject: alice

@@ -20,6 +20,7 @@ import (
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/oauthparams"
 )
 
 // maxCallbackBody caps a form_post callback body.
@@ -103,8 +104,8 @@ func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // error response of this flow (state matched) without iss still yields
 // its *AuthorizationError, joined with ErrIssuerMismatch except under
 // ProfileBroker (see the package documentation).
-// Token errors are *ResponseError; ID token failures wrap ErrInvalidIDToken;
-// a wrong nonce is ErrNonceMismatch.
+// Token errors are *ResponseError; ID token failures, a wrong nonce among
+// them, wrap ErrInvalidIDToken.
 //
 // Exchange does not make the flow single-use by itself: the caller must
 // take the flow out of its store before calling (package login does).
@@ -128,7 +129,7 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, ErrNoIDToken
+		return nil, fmt.Errorf("%w: token: no id_token although openid was requested (OIDC Core §3.1.3.3)", ErrInvalidResponse)
 	}
 	idt, err := c.verifyIDToken(ctx, raw, idCheck{nonce: flow.Nonce, checkNonce: true, accessToken: tok.AccessToken,
 		maxAge: flow.MaxAge})
@@ -227,24 +228,20 @@ func (c *Client) checkTokenType(tok *oauth2.Token) error {
 		want = "DPoP"
 	}
 	if !strings.EqualFold(tok.Type(), want) {
-		return fmt.Errorf("%w: got %q, want %s", ErrTokenType, tok.Type(), want)
+		return fmt.Errorf("%w: token: token_type %q, want %s", ErrInvalidResponse, truncate(tok.Type(), 32), want)
 	}
 	return nil
 }
 
-// Refresh exchanges a refresh token for new tokens (RFC 6749 §6) with the
-// client's authentication. A returned ID token is
-// verified (no nonce, OIDC Core §12.2); IDToken is nil when none came back.
-func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	return c.refresh(ctx, refreshToken, nil)
-}
-
-// RefreshTokens is [Client.Refresh] for tokens from Exchange: an ID token
-// that comes back must also belong to the same login as prev's (OIDC Core
-// §12.2): the same iss, sub, aud and azp, and the same auth_time and nonce
-// when both carry one; otherwise the error wraps ErrInvalidIDToken. When no ID token
-// comes back, IDToken and RawIDToken are carried over from prev.
-func (c *Client) RefreshTokens(ctx context.Context, prev *Tokens) (*Tokens, error) {
+// Refresh exchanges prev's refresh token for new tokens (RFC 6749 §6) with
+// the client's authentication. An ID token that comes back is verified
+// like the login's (no nonce) and must belong to the same login as prev's
+// (OIDC Core §12.2): the same iss, sub, aud and azp, and the same
+// auth_time and nonce when both carry one; otherwise the error wraps
+// ErrInvalidIDToken. When none comes back, IDToken and RawIDToken are
+// carried over from prev. A provider that does not rotate refresh tokens
+// returns none: prev's is kept.
+func (c *Client) Refresh(ctx context.Context, prev *Tokens) (*Tokens, error) {
 	if prev == nil || prev.Token == nil {
 		return nil, errors.New("client: refresh: no tokens")
 	}
@@ -254,6 +251,9 @@ func (c *Client) RefreshTokens(ctx context.Context, prev *Tokens) (*Tokens, erro
 	}
 	if t.IDToken == nil {
 		t.IDToken, t.RawIDToken = prev.IDToken, prev.RawIDToken
+	}
+	if t.Token.RefreshToken == "" {
+		t.Token.RefreshToken = prev.Token.RefreshToken
 	}
 	return t, nil
 }
@@ -285,7 +285,7 @@ func (c *Client) Grant(ctx context.Context, grantType string, params url.Values)
 	}
 	form := make(url.Values, len(params)+1)
 	for k, v := range params {
-		if k == "grant_type" || k == "client_id" || isReserved(k) {
+		if k == "client_id" || oauthparams.Owned(k) {
 			return nil, fmt.Errorf("%w: %s is set by the SDK", ErrReservedParameter, k)
 		}
 		form[k] = v
@@ -311,17 +311,15 @@ func (c *Client) withIDToken(ctx context.Context, tok *oauth2.Token, want idChec
 	return t, nil
 }
 
-// TokenSource returns an oauth2.TokenSource that hands out t until it
-// expires, then refreshes it with the client (RFC 6749 §6). Each refresh
-// runs with a background context bounded by the HTTP client's timeout, or
-// 30 s when it has none.
-func (c *Client) TokenSource(t *oauth2.Token) oauth2.TokenSource {
-	return c.tokenSource(&Tokens{Token: t})
-}
-
-// tokenSource is TokenSource that also checks refreshed ID tokens against
-// t's (OIDC Core §12.2).
-func (c *Client) tokenSource(t *Tokens) oauth2.TokenSource {
+// TokenSource returns an oauth2.TokenSource that hands out t's access token
+// until it expires, then refreshes it with [Client.Refresh] (so OIDC Core
+// §12.2 applies) and hands out the new one (x/oauth2's ReuseTokenSource
+// semantics). Each refresh runs with a background context bounded by the
+// HTTP client's timeout, or 30 s when it has none.
+func (c *Client) TokenSource(t *Tokens) oauth2.TokenSource {
+	if t == nil {
+		t = &Tokens{}
+	}
 	return oauth2.ReuseTokenSource(t.Token, &refresher{c: c, t: t})
 }
 
@@ -342,27 +340,22 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	tk, err := r.c.RefreshTokens(ctx, r.t)
+	tk, err := r.c.Refresh(ctx, r.t)
 	if err != nil {
 		return nil, err
-	}
-	if tk.Token.RefreshToken == "" {
-		tk.Token.RefreshToken = r.t.Token.RefreshToken
 	}
 	r.t = tk
 	return tk.Token, nil
 }
 
-// HTTPClient returns an HTTP client for resource-server calls with the
-// tokens: DPoP-bound tokens go through [dpop.Transport] (a fresh proof per
-// request, nonce retry), Bearer tokens through oauth2.Transport. Expired
-// tokens are refreshed as by [Client.RefreshTokens] when a refresh token is
-// present.
-func (c *Client) HTTPClient(t *Tokens) *http.Client {
-	if t == nil {
-		t = &Tokens{}
-	}
-	src := c.tokenSource(t)
+// ResourceClient returns an HTTP client for calls to resource servers with
+// t's access token: DPoP-bound tokens go through [dpop.Transport] (a fresh
+// proof per request, nonce retry), Bearer tokens through oauth2.Transport.
+// Expired tokens are refreshed through [Client.TokenSource] when a refresh
+// token is present. (Config.HTTPClient, by contrast, is the back channel to
+// the provider.)
+func (c *Client) ResourceClient(t *Tokens) *http.Client {
+	src := c.TokenSource(t)
 	base := transportOf(c.hc)
 	var rt http.RoundTripper = &oauth2.Transport{Base: base, Source: src}
 	if c.dpop != nil {
@@ -417,7 +410,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 		return nil, fmt.Errorf("%w: userinfo: %w", ErrInvalidResponse, err)
 	}
 	if claims.Subject == nil || *claims.Subject != t.IDToken.Subject {
-		return nil, ErrSubjectMismatch
+		return nil, fmt.Errorf("%w: userinfo: sub is not the ID token's (OIDC Core §5.3.2)", ErrInvalidResponse)
 	}
 	return &UserInfo{Subject: *claims.Subject, raw: body}, nil
 }

@@ -120,14 +120,14 @@ func TestExchangeFullLogin(t *testing.T) {
 				t.Errorf("token requests = %d, want 1", n)
 			}
 			// Refresh, with the same client authentication (fresh assertion).
-			rt, err := c.Refresh(context.Background(), tok.Token.RefreshToken)
+			rt, err := c.Refresh(context.Background(), tok)
 			if err != nil || rt.Token.AccessToken == "" {
 				t.Fatalf("Refresh = %v, %v", rt, err)
 			}
 			// The code is single-use: a second exchange fails at the provider.
 			_, err = c.Exchange(context.Background(), flow, params)
 			var re *client.ResponseError
-			if !errors.As(err, &re) || re.Code != client.CodeInvalidGrant {
+			if !errors.As(err, &re) || re.Code != "invalid_grant" {
 				t.Errorf("second Exchange = %v, want invalid_grant", err)
 			}
 		})
@@ -164,7 +164,7 @@ func TestExchangeRejects(t *testing.T) {
 			v.Set("error_description", "mitid_user_aborted")
 		}, check: func(err error) bool {
 			var ae *client.AuthorizationError
-			return errors.As(err, &ae) && ae.Code == client.CodeAccessDenied && ae.Description == "mitid_user_aborted"
+			return errors.As(err, &ae) && ae.Code == "access_denied" && ae.Description == "mitid_user_aborted"
 		}},
 		{name: "error without state (reused request_uri)", params: func(v url.Values) {
 			v.Del("code")
@@ -172,14 +172,14 @@ func TestExchangeRejects(t *testing.T) {
 			v.Set("error", "invalid_request_uri")
 		}, check: func(err error) bool {
 			var ae *client.AuthorizationError
-			return errors.Is(err, client.ErrStateMismatch) && errors.As(err, &ae) && ae.Code == client.CodeInvalidRequestURI
+			return errors.Is(err, client.ErrStateMismatch) && errors.As(err, &ae) && ae.Code == "invalid_request_uri"
 		}},
 		{name: "missing code", params: func(v url.Values) { v.Del("code") },
 			check: func(err error) bool { return errors.Is(err, client.ErrMissingCode) }},
 		{name: "nonce mismatch", fault: &partest.Fault{IDToken: func(c map[string]any) { c["nonce"] = "other" }}, faultE: partest.EndpointToken,
-			check: func(err error) bool { return errors.Is(err, client.ErrNonceMismatch) }},
+			check: func(err error) bool { return errors.Is(err, client.ErrInvalidIDToken) }},
 		{name: "nonce missing", fault: &partest.Fault{IDToken: func(c map[string]any) { delete(c, "nonce") }}, faultE: partest.EndpointToken,
-			check: func(err error) bool { return errors.Is(err, client.ErrNonceMismatch) }},
+			check: func(err error) bool { return errors.Is(err, client.ErrInvalidIDToken) }},
 		{name: "other audience", fault: &partest.Fault{IDToken: func(c map[string]any) { c["aud"] = "someone-else" }}, faultE: partest.EndpointToken,
 			check: func(err error) bool { return errors.Is(err, client.ErrInvalidIDToken) }},
 		{name: "expired id token", fault: &partest.Fault{IDToken: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }}, faultE: partest.EndpointToken,
@@ -203,7 +203,7 @@ func TestExchangeRejects(t *testing.T) {
 		{name: "token endpoint 400", fault: &partest.Fault{Status: 400, Body: `{"error":"invalid_grant","error_description":"code expired"}`}, faultE: partest.EndpointToken,
 			check: func(err error) bool {
 				var re *client.ResponseError
-				return errors.As(err, &re) && re.Code == client.CodeInvalidGrant && re.StatusCode == 400
+				return errors.As(err, &re) && re.Code == "invalid_grant" && re.StatusCode == 400
 			}},
 	}
 	for _, tt := range tests {
@@ -336,7 +336,7 @@ func TestTLSClientAuth(t *testing.T) {
 	}
 	_, err = c2.Push(context.Background())
 	var re *client.ResponseError
-	if !errors.As(err, &re) || re.Code != client.CodeInvalidClient {
+	if !errors.As(err, &re) || re.Code != "invalid_client" {
 		t.Errorf("Push without certificate = %v, want invalid_client", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -14,12 +13,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
-
-// ErrInvalidIDToken wraps every ID token verification failure (signature,
-// algorithm, issuer, audience, azp, expiry, iat, sub, nonce, at_hash,
-// auth_time, and a refreshed token's OIDC Core §12.2 match). errors.As
-// still reaches go-oidc's typed errors such as *oidc.TokenExpiredError.
-var ErrInvalidIDToken = errors.New("client: id token invalid")
 
 // idCheck is what one ID token must match beyond the provider's signature,
 // iss, aud and exp.
@@ -84,7 +77,7 @@ func (c *Client) verifyIDToken(ctx context.Context, raw string, want idCheck) (*
 	// An empty flow nonce (a store that lost it) must not match a token
 	// without nonce (OIDC Core §3.1.3.7 item 11).
 	if want.checkNonce && (want.nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(want.nonce)) != 1) {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, ErrNonceMismatch)
+		return nil, fmt.Errorf("%w: nonce is not the flow's", ErrInvalidIDToken)
 	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(want.accessToken); err != nil {

@@ -34,7 +34,7 @@ const (
 	// tls_client_auth, DPoP- or mTLS-bound tokens, iss required (RFC 9207),
 	// PS256/ES256/EdDSA only, RSA keys of at least 2048 bits, TLS 1.2 or
 	// newer with certificate checks, and the issuer matched exactly. New
-	// refuses a Config that breaks a rule and names the field.
+	// refuses a Config that breaks a rule and names the field in its error.
 	ProfileFAPI2
 )
 
@@ -52,19 +52,6 @@ func (p Profile) String() string {
 // fapiAlgs are the JWS algorithms FAPI 2.0 §5.4.1 allows.
 var fapiAlgs = []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA}
 
-// ProfileError is a Config that breaks the chosen profile's rules.
-type ProfileError struct {
-	Profile Profile
-	// Field is the Config field at fault, e.g. "Auth" or "DPoP".
-	Field  string
-	Reason string
-}
-
-// Error names the Config field, the profile and the rule broken.
-func (e *ProfileError) Error() string {
-	return fmt.Sprintf("client: config: %s: %s profile: %s", e.Field, e.Profile, e.Reason)
-}
-
 // applyProfile adjusts defaults for the profile and checks its rules. It
 // runs before anything is bound.
 func applyProfile(ctx context.Context, cfg *Config, log *slog.Logger) error {
@@ -81,13 +68,14 @@ func applyProfile(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	default:
 		return fmt.Errorf("client: config: Profile: unknown profile %d", cfg.Profile)
 	}
+	// The error names the Config field at fault, the profile and the rule.
 	fail := func(field, format string, args ...any) error {
-		return &ProfileError{Profile: ProfileFAPI2, Field: field, Reason: fmt.Sprintf(format, args...)}
+		return fmt.Errorf("client: config: %s: %s profile: %s", field, ProfileFAPI2, fmt.Sprintf(format, args...))
 	}
 	// Client authentication: private_key_jwt or mTLS only (§5.3.3.1-2).
 	switch a := cfg.Auth.(type) {
 	case *JWTAuth:
-		if a.method != MethodPrivateKeyJWT {
+		if a.method != methodPrivateKeyJWT {
 			return fail("Auth", "%s is not allowed; use private_key_jwt or tls_client_auth", a.method)
 		}
 		if a.signer == nil {
@@ -113,14 +101,14 @@ func applyProfile(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		}
 		cfg.Auth = &b
 	case plainAuth:
-		if a.method != MethodTLSClientAuth {
+		if a.method != methodTLSClientAuth {
 			return fail("Auth", "%s is not allowed; use private_key_jwt or tls_client_auth", a.method)
 		}
 	default:
 		return fail("Auth", "%s is not allowed; use private_key_jwt or tls_client_auth", cfg.Auth.Method())
 	}
 	// Sender-constrained tokens (§5.3.3.1-1): DPoP, or mTLS with tls_client_auth.
-	if cfg.DPoP == nil && cfg.Auth.Method() != MethodTLSClientAuth {
+	if cfg.DPoP == nil && cfg.Auth.Method() != methodTLSClientAuth {
 		return fail("DPoP", "sender-constrained tokens are required: set DPoP, or use tls_client_auth for mTLS-bound tokens")
 	}
 	if cfg.DPoP != nil && !slices.Contains(fapiAlgs, cfg.DPoP.Algorithm()) {

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/oauthparams"
 	"github.com/go-par/par/pkce"
 )
 
@@ -60,79 +62,24 @@ func (f *Flow) LogValue() slog.Value {
 
 // Option is a per-request authorization request parameter for Push. It is
 // an alias of oauth2.AuthCodeOption, so the options of x/oauth2 and go-oidc
-// work too.
+// (oauth2.SetAuthURLParam, oidc.Nonce, …) work too.
 type Option = oauth2.AuthCodeOption
 
-// WithParam sets any authorization request parameter, such as the MitID
-// broker's idp_values or language. Parameters the SDK owns are refused by
+// WithParam sets any authorization request parameter (OIDC Core §3.1.2.1,
+// RFC 9126 §2.1): acr_values, login_hint, ui_locales, scope (replacing the
+// configured scopes; "openid" is kept), redirect_uri, state or nonce
+// (instead of random ones; they must be unguessable), or the MitID
+// broker's idp_values and language. Parameters the SDK owns are refused by
 // Push (ErrReservedParameter).
 func WithParam(name, value string) Option { return oauth2.SetAuthURLParam(name, value) }
 
-// Typed helpers for common authorization request parameters follow.
-
 // WithPrompt sets prompt, e.g. "login" (OIDC Core §3.1.2.1).
-func WithPrompt(prompt string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("prompt", prompt) }
+func WithPrompt(prompt string) Option { return oauth2.SetAuthURLParam("prompt", prompt) }
 
-// WithACRValues sets acr_values (OIDC Core §3.1.2.1).
-func WithACRValues(values ...string) oauth2.AuthCodeOption {
-	return oauth2.SetAuthURLParam("acr_values", strings.Join(values, " "))
-}
-
-// WithLoginHint sets login_hint (OIDC Core §3.1.2.1).
-func WithLoginHint(hint string) oauth2.AuthCodeOption {
-	return oauth2.SetAuthURLParam("login_hint", hint)
-}
-
-// WithMaxAge sets max_age (OIDC Core §3.1.2.1).
-func WithMaxAge(d time.Duration) oauth2.AuthCodeOption {
+// WithMaxAge sets max_age in whole seconds (OIDC Core §3.1.2.1); Exchange
+// then requires a recent enough auth_time.
+func WithMaxAge(d time.Duration) Option {
 	return oauth2.SetAuthURLParam("max_age", strconv.FormatInt(int64(d/time.Second), 10))
-}
-
-// WithUILocales sets ui_locales (OIDC Core §3.1.2.1).
-func WithUILocales(locales ...string) oauth2.AuthCodeOption {
-	return oauth2.SetAuthURLParam("ui_locales", strings.Join(locales, " "))
-}
-
-// WithScopes replaces the configured scopes for one push ("openid" is kept).
-func WithScopes(scopes ...string) oauth2.AuthCodeOption {
-	return oauth2.SetAuthURLParam("scope", strings.Join(scopes, " "))
-}
-
-// WithRedirectURL replaces the configured redirect_uri for one push.
-func WithRedirectURL(u string) oauth2.AuthCodeOption {
-	return oauth2.SetAuthURLParam("redirect_uri", u)
-}
-
-// WithState sets the state instead of a random one. Only for callers that
-// derive state themselves; it must be unguessable.
-func WithState(state string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("state", state) }
-
-// WithNonce sets the nonce instead of a random one; it must be unguessable.
-func WithNonce(nonce string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("nonce", nonce) }
-
-// reserved are parameters the SDK owns and callers may not set.
-var reserved = []string{"request_uri", "request", "code_challenge", "code_challenge_method", "code_verifier",
-	"client_secret", "client_assertion", "client_assertion_type", "response_type"}
-
-// optionValues extracts the parameters of x/oauth2 options. x/oauth2's
-// option interface is sealed, so they are read back from AuthCodeURL.
-func optionValues(opts []oauth2.AuthCodeOption) (url.Values, error) {
-	if len(opts) == 0 {
-		return nil, nil
-	}
-	probe := oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: "x:"}}
-	u, err := url.Parse(probe.AuthCodeURL("", opts...))
-	if err != nil {
-		return nil, fmt.Errorf("client: options: %w", err)
-	}
-	v := u.Query()
-	if rt := v.Get("response_type"); rt == "code" {
-		v.Del("response_type") // the probe's own default
-	}
-	if v.Get("client_id") == "" {
-		v.Del("client_id")
-	}
-	return v, nil
 }
 
 // Push sends a pushed authorization request (RFC 9126 §2): it makes fresh
@@ -143,11 +90,8 @@ func optionValues(opts []oauth2.AuthCodeOption) (url.Values, error) {
 //
 // Only a 201 response with a string request_uri and a positive integer
 // expires_in is success (RFC 9126 §2.2). Errors are *ResponseError.
-func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow, error) {
-	extra, err := optionValues(opts)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
+	extra := oauthparams.Values(opts)
 	flow := &Flow{Issuer: c.issuer, RedirectURL: c.redirect}
 	params := make(url.Values, 10+len(extra))
 	for k, v := range extra {
@@ -157,7 +101,7 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 				return nil, fmt.Errorf("%w: client_id differs from the configured one", ErrReservedParameter)
 			}
 			continue
-		case isReserved(k):
+		case oauthparams.Owned(k):
 			return nil, fmt.Errorf("%w: %s is set by the SDK (RFC 9126 §2.1)", ErrReservedParameter, k)
 		}
 		params[k] = v
@@ -251,33 +195,37 @@ func isMaxAge(v string) bool {
 	return err == nil && n >= 0
 }
 
-func isReserved(k string) bool {
-	for _, r := range reserved {
-		if k == r {
-			return true
-		}
+// Post sends an authenticated form POST to an endpoint of this provider,
+// for protocol extensions that are not token requests: OpenID CIBA's
+// backchannel authentication request (CIBA Core §7.1), or the MitID broker's
+// init-auth (package mitid uses it). It goes through the client's one back
+// channel: the configured client authentication (client_id is added to the
+// form), no redirects, the body capped at 1 MiB. endpoint must be https
+// (loopback excepted) and on the origin of the issuer or of an endpoint in
+// the provider's metadata, so the client's credentials never go to a third
+// party. A 2xx answer gives its status and body; any other is a
+// *ResponseError. Token requests use [Client.Grant], which also verifies the
+// ID token.
+func (c *Client) Post(ctx context.Context, endpoint string, form url.Values) (int, []byte, error) {
+	u, err := httpx.CheckEndpoint("endpoint", endpoint)
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: post: %w", err)
 	}
-	return false
-}
-
-// PostForm sends an authenticated form POST (the client's authentication
-// method applied, redirects refused, body capped at 1 MiB) to an endpoint of
-// this provider, for protocol extensions such as CIBA. The caller interprets
-// the response; the returned response's Body is already consumed and closed.
-func (c *Client) PostForm(ctx context.Context, endpoint string, form url.Values) (*http.Response, []byte, error) {
-	// The form carries the client's credentials: https only (loopback
-	// excepted), as for every metadata endpoint (RFC 6749 §2.3.1, §3.2).
-	if _, err := httpx.CheckEndpoint("endpoint", endpoint); err != nil {
-		return nil, nil, fmt.Errorf("client: post: %w", err)
+	if !c.origins[strings.ToLower(u.Scheme+"://"+u.Host)] {
+		return 0, nil, fmt.Errorf("client: post: endpoint %q is not on an origin of the provider", httpx.Redact(u))
 	}
 	f := make(url.Values, len(form)+1)
 	maps.Copy(f, form)
 	f.Set("client_id", c.clientID)
-	resp, err := c.call(ctx, backchannel.Request{Name: "post", URL: endpoint, Form: f})
+	name := path.Base(u.Path)
+	resp, err := c.call(ctx, backchannel.Request{Name: name, URL: endpoint, Form: f})
 	if err != nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
-	return &http.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: http.NoBody}, resp.Body, nil
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, nil, c.responseError(name, endpoint, resp)
+	}
+	return resp.StatusCode, resp.Body, nil
 }
 
 // parsePARResponse reads a successful PAR response body (RFC 9126 §2.2).

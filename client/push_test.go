@@ -167,10 +167,10 @@ func TestPushResponses(t *testing.T) {
 		{name: "string expires_in", status: 201, body: `{"request_uri":"urn:x","expires_in":"60"}`, wantSent: ErrInvalidResponse},
 		{name: "fractional expires_in", status: 201, body: `{"request_uri":"urn:x","expires_in":1.5}`, wantSent: ErrInvalidResponse},
 		{name: "oversized body", status: 201, body: `{"request_uri":"urn:x","expires_in":60,"pad":"` + strings.Repeat("a", 1<<20) + `"}`, wantSent: ErrInvalidResponse},
-		{name: "400 invalid_request", status: 400, body: `{"error":"invalid_request","error_description":"Invalid redirect_uri"}`, wantStatus: 400, wantCode: CodeInvalidRequest},
-		{name: "401 invalid_client", status: 401, body: `{"error":"invalid_client"}`, wantStatus: 401, wantCode: CodeInvalidClient},
+		{name: "400 invalid_request", status: 400, body: `{"error":"invalid_request","error_description":"Invalid redirect_uri"}`, wantStatus: 400, wantCode: "invalid_request"},
+		{name: "401 invalid_client", status: 401, body: `{"error":"invalid_client"}`, wantStatus: 401, wantCode: "invalid_client"},
 		{name: "405", status: 405, body: ``, wantStatus: 405},
-		{name: "413", status: 413, body: `{"error":"invalid_request"}`, wantStatus: 413, wantCode: CodeInvalidRequest},
+		{name: "413", status: 413, body: `{"error":"invalid_request"}`, wantStatus: 413, wantCode: "invalid_request"},
 		{name: "429 retry-after seconds", status: 429, header: map[string]string{"Retry-After": "7"}, body: `{}`, wantStatus: 429, wantRetry: 7 * time.Second},
 		{name: "503 html page", status: 503, ctype: "text/html", body: `<html>down</html>`, wantStatus: 503},
 		{name: "302 redirect not followed", status: 302, header: map[string]string{"Location": "https://evil.example/"}, wantStatus: 302},
@@ -237,7 +237,7 @@ func TestPushReservedParameters(t *testing.T) {
 		}
 	}
 	// The configured client_id itself is harmless.
-	if _, err := c.Push(context.Background(), oauth2.SetAuthURLParam("client_id", c.ClientID())); err != nil {
+	if _, err := c.Push(context.Background(), oauth2.SetAuthURLParam("client_id", c.clientID)); err != nil {
 		t.Errorf("Push(same client_id) = %v", err)
 	}
 }
@@ -263,7 +263,7 @@ func TestAuthorizationURL(t *testing.T) {
 	}
 	u, _ := url.Parse(raw)
 	q := u.Query()
-	if len(q) != 3 || q.Get("tenant") != "dk" || q.Get("client_id") != c.ClientID() || q.Get("request_uri") != brokerURI {
+	if len(q) != 3 || q.Get("tenant") != "dk" || q.Get("client_id") != c.clientID || q.Get("request_uri") != brokerURI {
 		t.Errorf("AuthorizationURL = %s; want the endpoint's tenant=dk plus exactly client_id and request_uri", raw)
 	}
 	if !strings.HasPrefix(raw, md.Issuer+"/connect/authorize?") {
@@ -333,7 +333,7 @@ func TestClientAssertions(t *testing.T) {
 			}
 			var jtis []string
 			for _, f := range forms {
-				if f.Get("client_assertion_type") != assertionType || f.Get("client_id") != c.ClientID() {
+				if f.Get("client_assertion_type") != assertionType || f.Get("client_id") != c.clientID {
 					t.Errorf("form = %v", keys(f))
 				}
 				jws, err := jose.ParseSignedCompact(f.Get("client_assertion"), []jose.SignatureAlgorithm{tt.alg})
@@ -349,7 +349,7 @@ func TestClientAssertions(t *testing.T) {
 				}
 				var cl map[string]any
 				json.Unmarshal(payload, &cl)
-				if cl["iss"] != c.ClientID() || cl["sub"] != c.ClientID() || cl["aud"] != wantAud {
+				if cl["iss"] != c.clientID || cl["sub"] != c.clientID || cl["aud"] != wantAud {
 					t.Errorf("claims = %v", cl)
 				}
 				iat, _ := cl["iat"].(float64)

@@ -64,7 +64,7 @@ func TestReviewEmptyFlowNonce(t *testing.T) {
 	c, flow, params := login(t, srv, client.Config{ClientID: "app", Auth: client.ClientSecretBasic(secret)})
 	flow.Nonce = ""
 	tok, err := c.Exchange(context.Background(), flow, params)
-	if tok != nil || !errors.Is(err, client.ErrNonceMismatch) {
+	if tok != nil || !errors.Is(err, client.ErrInvalidIDToken) {
 		t.Fatalf("Exchange = %v, %v; want ErrNonceMismatch", tok, err)
 	}
 }
@@ -176,10 +176,10 @@ func TestReviewJWKSFetchHonoursContext(t *testing.T) {
 	}
 }
 
-// TestReviewPostFormRefusesPlainHTTP: PostForm attaches the client's
-// credentials, so it refuses endpoints that are not https (loopback
-// excepted) before sending anything.
-func TestReviewPostFormRefusesPlainHTTP(t *testing.T) {
+// TestReviewPostRefusesPlainHTTP: Post attaches the client's credentials,
+// so it refuses endpoints that are not https (loopback excepted), or not on
+// the provider's origins, before sending anything.
+func TestReviewPostRefusesPlainHTTP(t *testing.T) {
 	t.Parallel()
 	srv := secretServer(t)
 	var sent atomic.Int32
@@ -201,18 +201,20 @@ func TestReviewPostFormRefusesPlainHTTP(t *testing.T) {
 		ok       bool
 	}{
 		{"http://as.example/ciba", false},
+		{"https://as.example/ciba", false},
 		{"https://as.example/ciba#x", false},
 		{"/ciba", false},
 		{"", false},
 		{c.Metadata().TokenEndpoint, true},
 	}
 	for _, tt := range tests {
-		_, _, err := c.PostForm(context.Background(), tt.endpoint, url.Values{"grant_type": {"client_credentials"}})
-		if (err == nil) != tt.ok {
-			t.Errorf("PostForm(%q) error = %v, want ok=%v", tt.endpoint, err, tt.ok)
+		_, _, err := c.Post(context.Background(), tt.endpoint, url.Values{"grant_type": {"client_credentials"}})
+		var re *client.ResponseError
+		if reached := err == nil || errors.As(err, &re); reached != tt.ok {
+			t.Errorf("Post(%q) error = %v, want sent=%v", tt.endpoint, err, tt.ok)
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
-			t.Errorf("PostForm(%q) error leaks the secret: %v", tt.endpoint, err)
+			t.Errorf("Post(%q) error leaks the secret: %v", tt.endpoint, err)
 		}
 	}
 	if n := sent.Load(); n != 0 {
@@ -316,7 +318,7 @@ func TestReviewRefreshSameLogin(t *testing.T) {
 				t.Fatal("setup: no refresh token")
 			}
 			srv.SetFault(partest.EndpointToken, partest.Fault{IDToken: tt.claims})
-			got, err := c.RefreshTokens(context.Background(), tok)
+			got, err := c.Refresh(context.Background(), tok)
 			if tt.ok {
 				if err != nil || got.IDToken == nil || got.IDToken.Subject != tok.IDToken.Subject {
 					t.Fatalf("RefreshTokens = %v, %v", got, err)
@@ -341,7 +343,7 @@ func TestReviewRefreshSameLogin(t *testing.T) {
 			tk.Expiry = time.Now().Add(-time.Minute)
 			expired.Token = &tk
 			srv.SetFault(partest.EndpointToken, partest.Fault{IDToken: tt.claims})
-			if _, err := c.HTTPClient(&expired).Get(c.Metadata().UserinfoEndpoint); !errors.Is(err, client.ErrInvalidIDToken) {
+			if _, err := c.ResourceClient(&expired).Get(c.Metadata().UserinfoEndpoint); !errors.Is(err, client.ErrInvalidIDToken) {
 				t.Errorf("HTTPClient refresh: %v; want ErrInvalidIDToken", err)
 			}
 		})
@@ -358,10 +360,10 @@ func TestReviewNilTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.RefreshTokens(context.Background(), nil); err == nil {
+	if _, err := c.Refresh(context.Background(), nil); err == nil {
 		t.Error("RefreshTokens(nil) succeeded")
 	}
-	if _, err := c.HTTPClient(nil).Get(c.Metadata().UserinfoEndpoint); err == nil {
+	if _, err := c.ResourceClient(nil).Get(c.Metadata().UserinfoEndpoint); err == nil {
 		t.Error("HTTPClient(nil) request succeeded")
 	}
 }
@@ -533,7 +535,7 @@ func TestReviewDPoPUserInfoNoHiddenRefresh(t *testing.T) {
 	if n := srv.Requests(partest.EndpointToken); n != 1 {
 		t.Errorf("token requests = %d, want 1 (no refresh inside UserInfo)", n)
 	}
-	if _, err := c.RefreshTokens(context.Background(), tok); err != nil {
+	if _, err := c.Refresh(context.Background(), tok); err != nil {
 		t.Errorf("RefreshTokens with the caller's refresh token: %v", err)
 	}
 }
@@ -563,7 +565,7 @@ func TestReviewTokenSourceRefreshBounded(t *testing.T) {
 	}
 	expired := *tok.Token
 	expired.Expiry = time.Now().Add(-time.Minute)
-	if _, err := c.TokenSource(&expired).Token(); err != nil {
+	if _, err := c.TokenSource(&client.Tokens{Token: &expired, IDToken: tok.IDToken}).Token(); err != nil {
 		t.Fatalf("TokenSource refresh: %v", err)
 	}
 	mu.Lock()

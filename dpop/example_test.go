@@ -45,7 +45,7 @@ func ExampleNewProofer() {
 }
 
 func ExampleProofer_Proof() {
-	p, err := dpop.NewProofer(exampleKey(), &dpop.Options{
+	p, err := dpop.NewProofer(exampleKey(), &dpop.Config{
 		Now: func() time.Time { return time.Unix(1562262616, 0) },
 	})
 	if err != nil {

@@ -45,8 +45,8 @@ var (
 	ErrInvalidNonce = errors.New("dpop: invalid nonce")
 )
 
-// Options configures a [Proofer]. The zero value and nil are valid.
-type Options struct {
+// Config configures a [Proofer]. The zero value and nil are valid.
+type Config struct {
 	// Algorithm is the JWS algorithm of the proofs. Default by key: ES256
 	// for P-256 (ES384, ES512 for P-384, P-521), PS256 for RSA (RS256 and
 	// the other RSxxx/PSxxx algorithms may be chosen), EdDSA for Ed25519.
@@ -63,26 +63,25 @@ type Options struct {
 type Proofer struct {
 	signer jose.Signer
 	alg    jose.SignatureAlgorithm
-	jwk    jose.JSONWebKey // public key only
 	jkt    string
 	now    func() time.Time
 }
 
 // NewProofer returns a Proofer for signer. The public key is embedded in
 // every proof's "jwk" header; the private key never leaves the signer, so
-// HSM and KMS keys work. opts may be nil.
-func NewProofer(signer crypto.Signer, opts *Options) (*Proofer, error) {
+// HSM and KMS keys work. cfg may be nil.
+func NewProofer(signer crypto.Signer, cfg *Config) (*Proofer, error) {
 	if signer == nil {
 		return nil, fmt.Errorf("%w: nil signer", ErrInvalidKey)
 	}
-	if opts == nil {
-		opts = &Options{}
+	if cfg == nil {
+		cfg = &Config{}
 	}
 	pub := signer.Public()
 	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
 		return nil, fmt.Errorf("%w: rsa key of %d bits, want at least %d", ErrInvalidKey, k.N.BitLen(), minRSABits)
 	}
-	alg := opts.Algorithm
+	alg := cfg.Algorithm
 	if alg == "" {
 		var err error
 		if alg, err = joseutil.DefaultAlgorithm(pub, true); err != nil {
@@ -112,14 +111,13 @@ func NewProofer(signer crypto.Signer, opts *Options) (*Proofer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
-	now := opts.Now
+	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
 	return &Proofer{
 		signer: s,
 		alg:    alg,
-		jwk:    jwk,
 		jkt:    base64.RawURLEncoding.EncodeToString(tp),
 		now:    now,
 	}, nil
@@ -132,10 +130,6 @@ func (p *Proofer) Algorithm() jose.SignatureAlgorithm { return p.alg }
 // public key: the dpop_jkt PAR and authorization request parameter (RFC
 // 9449 §10) and the cnf.jkt of bound access tokens (§6.1).
 func (p *Proofer) Thumbprint() string { return p.jkt }
-
-// PublicJWK returns the public key as embedded in the proofs' jwk header.
-// The key it holds is shared and must not be modified.
-func (p *Proofer) PublicJWK() jose.JSONWebKey { return p.jwk }
 
 // String describes p by algorithm and thumbprint.
 func (p *Proofer) String() string {

@@ -43,7 +43,7 @@ func TestProofClaims(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := dpop.NewProofer(tt.signer, &dpop.Options{Algorithm: tt.alg, Now: func() time.Time { return fixedNow }})
+			p, err := dpop.NewProofer(tt.signer, &dpop.Config{Algorithm: tt.alg, Now: func() time.Time { return fixedNow }})
 			if err != nil {
 				t.Fatalf("NewProofer() error = %v", err)
 			}
@@ -193,7 +193,7 @@ func TestNewProoferErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := dpop.NewProofer(tt.signer, &dpop.Options{Algorithm: tt.alg})
+			p, err := dpop.NewProofer(tt.signer, &dpop.Config{Algorithm: tt.alg})
 			if !errors.Is(err, dpop.ErrInvalidKey) {
 				t.Fatalf("NewProofer() = %v, %v; want ErrInvalidKey", p, err)
 			}
@@ -287,18 +287,28 @@ func (publicOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, errors.New("public only")
 }
 
-func TestProoferPublicJWK(t *testing.T) {
+// TestProofJWKHeader: every proof carries the signer's public key, and
+// only it, in its jwk header (RFC 9449 §4.2).
+func TestProofJWKHeader(t *testing.T) {
 	t.Parallel()
 	p, err := dpop.NewProofer(ecKey(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwk := p.PublicJWK()
-	if !jwk.IsPublic() || !jwk.Valid() {
-		t.Fatalf("PublicJWK() = %+v, want a valid public key", jwk)
+	proof, err := p.Proof("GET", "https://rs.example/x", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := jws.Signatures[0].Protected.JSONWebKey
+	if jwk == nil || !jwk.IsPublic() || !jwk.Valid() {
+		t.Fatalf("jwk header = %+v, want a valid public key", jwk)
 	}
 	if !ecKey().PublicKey.Equal(jwk.Key) {
-		t.Errorf("PublicJWK().Key is not the signer's public key")
+		t.Errorf("jwk header is not the signer's public key")
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/dpop"
@@ -319,10 +320,10 @@ func TestSecretHygiene(t *testing.T) {
 		if _, err := c.UserInfo(ctx, tok); err != nil {
 			t.Fatalf("%s: UserInfo: %v", name, err)
 		}
-		if _, err := c.Refresh(ctx, tok.Token.RefreshToken); err != nil {
+		if _, err := c.Refresh(ctx, tok); err != nil {
 			t.Fatalf("%s: Refresh: %v", name, err)
 		}
-		resp, err := c.HTTPClient(tok).Get(srv.Metadata()["userinfo_endpoint"].(string))
+		resp, err := c.ResourceClient(tok).Get(srv.Metadata()["userinfo_endpoint"].(string))
 		if err != nil {
 			t.Fatalf("%s: resource call: %v", name, err)
 		}
@@ -339,7 +340,7 @@ func TestSecretHygiene(t *testing.T) {
 		run.err(name+" state mismatch", err)
 		forged := "REFRESH-MARKER-" + rand.Text()
 		markers[forged] = "refresh token (forged)"
-		_, err = c.Refresh(ctx, forged)
+		_, err = c.Refresh(ctx, &client.Tokens{Token: &oauth2.Token{RefreshToken: forged}})
 		run.err(name+" refresh with an unknown token", err)
 		stolen := *tok
 		stolenTok := *tok.Token

@@ -268,7 +268,7 @@ func TestRequestURIReuse(t *testing.T) {
 		t.Fatalf("first use: no code: %v", first.Get("error"))
 	}
 	second := authorize(t, b, authURL)
-	if second.Has("code") || second.Has("state") || second.Get("error") != client.CodeInvalidRequestURI {
+	if second.Has("code") || second.Has("state") || second.Get("error") != "invalid_request_uri" {
 		t.Fatalf("second use of the request_uri: callback %v, want error=invalid_request_uri without code or state", second)
 	}
 	tok, err := c.Exchange(ctx, flow, second)
@@ -277,8 +277,8 @@ func TestRequestURIReuse(t *testing.T) {
 	case tok != nil:
 		t.Fatal("Exchange returned tokens for an error callback")
 	case errors.As(err, &ae):
-		if ae.Code != client.CodeInvalidRequestURI {
-			t.Errorf("AuthorizationError.Code = %q, want %q", ae.Code, client.CodeInvalidRequestURI)
+		if ae.Code != "invalid_request_uri" {
+			t.Errorf("AuthorizationError.Code = %q, want %q", ae.Code, "invalid_request_uri")
 		}
 	case errors.Is(err, client.ErrStateMismatch):
 		t.Logf("reported as %v (the error callback has no state)", err)
@@ -320,7 +320,7 @@ func TestWrongCredentials(t *testing.T) {
 			if !errors.As(err, &re) {
 				t.Fatalf("Push: err = %v (%T), want *client.ResponseError", err, err)
 			}
-			if re.Code != client.CodeInvalidClient || re.StatusCode != http.StatusUnauthorized {
+			if re.Code != "invalid_client" || re.StatusCode != http.StatusUnauthorized {
 				t.Errorf("got %d %q, want 401 invalid_client", re.StatusCode, re.Code)
 			}
 			for _, s := range []string{wrong, specialSecret, url.QueryEscape(wrong)} {

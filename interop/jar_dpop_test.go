@@ -97,9 +97,9 @@ func TestRequestObjectRejected(t *testing.T) {
 		code string
 	}{
 		// require_signed_request_object (RFC 9101 §10.5).
-		{"plain parameters", nil, client.CodeInvalidRequest},
-		{"unregistered key", &jar.Config{Signer: stranger, Algorithm: jose.ES256, KeyID: k.kid}, client.CodeInvalidRequestObject},
-		{"algorithm not registered", &jar.Config{Signer: f.keys["jar-eddsa"].signer, Algorithm: jose.EdDSA, KeyID: k.kid}, client.CodeInvalidRequestObject},
+		{"plain parameters", nil, "invalid_request"},
+		{"unregistered key", &jar.Config{Signer: stranger, Algorithm: jose.ES256, KeyID: k.kid}, "invalid_request_object"},
+		{"algorithm not registered", &jar.Config{Signer: f.keys["jar-eddsa"].signer, Algorithm: jose.EdDSA, KeyID: k.kid}, "invalid_request_object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

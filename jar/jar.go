@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-par/par/internal/joseutil"
 	"github.com/go-par/par/internal/jsonx"
+	"github.com/go-par/par/internal/oauthparams"
 )
 
 // TypeRequestObject is the JWS "typ" RFC 9101 §10.8 recommends for request
@@ -313,12 +314,12 @@ func newEncrypter(e *Encryption) (jose.Encrypter, error) {
 	return encrypter, nil
 }
 
-// forbidden holds the parameters a request object must not carry, and why.
+// forbidden holds the parameters a request object must not carry, and why;
+// client authentication (oauthparams.ClientAuth) is not an authorization
+// parameter either.
 var forbidden = map[string]bool{
 	// RFC 9101 §4 / RFC 9126 §3.
 	"request": true, "request_uri": true,
-	// Client authentication is not an authorization parameter.
-	"client_secret": true, "client_assertion": true, "client_assertion_type": true,
 	// Set by the Builder.
 	"iss": true, "aud": true, "iat": true, "nbf": true, "exp": true, "jti": true,
 }
@@ -341,7 +342,7 @@ func (b *Builder) Build(params url.Values) (string, error) {
 		if len(vals) == 0 {
 			continue
 		}
-		if forbidden[name] || !utf8.ValidString(name) {
+		if forbidden[name] || oauthparams.ClientAuth(name) || !utf8.ValidString(name) {
 			return "", &ParameterError{Name: name, Err: ErrForbiddenParameter}
 		}
 		if name == "client_id" {

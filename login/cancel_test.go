@@ -29,7 +29,7 @@ func TestCallbackCancelWithoutIss(t *testing.T) {
 				client: func(c *client.Config) { c.Profile = profile },
 				login: func(c *login.Config) {
 					c.PushOptions = func(r *http.Request) []oauth2.AuthCodeOption {
-						return []oauth2.AuthCodeOption{client.WithState(r.URL.Query().Get("state"))}
+						return []oauth2.AuthCodeOption{client.WithParam("state", r.URL.Query().Get("state"))}
 					}
 				},
 			})
@@ -45,7 +45,7 @@ func TestCallbackCancelWithoutIss(t *testing.T) {
 				"state": {state}, "session_state": {"Yj3Vd1nY-2Q.6F4A1C1E0B2D3F4A5B6C7D8E9F0A1B2C"}}
 			r := b.callback(cancel)
 			var ae *client.AuthorizationError
-			if !errors.As(a.lastErr(), &ae) || ae.Code != client.CodeAccessDenied || ae.Description != "mitid_user_aborted" {
+			if !errors.As(a.lastErr(), &ae) || ae.Code != "access_denied" || ae.Description != "mitid_user_aborted" {
 				t.Fatalf("error = %v, want *client.AuthorizationError access_denied", a.lastErr())
 			}
 			if r.status != http.StatusForbidden || !strings.Contains(r.body, "cancelled or denied") ||

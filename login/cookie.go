@@ -2,9 +2,6 @@ package login
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/internal/seal"
 )
 
 // CookieConfig configures [NewCookieStore], and the attributes of the
@@ -72,7 +70,7 @@ type CookieConfig struct {
 // The store needs no server state and works behind any load balancer as
 // long as every instance has the keys.
 type CookieStore struct {
-	aeads      []cipher.AEAD
+	sealer     *seal.Sealer
 	attrs      cookieAttrs
 	maxPending int
 	now        func() time.Time
@@ -80,17 +78,9 @@ type CookieStore struct {
 	seen *seenSet // nil unless StrictSingleUse
 }
 
-// cookieVersion is the first byte of every sealed value.
-const cookieVersion = 1
-
 // maxCookieValue bounds a flow cookie's value; browsers keep cookies up to
 // 4096 bytes including the name.
 const maxCookieValue = 3800
-
-const (
-	gcmNonceSize = 12
-	gcmTagSize   = 16
-)
 
 // NewCookieStore checks cfg and returns a CookieStore.
 func NewCookieStore(cfg CookieConfig) (*CookieStore, error) {
@@ -112,18 +102,13 @@ func NewCookieStore(cfg CookieConfig) (*CookieStore, error) {
 		return nil, errors.New("login: cookie store: SameSite=None requires Secure (unset InsecureCookie)")
 	}
 	for i, k := range cfg.Keys {
-		if len(k) != 32 {
+		if len(k) != seal.KeySize {
 			return nil, fmt.Errorf("login: cookie store: Keys[%d] is %d bytes, want 32 (AES-256)", i, len(k))
 		}
-		block, err := aes.NewCipher(k)
-		if err != nil {
-			return nil, fmt.Errorf("login: cookie store: Keys[%d]: %w", i, err)
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, fmt.Errorf("login: cookie store: Keys[%d]: %w", i, err)
-		}
-		s.aeads = append(s.aeads, aead)
+	}
+	var err error
+	if s.sealer, err = seal.New(cfg.Keys...); err != nil {
+		return nil, fmt.Errorf("login: cookie store: Keys: %w", err)
 	}
 	if cfg.StrictSingleUse {
 		s.seen = &seenSet{m: make(map[string]int64)}
@@ -198,13 +183,10 @@ func aad(state string) []byte {
 	return append([]byte("go-par/login flow\x00"), state...)
 }
 
-// seal packs and encrypts a flow: version | nonce | AES-GCM(packed), base64url.
+// seal packs and encrypts a flow (package internal/seal: version | nonce |
+// AES-256-GCM), base64url.
 func (s *CookieStore) seal(flow *client.Flow, expires time.Time) (string, error) {
-	packed := packFlow(flow, expires)
-	out := make([]byte, 1+gcmNonceSize, 1+gcmNonceSize+len(packed)+gcmTagSize)
-	out[0] = cookieVersion
-	rand.Read(out[1:]) // never fails (Go 1.24+)
-	out = s.aeads[0].Seal(out, out[1:1+gcmNonceSize], packed, aad(flow.State))
+	out := s.sealer.Seal(nil, packFlow(flow, expires), aad(flow.State))
 	v := base64.RawURLEncoding.EncodeToString(out)
 	if len(v) > maxCookieValue {
 		return "", fmt.Errorf("login: cookie store: flow too large for a cookie (%d bytes)", len(v))
@@ -221,24 +203,19 @@ func (s *CookieStore) open(value, state string) (*client.Flow, time.Time, error)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: not base64url", ErrInvalidCookie)
 	}
-	if len(raw) < 1+gcmNonceSize+gcmTagSize || raw[0] != cookieVersion {
+	if len(raw) < seal.Overhead || !seal.IsSealed(raw) {
 		return nil, time.Time{}, fmt.Errorf("%w: bad version or length", ErrInvalidCookie)
 	}
-	nonce, sealed := raw[1:1+gcmNonceSize], raw[1+gcmNonceSize:]
-	ad := aad(state)
-	for _, a := range s.aeads {
-		packed, err := a.Open(nil, nonce, sealed, ad)
-		if err != nil {
-			continue
-		}
-		flow, expires, err := unpackFlow(packed)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		flow.State = state
-		return flow, expires, nil
+	packed, err := s.sealer.Open(raw, aad(state))
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: authentication failed", ErrInvalidCookie)
 	}
-	return nil, time.Time{}, fmt.Errorf("%w: authentication failed", ErrInvalidCookie)
+	flow, expires, err := unpackFlow(packed)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	flow.State = state
+	return flow, expires, nil
 }
 
 // packFlow encodes a flow without its state (the state is the AAD and the

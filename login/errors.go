@@ -69,11 +69,11 @@ func StatusCode(err error) int {
 		return http.StatusForbidden
 	case errors.As(err, &ae):
 		switch ae.Code {
-		case client.CodeAccessDenied:
+		case "access_denied":
 			return http.StatusForbidden
-		case client.CodeTemporarilyUnavailable:
+		case "temporarily_unavailable":
 			return http.StatusServiceUnavailable
-		case client.CodeServerError:
+		case "server_error":
 			return http.StatusBadGateway
 		}
 		return http.StatusBadRequest
@@ -91,9 +91,7 @@ func StatusCode(err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrStoreFull), errors.Is(err, client.ErrRequestURIExpired), isTemporary(err):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, client.ErrInvalidIDToken), errors.Is(err, client.ErrNonceMismatch),
-		errors.Is(err, client.ErrNoIDToken), errors.Is(err, client.ErrTokenType),
-		errors.Is(err, client.ErrInvalidResponse):
+	case errors.Is(err, client.ErrInvalidIDToken), errors.Is(err, client.ErrInvalidResponse):
 		var le *Error
 		if errors.As(err, &le) && le.Op == OpCallback {
 			return http.StatusBadRequest // a malformed callback request
@@ -116,7 +114,7 @@ func safeMessage(err error) string {
 	case errors.Is(err, ErrCrossOrigin):
 		return "login must be started from this site"
 	case errors.As(err, &ae):
-		if ae.Code == client.CodeAccessDenied {
+		if ae.Code == "access_denied" {
 			return "login was cancelled or denied" + codeSuffix(ae.Code)
 		}
 		return "the identity provider did not complete the login" + codeSuffix(ae.Code)

@@ -264,7 +264,7 @@ func TestCallbackProviderError(t *testing.T) {
 				return []oauth2.AuthCodeOption{client.WithPrompt(p)}
 			}
 			if s := r.URL.Query().Get("state"); s != "" {
-				return []oauth2.AuthCodeOption{client.WithState(s)}
+				return []oauth2.AuthCodeOption{client.WithParam("state", s)}
 			}
 			return nil
 		}
@@ -281,7 +281,7 @@ func TestCallbackProviderError(t *testing.T) {
 		r = b.callback(url.Values{"error": {"access_denied"}, "error_description": {"mitid_user_aborted"},
 			"state": {state}, "iss": {a.srv.Issuer()}})
 		var ae *client.AuthorizationError
-		if !errors.As(a.lastErr(), &ae) || ae.Code != client.CodeAccessDenied || ae.Description != "mitid_user_aborted" {
+		if !errors.As(a.lastErr(), &ae) || ae.Code != "access_denied" || ae.Description != "mitid_user_aborted" {
 			t.Fatalf("error = %v, want *client.AuthorizationError access_denied", a.lastErr())
 		}
 		if r.status != http.StatusForbidden || !strings.Contains(r.body, "(access_denied)") || strings.Contains(r.body, "mitid_user_aborted") {
@@ -297,7 +297,7 @@ func TestCallbackProviderError(t *testing.T) {
 		params := b.authorize(r.header.Get("Location"))
 		r = b.callback(params)
 		var ae *client.AuthorizationError
-		if !errors.As(a.lastErr(), &ae) || ae.Code != client.CodeLoginRequired || r.status != http.StatusBadRequest {
+		if !errors.As(a.lastErr(), &ae) || ae.Code != "login_required" || r.status != http.StatusBadRequest {
 			t.Errorf("callback = %d, %v; want 400 *client.AuthorizationError login_required", r.status, a.lastErr())
 		}
 	})
@@ -683,7 +683,7 @@ func TestDefaultOnError(t *testing.T) {
 		{"token error", wrap(login.OpExchange, &client.ResponseError{Endpoint: "token", StatusCode: 400, Code: "invalid_grant", Description: secret}), 502, "(invalid_grant)"},
 		{"par 503", wrap(login.OpStart, &client.ResponseError{Endpoint: "par", StatusCode: 503}), 503, "refused the request"},
 		{"id token", wrap(login.OpExchange, fmt.Errorf("%w: %s", client.ErrInvalidIDToken, secret)), 502, "could not be verified"},
-		{"nonce", wrap(login.OpExchange, client.ErrNonceMismatch), 502, "could not be verified"},
+		{"nonce", wrap(login.OpExchange, client.ErrInvalidIDToken), 502, "could not be verified"},
 		{"expired uri", wrap(login.OpStart, client.ErrRequestURIExpired), 503, "unavailable"},
 		{"store full", wrap(login.OpStart, login.ErrStoreFull), 503, "unavailable"},
 		{"timeout", wrap(login.OpExchange, context.DeadlineExceeded), 504, "unavailable"},

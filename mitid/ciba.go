@@ -18,11 +18,12 @@ import (
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/oauthparams"
 )
 
-// GrantTypeCIBA is the CIBA grant type (OpenID CIBA Core §10.1), which the
+// grantTypeCIBA is the CIBA grant type (OpenID CIBA Core §10.1), which the
 // broker also expects on the backchannel authentication request.
-const GrantTypeCIBA = "urn:openid:params:grant-type:ciba"
+const grantTypeCIBA = "urn:openid:params:grant-type:ciba"
 
 // Errors of a backend-initiated flow. Poll returns them wrapped together
 // with the broker's *client.ResponseError (when there is one), so both
@@ -178,9 +179,6 @@ func (r *AuthRequest) String() string {
 // LogValue logs r without its ID.
 func (r *AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
-// reservedInHint are parameters a caller may not put into login_hint_token.
-var reservedInHint = []string{"scope", "flow_type", "client_id", "response_type", "request_uri", "auth_req_id", "grant_type"}
-
 // Start sends the backchannel authentication request (CIBA Core §7.1) to the
 // broker's backchannel_authentication_endpoint: grant_type, scope and
 // login_hint_token = {"flow_type":"broker_oidc", …the options…}, with the
@@ -195,20 +193,17 @@ func (c *CIBA) Start(ctx context.Context, r CIBARequest) (*AuthRequest, error) {
 		scopes = append([]string{"openid"}, scopes...)
 	}
 	form := url.Values{
-		"grant_type":       {GrantTypeCIBA},
+		"grant_type":       {grantTypeCIBA},
 		"scope":            {strings.Join(scopes, " ")},
 		"login_hint_token": {hint},
 	}
 	start := c.now()
-	resp, body, err := c.client.PostForm(ctx, c.cibaURL, form)
-	if err == nil && resp == nil {
-		err = errors.New("no response")
-	}
+	status, body, err := c.client.Post(ctx, c.cibaURL, form)
 	if err != nil {
 		return nil, fmt.Errorf("mitid: ciba: start: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("mitid: ciba: start: %w", c.responseError("ciba", c.cibaURL, resp, body))
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%w: start: HTTP %d instead of 200 (CIBA Core §7.3)", ErrInvalidResponse, status)
 	}
 	var out struct {
 		AuthReqID json.RawMessage `json:"auth_req_id"`
@@ -246,21 +241,11 @@ func (c *CIBA) Start(ctx context.Context, r CIBARequest) (*AuthRequest, error) {
 
 // loginHintToken renders opts as the login_hint_token JSON object.
 func loginHintToken(opts []oauth2.AuthCodeOption) (string, error) {
-	// AuthCodeOption is sealed; AuthCodeURL is the public way to apply it.
-	cfg := oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: "https://options.invalid/"}}
-	u, err := url.Parse(cfg.AuthCodeURL("", opts...))
-	if err != nil {
-		return "", fmt.Errorf("mitid: ciba: options: %w", err)
-	}
-	q := u.Query()
-	if q.Get("response_type") != "code" || q.Get("client_id") != "" {
-		return "", &ParamError{Param: "login_hint_token", Err: errors.New("response_type and client_id cannot be set")}
-	}
-	q.Del("response_type")
-	q.Del("client_id")
+	q := oauthparams.Values(opts)
 	hint := map[string]string{"flow_type": "broker_oidc"}
 	for k, v := range q {
-		if slices.Contains(reservedInHint, k) {
+		// Set by the SDK, or top-level CIBA parameters (CIBA Core §7.1).
+		if oauthparams.Owned(k) || k == "scope" || k == "flow_type" || k == "client_id" || k == "auth_req_id" {
 			return "", &ParamError{Param: "login_hint_token", Err: fmt.Errorf("%s cannot be set in login_hint_token", k)}
 		}
 		hint[k] = v[len(v)-1]
@@ -315,7 +300,6 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 	start := c.now()
 	var (
 		status int
-		header http.Header
 		body   []byte
 	)
 	if c.initJSON {
@@ -336,8 +320,7 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
-		status, header, body, err = c.do(req)
-		if err != nil {
+		if status, body, err = c.do(req, "init-auth", c.initURL); err != nil {
 			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
 		}
 	} else {
@@ -348,18 +331,13 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		if p.State != "" {
 			form.Set("state", p.State)
 		}
-		resp, b, err := c.client.PostForm(ctx, c.initURL, form)
-		if err == nil && resp == nil {
-			err = errors.New("no response")
-		}
-		if err != nil {
+		var err error
+		if status, body, err = c.client.Post(ctx, c.initURL, form); err != nil {
 			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
 		}
-		status, header, body = resp.StatusCode, resp.Header, b
 	}
 	if status != http.StatusOK && status != http.StatusCreated {
-		return nil, fmt.Errorf("mitid: ciba: init-auth: %w", c.responseError("init-auth", c.initURL,
-			&http.Response{StatusCode: status, Header: header}, body))
+		return nil, fmt.Errorf("%w: init-auth: HTTP %d instead of 200 or 201", ErrInvalidResponse, status)
 	}
 	var out struct {
 		RequestURI        json.RawMessage `json:"request_uri"`
@@ -450,7 +428,7 @@ func (c *CIBA) Poll(ctx context.Context, r *AuthRequest) (*client.Tokens, error)
 // client, which verifies the ID token. It returns the tokens, or the error
 // code (with the error) of an error response.
 func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, string, error) {
-	tok, err := c.client.Grant(ctx, GrantTypeCIBA, url.Values{"auth_req_id": {r.ID}})
+	tok, err := c.client.Grant(ctx, grantTypeCIBA, url.Values{"auth_req_id": {r.ID}})
 	var re *client.ResponseError
 	switch {
 	case errors.As(err, &re):
@@ -491,39 +469,35 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 		return errors.New("mitid: ciba: cancel: cannot build the request")
 	}
 	req.Header.Set("Accept", "application/json")
-	status, header, body, err := c.do(req)
+	status, _, err := c.do(req, "cancel", c.cancelURL)
 	if err != nil {
 		return fmt.Errorf("mitid: ciba: cancel: %w", err)
-	}
-	if status < 200 || status > 299 {
-		return fmt.Errorf("mitid: ciba: cancel: %w", c.responseError("cancel", c.cancelURL,
-			&http.Response{StatusCode: status, Header: header}, body))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: cancelled", slog.Int("status", status))
 	return nil
 }
 
-// do sends an unauthenticated request and reads the capped body. Transport
-// errors are reduced to their cause: the URL may hold the auth_req_id.
-func (c *CIBA) do(req *http.Request) (int, http.Header, []byte, error) {
+// do sends a request that carries no client authentication (the broker
+// documents Cancel, and init-auth's JSON form, without any) and reads the
+// capped body. An answer other than 2xx is a *client.ResponseError, read
+// with the SDK's one RFC 6749 §5.2 parser and Retry-After rule. Transport
+// errors show the origin only: the path may hold the auth_req_id.
+func (c *CIBA) do(req *http.Request, name, endpoint string) (int, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, nil, httpx.RedactError(err, false)
+		return 0, nil, httpx.RedactError(err, false)
 	}
 	body, err := httpx.ReadBody(resp)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
+		return 0, nil, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
-	return resp.StatusCode, resp.Header, body, nil
-}
-
-// responseError builds the SDK's *client.ResponseError from an error
-// response (RFC 6749 §5.2; CIBA Core §11 and §13).
-func (c *CIBA) responseError(name, endpoint string, resp *http.Response, body []byte) *client.ResponseError {
-	e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: resp.Header, Body: body,
-		RetryAfter: backchannel.RetryAfter(resp.Header.Get("Retry-After"), c.now())}
-	e.Code, e.Description, e.URI = backchannel.ParseError(resp.Header, body)
-	return e
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: resp.Header,
+			Body: body, RetryAfter: backchannel.RetryAfter(resp.Header.Get("Retry-After"), c.now())}
+		e.Code, e.Description, e.URI = backchannel.ParseError(resp.Header, body)
+		return 0, nil, e
+	}
+	return resp.StatusCode, body, nil
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {

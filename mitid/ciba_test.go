@@ -394,7 +394,7 @@ func TestCIBAStartErrors(t *testing.T) {
 		{"client_id in options", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("client_id", "other")}, 0, nil, isParamError},
 		{"broker error", nil, http.StatusBadRequest, map[string]string{"error": "invalid_scope"}, responseCode("invalid_scope")},
 		{"unauthorized", nil, http.StatusUnauthorized, map[string]string{"error": "invalid_client"}, responseCode("invalid_client")},
-		{"201 is not CIBA success", nil, http.StatusCreated, map[string]any{"auth_req_id": "x", "expires_in": 300}, responseCode("")},
+		{"201 is not CIBA success", nil, http.StatusCreated, map[string]any{"auth_req_id": "x", "expires_in": 300}, isInvalidResponse},
 		{"no auth_req_id", nil, http.StatusOK, map[string]any{"expires_in": 300}, isInvalidResponse},
 		{"numeric auth_req_id", nil, http.StatusOK, map[string]any{"auth_req_id": 7, "expires_in": 300}, isInvalidResponse},
 		{"no expires_in", nil, http.StatusOK, map[string]any{"auth_req_id": "x"}, isInvalidResponse},

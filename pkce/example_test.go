@@ -31,14 +31,3 @@ func ExampleValidateVerifier() {
 	// true
 	// pkce: invalid code verifier: length 9, want 43 to 128
 }
-
-func ExampleValidateMethod() {
-	// Check what a provider advertises in code_challenge_methods_supported.
-	for _, m := range []string{"plain", "S256", "S512"} {
-		fmt.Printf("%s: %v\n", m, pkce.ValidateMethod(m))
-	}
-	// Output:
-	// plain: pkce: code challenge method plain refused
-	// S256: <nil>
-	// S512: pkce: unsupported code challenge method "S512"
-}

@@ -13,21 +13,13 @@ const MethodS256 = "S256"
 
 // Verifier lengths allowed by RFC 7636 §4.1.
 const (
-	MinVerifierLen = 43
-	MaxVerifierLen = 128
+	minVerifierLen = 43
+	maxVerifierLen = 128
 )
 
-var (
-	// ErrInvalidVerifier is returned by [ValidateVerifier] for a verifier
-	// that breaks RFC 7636 §4.1. The error never includes the verifier.
-	ErrInvalidVerifier = errors.New("pkce: invalid code verifier")
-	// ErrPlainRefused is returned by [ValidateMethod] for "plain", and for an
-	// empty method, which RFC 7636 §4.3 defines as plain.
-	ErrPlainRefused = errors.New("pkce: code challenge method plain refused")
-	// ErrUnsupportedMethod is returned by [ValidateMethod] for any method
-	// other than S256 and plain.
-	ErrUnsupportedMethod = errors.New("pkce: unsupported code challenge method")
-)
+// ErrInvalidVerifier is returned by [ValidateVerifier] for a verifier that
+// breaks RFC 7636 §4.1. The error never includes the verifier.
+var ErrInvalidVerifier = errors.New("pkce: invalid code verifier")
 
 // NewVerifier returns a fresh code verifier: 32 random bytes, base64url
 // encoded to 43 characters (RFC 7636 §4.1), from [oauth2.GenerateVerifier].
@@ -41,8 +33,8 @@ func Challenge(verifier string) string { return oauth2.S256ChallengeFromVerifier
 // ValidateVerifier checks that v is 43 to 128 characters of
 // [A-Za-z0-9-._~] (RFC 7636 §4.1). A failure wraps [ErrInvalidVerifier].
 func ValidateVerifier(v string) error {
-	if n := len(v); n < MinVerifierLen || n > MaxVerifierLen {
-		return fmt.Errorf("%w: length %d, want %d to %d", ErrInvalidVerifier, n, MinVerifierLen, MaxVerifierLen)
+	if n := len(v); n < minVerifierLen || n > maxVerifierLen {
+		return fmt.Errorf("%w: length %d, want %d to %d", ErrInvalidVerifier, n, minVerifierLen, maxVerifierLen)
 	}
 	for i := 0; i < len(v); i++ {
 		if !unreserved(v[i]) {
@@ -62,20 +54,4 @@ func unreserved(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// ValidateMethod accepts only [MethodS256] (RFC 7636 §4.3; method names
-// are case-sensitive). "plain" and the empty string give
-// [ErrPlainRefused]; anything else gives [ErrUnsupportedMethod].
-func ValidateMethod(m string) error {
-	switch m {
-	case MethodS256:
-		return nil
-	case "plain", "":
-		return ErrPlainRefused
-	}
-	if len(m) > 32 {
-		m = m[:32] + "…"
-	}
-	return fmt.Errorf("%w %q", ErrUnsupportedMethod, m)
 }

@@ -157,8 +157,7 @@ func (f *clientFlags) newClient(ctx context.Context, getenv func(string) string,
 	defer cancel()
 	c, err := client.New(ctx, cfg)
 	if err != nil {
-		var pe *client.ProfileError
-		if errors.As(err, &pe) {
+		if strings.HasPrefix(err.Error(), "client: config: ") { // a flag at fault, named in the error
 			return nil, &usageError{err.Error()}
 		}
 		return nil, err
@@ -171,9 +170,9 @@ func (f *clientFlags) auth() (client.AuthMethod, error) {
 	if method == "" {
 		switch {
 		case f.keyFile != "":
-			method = client.MethodPrivateKeyJWT
+			method = "private_key_jwt"
 		case f.secret != "":
-			method = client.MethodClientSecretBasic
+			method = "client_secret_basic"
 		default:
 			return nil, usageErrorf("no client credentials: give --secret (or PAR_CLIENT_SECRET), --key (or PAR_KEY_FILE), or --auth-method none for a public client")
 		}
@@ -185,15 +184,15 @@ func (f *clientFlags) auth() (client.AuthMethod, error) {
 		return nil
 	}
 	switch method {
-	case client.MethodClientSecretBasic:
+	case "client_secret_basic":
 		return client.ClientSecretBasic(f.secret), needSecret()
-	case client.MethodClientSecretPost:
+	case "client_secret_post":
 		return client.ClientSecretPost(f.secret), needSecret()
-	case client.MethodClientSecretJWT:
+	case "client_secret_jwt":
 		return client.ClientSecretJWT(f.secret), needSecret()
-	case client.MethodNone:
+	case "none":
 		return client.None(), nil
-	case client.MethodPrivateKeyJWT:
+	case "private_key_jwt":
 		if f.keyFile == "" {
 			return nil, usageErrorf("--auth-method private_key_jwt needs --key (or PAR_KEY_FILE)")
 		}
@@ -281,16 +280,16 @@ func pushHint(err error) string {
 		return clientHint(err)
 	}
 	switch re.Code {
-	case client.CodeInvalidClient:
+	case "invalid_client":
 		return "the provider did not accept the client credentials: check --client-id, --secret/--key and --auth-method"
-	case client.CodeInvalidRequest:
+	case "invalid_request":
 		if strings.Contains(strings.ToLower(re.Description), "redirect") {
 			return "check that --redirect-uri is registered for the client, exactly"
 		}
 		return "the provider refused a parameter: see the description"
-	case client.CodeInvalidScope:
+	case "invalid_scope":
 		return "ask only for scopes the client may use (--scope)"
-	case client.CodeUnauthorizedClient:
+	case "unauthorized_client":
 		return "the client is not allowed this grant or PAR at this provider"
 	}
 	if re.Temporary() {

@@ -51,6 +51,7 @@ type app struct {
 	tmpl     *template.Template
 	now      func() time.Time
 	provider string // shown on the page
+	clientID string // shown on the page
 	callback string // path of the redirect URI
 	secure   bool   // cookies get the Secure attribute
 	csp      string // Content-Security-Policy of every page
@@ -166,6 +167,7 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	if err != nil {
 		return nil, nil, fmt.Errorf("webapp: %w", err)
 	}
+	a.clientID = cfg.ClientID
 	md := a.c.Metadata()
 	a.csp = "default-src 'self'; form-action 'self' " + formTargets(md.AuthorizationEndpoint, md.EndSessionEndpoint)
 	a.rec.setEndpoints(map[string]string{
@@ -261,7 +263,7 @@ type pageData struct {
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	a.render(w, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.c.ClientID(), Session: a.session(r)})
+	a.render(w, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(r)})
 }
 
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +272,7 @@ func (a *app) me(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	a.render(w, http.StatusOK, "me.html", pageData{Provider: a.provider, ClientID: a.c.ClientID(), Session: s,
+	a.render(w, http.StatusOK, "me.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: s,
 		Steps: a.timeline(s.Trace)})
 }
 
@@ -371,7 +373,7 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 			Why: "equals the state pushed, compared in constant time (RFC 6749 §10.12)"})
 	}
 	if iss := params.Get("iss"); iss != "" || a.c.Metadata().AuthorizationResponseISSParameterSupported {
-		st.Checks = append(st.Checks, Check{Name: "iss", Value: iss, OK: iss == a.c.Issuer(),
+		st.Checks = append(st.Checks, Check{Name: "iss", Value: iss, OK: iss == a.c.Metadata().Issuer,
 			Why: "equals the issuer: the response comes from the provider the request was pushed to (RFC 9207 §2.4)"})
 	}
 	if e := params.Get("error"); e != "" {
@@ -487,8 +489,8 @@ func (a *app) idTokenStep(t *Trace, tok *client.Tokens) Step {
 	st.Checks = append(st.Checks,
 		Check{Name: "signature", Value: "alg " + hdr.Alg + ", kid " + hdr.Kid, OK: true,
 			Why: "verified with the provider's key from jwks_uri; alg on the allow-list (OIDC Core §3.1.3.7 items 6–8)"},
-		Check{Name: "iss", Value: id.Issuer, OK: id.Issuer == a.c.Issuer(), Why: "exactly the issuer (item 2)"},
-		Check{Name: "aud", Value: strings.Join(id.Audience, " "), OK: slices.Contains(id.Audience, a.c.ClientID()),
+		Check{Name: "iss", Value: id.Issuer, OK: id.Issuer == a.c.Metadata().Issuer, Why: "exactly the issuer (item 2)"},
+		Check{Name: "aud", Value: strings.Join(id.Audience, " "), OK: slices.Contains(id.Audience, a.clientID),
 			Why: "contains our client_id (item 3)"},
 		Check{Name: "exp", Value: id.Expiry.UTC().Format(time.RFC3339) + " (in " + id.Expiry.Sub(a.now()).Round(time.Second).String() + ")",
 			OK: id.Expiry.After(a.now().Add(-30 * time.Second)), Why: "not expired, 30 s clock skew allowed (item 9)"},
@@ -552,7 +554,7 @@ func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
 	if t := traceFrom(r.Context()); t != nil {
 		steps = a.timeline(t)
 	}
-	a.render(w, status, "error.html", pageData{Provider: a.provider, ClientID: a.c.ClientID(), Error: err.Error(),
+	a.render(w, status, "error.html", pageData{Provider: a.provider, ClientID: a.clientID, Error: err.Error(),
 		Status: status, Steps: steps})
 }
 

@@ -88,7 +88,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	if c.ClientID == "" {
 		return c, errors.New("webapp: PAR_ISSUER is set but PAR_CLIENT_ID is not")
 	}
-	if c.ClientSecret == "" && c.KeyFile == "" && c.AuthMethod != client.MethodNone {
+	if c.ClientSecret == "" && c.KeyFile == "" && c.AuthMethod != "none" {
 		return c, errors.New("webapp: set PAR_CLIENT_SECRET or PAR_KEY_FILE (or PAR_AUTH_METHOD=none for a public client)")
 	}
 	return c, nil
@@ -128,21 +128,21 @@ func (c config) profile() (client.Profile, error) {
 func (c config) authMethod() (client.AuthMethod, error) {
 	method := c.AuthMethod
 	if method == "" {
-		method = client.MethodClientSecretBasic
+		method = "client_secret_basic"
 		if c.KeyFile != "" {
-			method = client.MethodPrivateKeyJWT
+			method = "private_key_jwt"
 		}
 	}
 	switch method {
-	case client.MethodClientSecretBasic:
+	case "client_secret_basic":
 		return client.ClientSecretBasic(c.ClientSecret), nil
-	case client.MethodClientSecretPost:
+	case "client_secret_post":
 		return client.ClientSecretPost(c.ClientSecret), nil
-	case client.MethodClientSecretJWT:
+	case "client_secret_jwt":
 		return client.ClientSecretJWT(c.ClientSecret), nil
-	case client.MethodNone:
+	case "none":
 		return client.None(), nil
-	case client.MethodPrivateKeyJWT:
+	case "private_key_jwt":
 		if c.KeyFile == "" {
 			return nil, errors.New("webapp: private_key_jwt needs PAR_KEY_FILE")
 		}

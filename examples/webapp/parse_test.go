@@ -35,7 +35,7 @@ func TestConfigFromEnv(t *testing.T) {
 			if c.Params.Get("idp_values") != "mitid" || c.Params.Get("language") != "da" {
 				t.Errorf("Params = %v", c.Params)
 			}
-			if m, err := c.authMethod(); err != nil || m.Method() != client.MethodClientSecretBasic {
+			if m, err := c.authMethod(); err != nil || m.Method() != "client_secret_basic" {
 				t.Errorf("authMethod = %v, %v; want client_secret_basic", m, err)
 			}
 		}},
@@ -71,10 +71,10 @@ func TestAuthMethod(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{config{ClientSecret: "s"}, client.MethodClientSecretBasic, ""},
-		{config{ClientSecret: "s", AuthMethod: "client_secret_post"}, client.MethodClientSecretPost, ""},
-		{config{ClientSecret: "s", AuthMethod: "client_secret_jwt"}, client.MethodClientSecretJWT, ""},
-		{config{AuthMethod: "none"}, client.MethodNone, ""},
+		{config{ClientSecret: "s"}, "client_secret_basic", ""},
+		{config{ClientSecret: "s", AuthMethod: "client_secret_post"}, "client_secret_post", ""},
+		{config{ClientSecret: "s", AuthMethod: "client_secret_jwt"}, "client_secret_jwt", ""},
+		{config{AuthMethod: "none"}, "none", ""},
 		{config{AuthMethod: "private_key_jwt"}, "", "needs PAR_KEY_FILE"},
 		{config{KeyFile: "/nonexistent/key.pem"}, "", "PAR_KEY_FILE"},
 		{config{AuthMethod: "tls"}, "", "PAR_AUTH_METHOD"},

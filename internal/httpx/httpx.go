@@ -26,14 +26,15 @@ var ErrRedirect = errors.New("redirect refused on back channel")
 var defaultClient = &http.Client{
 	Timeout:       DefaultTimeout,
 	CheckRedirect: noRedirect,
-	Transport:     defaultTransport(),
+	Transport:     NewTransport(),
 }
 
-// defaultTransport is net/http's default transport with room for more idle
-// connections per host: its default of 2 makes most concurrent pushes to one
-// provider open a new TLS connection (BENCHMARKS.md: −37 % pushes/s at
-// concurrency 32).
-func defaultTransport() *http.Transport {
+// NewTransport returns a clone of net/http's default transport (HTTP/2,
+// proxy from the environment, dial and TLS handshake timeouts) with room
+// for more idle connections per host: its default of 2 makes most
+// concurrent pushes to one provider open a new TLS connection
+// (BENCHMARKS.md: −37 % pushes/s at concurrency 32).
+func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	t.MaxIdleConns = 256
