@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -32,6 +31,7 @@ func (c *cli) discover(ctx context.Context, args []string) int {
 		"Fetches ISSUER/.well-known/openid-configuration (or the RFC 8414 location), validates it, and lists what a\n"+
 			"PAR client needs that is missing or weak. Exits 1 when the provider has no PAR endpoint.")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	caFile := fs.String("ca-file", c.getenv("PAR_CA_FILE"), caFileUsage)
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
@@ -42,7 +42,12 @@ func (c *cli) discover(ctx context.Context, args []string) int {
 	issuer := fs.Arg(0)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	md, err := discovery.Fetch(ctx, &http.Client{Timeout: *timeout}, issuer)
+	hc, err := httpClient(*caFile, *timeout)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "par discover:", err)
+		return exitUsage
+	}
+	md, err := discovery.Fetch(ctx, hc, issuer)
 	if err != nil {
 		return c.fail(*jsonOut, "discover", err, discoverHint(err, issuer))
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,7 +21,7 @@ import (
 // clientFlags are the flags push and login share.
 type clientFlags struct {
 	issuer, clientID, secret, keyFile, keyPassword string
-	authMethod, redirectURI, profile               string
+	authMethod, redirectURI, profile, caFile       string
 	scopes                                         multiFlag
 	params                                         multiFlag
 	timeout                                        time.Duration
@@ -55,6 +54,7 @@ func (c *cli) addClientFlags(fs *flag.FlagSet, defaultRedirect string) *clientFl
 	fs.Var(&f.scopes, "scope", `scope; repeat or separate with spaces (env PAR_SCOPES; default "openid")`)
 	fs.Var(&f.params, "param", "extra authorization parameter `k=v`; repeat (env PAR_PARAMS: k=v&k=v)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each call to the provider")
+	fs.StringVar(&f.caFile, "ca-file", env("PAR_CA_FILE", ""), caFileUsage)
 	fs.BoolVar(&f.dpop, "dpop", false, "bind the code and tokens to a fresh DPoP key (RFC 9449; implied by --profile fapi2)")
 	return f
 }
@@ -135,13 +135,17 @@ func (f *clientFlags) newClient(ctx context.Context, getenv func(string) string,
 	if len(scopes) == 0 {
 		scopes = strings.Fields(getenv("PAR_SCOPES"))
 	}
+	hc, err := httpClient(f.caFile, f.timeout)
+	if err != nil {
+		return nil, err
+	}
 	cfg := client.Config{
 		Issuer:      f.issuer,
 		ClientID:    f.clientID,
 		Auth:        auth,
 		RedirectURL: redirectURI,
 		Scopes:      scopes,
-		HTTPClient:  &http.Client{Timeout: f.timeout},
+		HTTPClient:  hc,
 		Profile:     profile,
 	}
 	if f.dpop || profile == client.ProfileFAPI2 {

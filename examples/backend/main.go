@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +35,7 @@ const envHelp = `Environment (all optional; without PAR_ISSUER an embedded parte
   PAR_REDIRECT_URL         registered redirect_uri (default http://<addr>/callback)
   PAR_SCOPES               space-separated scopes (default "openid")
   PAR_PROFILE              default, broker or fapi2
+  PAR_CA_FILE              PEM CA certificates to trust besides the system's (client.NewHTTPClient)
   PAR_CIBA_INIT_AUTH_URL   the broker's CIBA→PAR bridge (default {issuer}/api/ciba/broker-oidc/init-auth)
   PAR_CIBA_CANCEL_URL      the broker's CIBA cancel API prefix (default {issuer}/api/v1/ciba)
   PORT                     listen on :PORT when -addr is not given`
@@ -108,6 +111,21 @@ func setup(ctx context.Context, getenv func(string) string, base string, logger 
 	default:
 		return nil, nil, fmt.Errorf("backend: PAR_PROFILE %q: want default, broker or fapi2", getenv("PAR_PROFILE"))
 	}
+	var tlsConfig *tls.Config
+	if f := getenv("PAR_CA_FILE"); f != "" { // a provider with a private CA
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("backend: PAR_CA_FILE: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, errors.New("backend: PAR_CA_FILE holds no PEM certificate")
+		}
+		tlsConfig = &tls.Config{RootCAs: pool}
+	}
 	if issuer == "" {
 		srv := embeddedProvider(redirect)
 		closeFn, embedded = srv.Close, srv
@@ -124,6 +142,9 @@ func setup(ctx context.Context, getenv func(string) string, base string, logger 
 		Scopes:      strings.Fields(getenv("PAR_SCOPES")),
 		Profile:     profile,
 		Logger:      logger,
+		// A private CA goes into a clone of the SDK's default transport
+		// (HTTP/2, connection pool), never into a bare http.Transport.
+		HTTPClient: client.NewHTTPClient(tlsConfig),
 	})
 	if err != nil {
 		closeFn()

@@ -34,8 +34,8 @@ var assets embed.FS
 type options struct {
 	// BaseURL is where the app is reachable, such as http://127.0.0.1:8080.
 	BaseURL string
-	// Transport is the base transport under the recorder. Default:
-	// http.DefaultTransport.
+	// Transport is the base transport under the recorder. Default: the
+	// SDK's (client.NewHTTPClient), trusting PAR_CA_FILE too.
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -90,7 +90,9 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		opt.Now = time.Now
 	}
 	if opt.Transport == nil {
-		opt.Transport = http.DefaultTransport
+		if opt.Transport, err = cfg.transport(); err != nil {
+			return nil, nil, err
+		}
 	}
 	a = &app{
 		log: opt.Logger, now: opt.Now,

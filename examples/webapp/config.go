@@ -4,10 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +37,7 @@ type config struct {
 	Params         url.Values
 	ProfileName    string
 	InsecureCookie bool
+	CAFile         string
 }
 
 // envHelp documents the environment variables, for -h and the package
@@ -53,6 +58,9 @@ const envHelp = `Environment (all optional; without PAR_ISSUER an embedded parte
                           idp_values=mitid&language=da
   PAR_PROFILE             default, broker (MitID broker) or fapi2 (FAPI 2.0: needs PAR_KEY_FILE;
                           DPoP with a fresh key per run)
+  PAR_CA_FILE             PEM CA certificates to trust besides the system's (a provider with a
+                          private CA); the client keeps HTTP/2 and its connection pool
+                          (client.NewHTTPClient)
   PORT                    listen on :PORT when -addr is not given`
 
 // configFromEnv reads the PAR_* variables.
@@ -68,6 +76,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		PostLogoutURL: getenv("PAR_POST_LOGOUT_URL"),
 		Scopes:        strings.Fields(getenv("PAR_SCOPES")),
 		ProfileName:   strings.ToLower(getenv("PAR_PROFILE")),
+		CAFile:        getenv("PAR_CA_FILE"),
 	}
 	p, err := parseParams(getenv("PAR_PARAMS"))
 	if err != nil {
@@ -224,4 +233,27 @@ func startEmbedded(base string) (*partest.Server, string) {
 		}},
 	})
 	return srv, secret
+}
+
+// transport is the base transport to the provider: the SDK's default one
+// (client.NewHTTPClient: HTTP/2, 64 idle connections per provider), with
+// PAR_CA_FILE's certificates trusted too. A bare
+// &http.Transport{TLSClientConfig: …} would lose HTTP/2 and the pool.
+func (c config) transport() (http.RoundTripper, error) {
+	var tc *tls.Config
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("webapp: PAR_CA_FILE: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("webapp: PAR_CA_FILE holds no PEM certificate")
+		}
+		tc = &tls.Config{RootCAs: pool}
+	}
+	return client.NewHTTPClient(tc).Transport, nil
 }
