@@ -322,13 +322,6 @@ func idTokenAlgorithms(configured, advertised []string) ([]string, error) {
 	return algs, nil
 }
 
-func transportOf(hc *http.Client) http.RoundTripper {
-	if hc.Transport != nil {
-		return hc.Transport
-	}
-	return http.DefaultTransport
-}
-
 // ResponseMode returns the configured response_mode ("" for the default,
 // query).
 func (c *Client) ResponseMode() string { return c.respMode }

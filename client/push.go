@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/internal/backchannel"
-	"github.com/go-par/par/internal/httpx"
 	"github.com/go-par/par/internal/oauthparams"
 	"github.com/go-par/par/pkce"
 )
@@ -193,39 +190,6 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 func isMaxAge(v string) bool {
 	n, err := strconv.ParseInt(v, 10, 64)
 	return err == nil && n >= 0
-}
-
-// Post sends an authenticated form POST to an endpoint of this provider,
-// for protocol extensions that are not token requests: OpenID CIBA's
-// backchannel authentication request (CIBA Core §7.1), or the MitID broker's
-// init-auth (package mitid uses it). It goes through the client's one back
-// channel: the configured client authentication (client_id is added to the
-// form), no redirects, the body capped at 1 MiB. endpoint must be https
-// (loopback excepted) and on the origin of the issuer or of an endpoint in
-// the provider's metadata, so the client's credentials never go to a third
-// party. A 2xx answer gives its status and body; any other is a
-// *ResponseError. Token requests use [Client.Grant], which also verifies the
-// ID token.
-func (c *Client) Post(ctx context.Context, endpoint string, form url.Values) (int, []byte, error) {
-	u, err := httpx.CheckEndpoint("endpoint", endpoint)
-	if err != nil {
-		return 0, nil, fmt.Errorf("client: post: %w", err)
-	}
-	if !c.origins[strings.ToLower(u.Scheme+"://"+u.Host)] {
-		return 0, nil, fmt.Errorf("client: post: endpoint %q is not on an origin of the provider", httpx.Redact(u))
-	}
-	f := make(url.Values, len(form)+1)
-	maps.Copy(f, form)
-	f.Set("client_id", c.clientID)
-	name := path.Base(u.Path)
-	resp, err := c.call(ctx, backchannel.Request{Name: name, URL: endpoint, Form: f})
-	if err != nil {
-		return 0, nil, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, c.responseError(name, endpoint, resp)
-	}
-	return resp.StatusCode, resp.Body, nil
 }
 
 // parsePARResponse reads a successful PAR response body (RFC 9126 §2.2).

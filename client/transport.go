@@ -4,6 +4,9 @@ import (
 	"crypto/tls"
 	"net/http"
 
+	"golang.org/x/oauth2"
+
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/httpx"
 )
 
@@ -26,4 +29,27 @@ func NewHTTPClient(tlsConfig *tls.Config) *http.Client {
 		t.TLSClientConfig = tlsConfig.Clone()
 	}
 	return &http.Client{Transport: t, Timeout: httpx.DefaultTimeout}
+}
+
+// ResourceClient returns an HTTP client for calls to resource servers with
+// t's access token: DPoP-bound tokens go through [dpop.Transport] (a fresh
+// proof per request, nonce retry), Bearer tokens through oauth2.Transport.
+// Expired tokens are refreshed through [Client.TokenSource] when a refresh
+// token is present. (Config.HTTPClient, by contrast, is the back channel to
+// the provider.)
+func (c *Client) ResourceClient(t *Tokens) *http.Client {
+	src := c.TokenSource(t)
+	base := transportOf(c.hc)
+	var rt http.RoundTripper = &oauth2.Transport{Base: base, Source: src}
+	if c.dpop != nil {
+		rt = &dpop.Transport{Base: base, Proofer: c.dpop, Source: src, Nonces: c.nonces}
+	}
+	return &http.Client{Transport: rt, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect}
+}
+
+func transportOf(hc *http.Client) http.RoundTripper {
+	if hc.Transport != nil {
+		return hc.Transport
+	}
+	return http.DefaultTransport
 }

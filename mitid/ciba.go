@@ -38,7 +38,7 @@ var (
 	ErrExpired = errors.New("mitid: ciba: auth_req_id expired")
 	// ErrInvalidGrant: the broker does not know the auth_req_id, or its
 	// result was already fetched: the broker returns a result once only,
-	// then invalid_grant (ciba-par-oidc-integration.md).
+	// then invalid_grant (broker docs page ciba-par-oidc-integration).
 	ErrInvalidGrant = errors.New("mitid: ciba: invalid grant")
 	// ErrInvalidResponse: a broker response was malformed.
 	ErrInvalidResponse = errors.New("mitid: ciba: invalid response")
@@ -57,11 +57,11 @@ type CIBAConfig struct {
 	// Redirects are never followed.
 	HTTPClient *http.Client
 	// InitAuthEndpoint is the broker's CIBA→PAR bridge. Default:
-	// {issuer}/api/ciba/broker-oidc/init-auth (ciba-par-oidc-integration.md).
+	// {issuer}/api/ciba/broker-oidc/init-auth (broker docs page ciba-par-oidc-integration).
 	InitAuthEndpoint string
 	// CancelEndpoint is the prefix of the cancel API; the auth_req_id is
 	// appended as a path segment. Default: {issuer}/api/v1/ciba
-	// (enterprise/flex-app-ciba.md).
+	// (broker docs page enterprise/flex-app-ciba).
 	CancelEndpoint string
 	// InitAuthJSON sends init-auth as the JSON body the broker's example
 	// shows, without client authentication, through HTTPClient. By default
@@ -79,7 +79,7 @@ type CIBAConfig struct {
 // CIBA runs the broker's backend-initiated flows: CIBA (OpenID CIBA Core,
 // poll mode) and the broker's CIBA→PAR bridge, which turns a CIBA request
 // into an authorization URL the user opens in any browser
-// (ciba-par-oidc-integration.md). It is immutable and safe for concurrent
+// (broker docs page ciba-par-oidc-integration). It is immutable and safe for concurrent
 // use.
 type CIBA struct {
 	client     *client.Client
@@ -152,7 +152,7 @@ type CIBARequest struct {
 	// language, prompt, signtext_*, …), built with this package's builders
 	// or client.WithPrompt. The broker takes them inside login_hint_token,
 	// not as form parameters ("any other top-level parameters … is set as
-	// part of the login_hint_token object", ciba-par-oidc-integration.md);
+	// part of the login_hint_token object", broker docs page ciba-par-oidc-integration);
 	// idp_params stays a JSON string there, as in a request object. scope,
 	// client_id, response_type and flow_type cannot be set here.
 	Options []oauth2.AuthCodeOption
@@ -259,123 +259,6 @@ func loginHintToken(opts []oauth2.AuthCodeOption) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// InitAuthParams are the optional members of the init-auth call.
-type InitAuthParams struct {
-	// RedirectURI replaces the broker's landing page at the end of the
-	// browser flow; it receives State, and error / error_description on
-	// failure (ciba-par-oidc-integration.md).
-	RedirectURI string
-	State       string
-}
-
-// Authentication is the browser part of a CIBA→PAR flow.
-type Authentication struct {
-	// URI is the authentication_uri: the broker's authorization endpoint
-	// with client_id and request_uri. Open it in the user's browser, on this
-	// device or another (a QR code), then Poll.
-	URI        string
-	RequestURI string
-	ExpiresAt  time.Time // now + expires_in of the request_uri
-}
-
-// InitAuth calls the broker's CIBA→PAR bridge for r, which pushes the
-// authorization request and returns the URL the user opens
-// (ciba-par-oidc-integration.md). The members are requestId, redirectUri and
-// state. The call authenticates as the client (form-encoded through the
-// Client) unless InitAuthJSON is set; 200 and 201 are accepted, as the
-// broker documents neither. authentication_uri must be on the origin of the
-// broker's authorization endpoint.
-func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (*Authentication, error) {
-	if r == nil || r.ID == "" {
-		return nil, errors.New("mitid: ciba: init-auth: no auth request")
-	}
-	if !c.now().Before(r.ExpiresAt) {
-		return nil, fmt.Errorf("%w (init-auth not sent)", ErrExpired)
-	}
-	if p.RedirectURI != "" {
-		if u, err := url.Parse(p.RedirectURI); err != nil || !u.IsAbs() || u.Fragment != "" {
-			return nil, paramErr("redirectUri", "must be an absolute URL without fragment")
-		}
-	}
-	start := c.now()
-	var (
-		status int
-		body   []byte
-	)
-	if c.initJSON {
-		m := map[string]string{"requestId": r.ID}
-		if p.RedirectURI != "" {
-			m["redirectUri"] = p.RedirectURI
-		}
-		if p.State != "" {
-			m["state"] = p.State
-		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.initURL, bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		if status, body, err = c.do(req, "init-auth", c.initURL); err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
-		}
-	} else {
-		form := url.Values{"requestId": {r.ID}}
-		if p.RedirectURI != "" {
-			form.Set("redirectUri", p.RedirectURI)
-		}
-		if p.State != "" {
-			form.Set("state", p.State)
-		}
-		var err error
-		if status, body, err = c.client.Post(ctx, c.initURL, form); err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
-		}
-	}
-	if status != http.StatusOK && status != http.StatusCreated {
-		return nil, fmt.Errorf("%w: init-auth: HTTP %d instead of 200 or 201", ErrInvalidResponse, status)
-	}
-	var out struct {
-		RequestURI        json.RawMessage `json:"request_uri"`
-		ExpiresIn         json.RawMessage `json:"expires_in"`
-		AuthenticationURI json.RawMessage `json:"authentication_uri"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("%w: init-auth: body is not a JSON object", ErrInvalidResponse)
-	}
-	a := &Authentication{}
-	var ok bool
-	if a.RequestURI, ok = jsonString(out.RequestURI); !ok || a.RequestURI == "" {
-		return nil, fmt.Errorf("%w: init-auth: request_uri missing or not a string", ErrInvalidResponse)
-	}
-	expiresIn, ok := jsonInt(out.ExpiresIn)
-	if !ok || expiresIn <= 0 {
-		return nil, fmt.Errorf("%w: init-auth: expires_in must be a positive integer", ErrInvalidResponse)
-	}
-	a.ExpiresAt = start.Add(time.Duration(min(expiresIn, 24*3600)) * time.Second)
-	if a.URI, ok = jsonString(out.AuthenticationURI); !ok {
-		return nil, fmt.Errorf("%w: init-auth: authentication_uri missing or not a string", ErrInvalidResponse)
-	}
-	u, err := httpx.CheckEndpoint("authentication_uri", a.URI)
-	if err != nil {
-		return nil, fmt.Errorf("%w: init-auth: %w", ErrInvalidResponse, err)
-	}
-	if c.authOrigin != "" && u.Scheme+"://"+u.Host != c.authOrigin {
-		return nil, fmt.Errorf("%w: init-auth: authentication_uri is not on the authorization endpoint's origin %s",
-			ErrInvalidResponse, c.authOrigin)
-	}
-	if u.Query().Get("request_uri") != a.RequestURI {
-		return nil, fmt.Errorf("%w: init-auth: authentication_uri does not carry the request_uri", ErrInvalidResponse)
-	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: init-auth", slog.String("endpoint", c.initURL),
-		slog.Int("status", status), slog.Int64("expires_in", expiresIn))
-	return a, nil
-}
-
 // Poll polls the token endpoint with the CIBA grant (CIBA Core §10.1) until
 // the flow ends, the auth_req_id expires or ctx is done. It waits
 // r.Interval before each request, continues on authorization_pending, adds
@@ -456,7 +339,7 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 }
 
 // Cancel cancels a pending flow: DELETE {CancelEndpoint}/{auth_req_id}
-// (enterprise/flex-app-ciba.md). The broker documents the call without any
+// (broker docs page enterprise/flex-app-ciba). The broker documents the call without any
 // authentication, so it is sent through HTTPClient without credentials; the
 // auth_req_id itself is the capability. Any 2xx is success.
 func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {

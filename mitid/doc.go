@@ -25,9 +25,11 @@
 // broker's CIBA→PAR bridge: Start sends the backchannel authentication
 // request with the flow's parameters inside login_hint_token, InitAuth turns
 // it into an authorization URL the user opens on any device, Poll waits for
-// the result (honouring interval and slow_down) and verifies the ID token,
-// Cancel ends it. It sends its requests through the *client.Client, so the
-// client's authentication applies.
+// the result (honouring interval and slow_down), Cancel ends it. It sends
+// its authenticated requests through the *client.Client's back channel
+// ([client.Client.Post], and [client.Client.Grant] for the token polls), so
+// the client's authentication applies and the ID token gets the same check
+// as after a code exchange.
 //
 // Broker documentation: https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/
 // (pages oidc-integration, idps/mitid, idps/mitid-erhverv, issued-claims-tokens,
