@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	case md == nil:
 		var err error
 		if md, err = discovery.Fetch(ctx, c.hc, cfg.Issuer); err != nil {
-			return nil, fmt.Errorf("client: discovery: %w", err)
+			return nil, fmt.Errorf("client: %w", err) // "discovery: …" names the step
 		}
 	case cfg.Issuer != "" && cfg.Issuer != md.Issuer:
 		return nil, &discovery.IssuerMismatchError{Expected: cfg.Issuer, Got: md.Issuer}

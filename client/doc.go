@@ -21,9 +21,22 @@
 // [ClientSecretJWT], [PrivateKeyJWT], [TLSClientAuth], [None]) and the same at
 // the PAR and token endpoints. Provider errors are [*ResponseError] (back
 // channel) and [*AuthorizationError] (callback); the sentinels
-// [ErrStateMismatch], [ErrIssuerMismatch], [ErrNonceMismatch] and
-// [ErrRequestURIExpired] mark failed checks. No error or log line ever holds
-// a secret, code, verifier, assertion or token.
+// [ErrStateMismatch], [ErrIssuerMismatch], [ErrInvalidIDToken],
+// [ErrInvalidResponse] and [ErrRequestURIExpired] mark failed checks. No
+// error or log line ever holds a secret, code, verifier, assertion or token.
+//
+// After the login: [Client.Refresh] (and [Client.TokenSource]) refreshes
+// tokens, checking a new ID token against the login's (OIDC Core §12.2);
+// [Client.UserInfo] and [Client.ResourceClient] call the provider and
+// resource servers with the access token; [Client.LogoutURL] ends the
+// session at the provider. [Client.Grant] (extension grants such as CIBA's)
+// and [Client.Post] (other authenticated calls, such as CIBA initiation)
+// are the hooks package mitid is built on.
+//
+// To trust a private CA or present a client certificate (tls_client_auth),
+// set Config.HTTPClient to [NewHTTPClient]: a bare
+// &http.Transport{TLSClientConfig: …} loses HTTP/2 and keeps net/http's two
+// idle connections per host.
 //
 // # Error responses without iss
 //

@@ -64,6 +64,9 @@ func (c *Client) Post(ctx context.Context, endpoint string, form url.Values) (in
 	maps.Copy(f, form)
 	f.Set("client_id", c.clientID)
 	name := path.Base(u.Path)
+	if endpoint == c.md.BackchannelAuthenticationEndpoint {
+		name = "backchannel_authentication" // not "ciba", which a caller's own context names
+	}
 	resp, err := c.call(ctx, backchannel.Request{Name: name, URL: endpoint, Form: f})
 	if err != nil {
 		return 0, nil, err

@@ -67,16 +67,16 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
+			return nil, stepError("init-auth", err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.initURL, bytes.NewReader(b))
 		if err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
+			return nil, stepError("init-auth", err)
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
 		if status, body, err = c.do(req, "init-auth", c.initURL); err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
+			return nil, stepError("init-auth", err)
 		}
 	} else {
 		form := url.Values{"requestId": {r.ID}}
@@ -88,7 +88,7 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		}
 		var err error
 		if status, body, err = c.client.Post(ctx, c.initURL, form); err != nil {
-			return nil, fmt.Errorf("mitid: ciba: init-auth: %w", err)
+			return nil, stepError("init-auth", err)
 		}
 	}
 	if status != http.StatusOK && status != http.StatusCreated {

@@ -200,7 +200,7 @@ func (c *CIBA) Start(ctx context.Context, r CIBARequest) (*AuthRequest, error) {
 	start := c.now()
 	status, body, err := c.client.Post(ctx, c.cibaURL, form)
 	if err != nil {
-		return nil, fmt.Errorf("mitid: ciba: start: %w", err)
+		return nil, stepError("start", err)
 	}
 	if status != http.StatusOK {
 		return nil, fmt.Errorf("%w: start: HTTP %d instead of 200 (CIBA Core §7.3)", ErrInvalidResponse, status)
@@ -326,9 +326,9 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 		case "invalid_grant":
 			return nil, re.Code, fmt.Errorf("%w: %w", ErrInvalidGrant, re)
 		}
-		return nil, re.Code, fmt.Errorf("mitid: ciba: poll: %w", re)
+		return nil, re.Code, stepError("poll", re)
 	case err != nil:
-		return nil, "", fmt.Errorf("mitid: ciba: poll: %w", err)
+		return nil, "", stepError("poll", err)
 	case tok.IDToken == nil:
 		// CIBA Core §10.1.1: the token response of an openid flow carries
 		// an ID token.
@@ -354,7 +354,7 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 	req.Header.Set("Accept", "application/json")
 	status, _, err := c.do(req, "cancel", c.cancelURL)
 	if err != nil {
-		return fmt.Errorf("mitid: ciba: cancel: %w", err)
+		return stepError("cancel", err)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: cancelled", slog.Int("status", status))
 	return nil
@@ -381,6 +381,17 @@ func (c *CIBA) do(req *http.Request, name, endpoint string) (int, []byte, error)
 		return 0, nil, e
 	}
 	return resp.StatusCode, body, nil
+}
+
+// stepError names the step of err, unless err is a provider's
+// *client.ResponseError, which names its endpoint itself ("client: token:
+// slow_down …"): no step said twice.
+func stepError(step string, err error) error {
+	var re *client.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Errorf("mitid: ciba: %w", err)
+	}
+	return fmt.Errorf("mitid: ciba: %s: %w", step, err)
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {
