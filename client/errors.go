@@ -149,13 +149,13 @@ func truncate(s string, n int) string {
 
 // call sends one request through the back channel and names the endpoint
 // in its errors; an oversized body is ErrInvalidResponse.
-func (c *Client) call(ctx context.Context, r backchannel.Request) (*backchannel.Response, error) {
+func (c *Client) call(ctx context.Context, r backchannel.Request) (backchannel.Response, error) {
 	resp, err := c.bc.Do(ctx, r)
 	switch {
 	case errors.Is(err, httpx.ErrBodyTooLarge):
-		return nil, fmt.Errorf("client: %s: %w: %w", r.Name, ErrInvalidResponse, err)
+		return resp, fmt.Errorf("client: %s: %w: %w", r.Name, ErrInvalidResponse, err)
 	case err != nil:
-		return nil, fmt.Errorf("client: %s: %w", r.Name, err)
+		return resp, fmt.Errorf("client: %s: %w", r.Name, err)
 	}
 	return resp, nil
 }

@@ -99,12 +99,12 @@ func (c *Client) token(ctx context.Context, form url.Values) (*oauth2.Token, err
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.responseError("token", c.tokenURL, resp)
+		return nil, c.responseError("token", c.tokenURL, &resp)
 	}
 	tok, err := backchannel.ParseToken(resp.Header, resp.Body, start)
 	switch {
 	case errors.Is(err, backchannel.ErrErrorBody):
-		return nil, c.responseError("token", c.tokenURL, resp)
+		return nil, c.responseError("token", c.tokenURL, &resp)
 	case err != nil:
 		return nil, fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
 	}

@@ -72,7 +72,7 @@ func (c *Client) Post(ctx context.Context, endpoint string, form url.Values) (in
 		return 0, nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, c.responseError(name, endpoint, resp)
+		return 0, nil, c.responseError(name, endpoint, &resp)
 	}
 	return resp.StatusCode, resp.Body, nil
 }

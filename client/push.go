@@ -167,7 +167,7 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 		if status >= 200 && status < 300 {
 			return nil, fmt.Errorf("%w: par: HTTP %d instead of 201 Created (RFC 9126 §2.2)", ErrInvalidResponse, status)
 		}
-		return nil, c.responseError("par", c.parURL, resp)
+		return nil, c.responseError("par", c.parURL, &resp)
 	}
 	uri, expiresIn, err := parsePARResponse(resp.Body)
 	if err != nil {

@@ -43,7 +43,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	}
 	body := resp.Body
 	if resp.StatusCode != http.StatusOK {
-		return nil, c.responseError("userinfo", c.userinfoURL, resp)
+		return nil, c.responseError("userinfo", c.userinfoURL, &resp)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ct == "application/jwt" {

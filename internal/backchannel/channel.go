@@ -3,6 +3,7 @@ package backchannel
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -66,57 +67,88 @@ type Response struct {
 // Do sends r. Transport errors are returned with the URL redacted; a body
 // over 1 MiB gives an error wrapping httpx.ErrBodyTooLarge. Any status is a
 // Response: the caller decides what is success.
-func (c *Channel) Do(ctx context.Context, r Request) (*Response, error) {
-	dp := r.DPoP && c.DPoP != nil
+func (c *Channel) Do(ctx context.Context, r Request) (Response, error) {
 	method := http.MethodGet
 	if r.Form != nil {
 		method = http.MethodPost
 	}
-	send := func(nonce string) (*Response, dpopwire.Reply, error) {
-		req, err := c.request(ctx, r, method, nonce, dp)
-		if err != nil {
-			return nil, dpopwire.Reply{}, err
-		}
-		resp, err := c.HTTPClient.Do(req)
-		if err != nil {
-			return nil, dpopwire.Reply{}, httpx.RedactError(err, true)
-		}
-		body, err := httpx.ReadBody(resp)
-		if err != nil {
-			return nil, dpopwire.Reply{}, err
-		}
-		out := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
-		return out, dpopwire.Reply{Status: out.StatusCode, Header: out.Header, Body: body}, nil
+	if !r.DPoP || c.DPoP == nil {
+		return c.send(ctx, r, method, "", false)
 	}
-	if !dp {
-		resp, _, err := send("")
-		return resp, err
-	}
+	return c.doDPoP(ctx, r, method)
+}
+
+// doDPoP sends r with a DPoP proof and the single nonce retry. (Apart from
+// Do, so that a request without DPoP does not pay for the closure.)
+func (c *Channel) doDPoP(ctx context.Context, r Request, method string) (Response, error) {
 	tries := 0
-	resp, err := dpopwire.Retry(c.Nonces, dpopwire.Origin(r.URL), true, func(nonce string) (*Response, dpopwire.Reply, error) {
+	return dpopwire.Retry(c.Nonces, dpopwire.Origin(r.URL), true, func(nonce string) (Response, dpopwire.Reply, error) {
 		if tries++; tries > 1 {
 			c.Logger.LogAttrs(ctx, slog.LevelDebug, "client: dpop nonce challenge, retrying once",
 				slog.String("endpoint", r.URL))
 		}
-		return send(nonce)
+		resp, err := c.send(ctx, r, method, nonce, true)
+		if err != nil {
+			return Response{}, dpopwire.Reply{}, err
+		}
+		return resp, dpopwire.Reply{Status: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
 	}, nil)
-	return resp, err
+}
+
+// send makes one attempt and reads the response.
+func (c *Channel) send(ctx context.Context, r Request, method, nonce string, dp bool) (Response, error) {
+	req, err := c.request(ctx, r, method, nonce, dp)
+	if err != nil {
+		return Response{}, err
+	}
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		return Response{}, httpx.RedactError(err, true)
+	}
+	body, err := httpx.ReadBody(resp)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
 // request builds one attempt: a fresh form with the client authentication,
 // and a fresh DPoP proof with nonce.
 func (c *Channel) request(ctx context.Context, r Request, method, nonce string, dp bool) (*http.Request, error) {
-	h := make(http.Header, 5)
 	var body *strings.Reader
+	var form url.Values
 	if r.Form != nil {
-		form := make(url.Values, len(r.Form)+4)
+		form = make(url.Values, len(r.Form)+4)
 		maps.Copy(form, r.Form)
+	}
+	var req *http.Request
+	var err error
+	if form != nil {
+		// The header is the request's own; the body is set once the
+		// authentication has added its members.
+		req, err = http.NewRequestWithContext(ctx, method, r.URL, http.NoBody)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, r.URL, nil)
+	}
+	if err != nil {
+		return nil, httpx.RedactError(err, true)
+	}
+	h := req.Header
+	if form != nil {
 		if c.Auth != nil {
 			if err := c.Auth.Authenticate(form, h); err != nil {
 				return nil, fmt.Errorf("client authentication: %w", err)
 			}
 		}
-		body = strings.NewReader(form.Encode())
+		enc := form.Encode()
+		body = strings.NewReader(enc)
+		req.Body = io.NopCloser(body)
+		req.ContentLength = int64(len(enc))
+		snapshot := *body
+		req.GetBody = func() (io.ReadCloser, error) {
+			r := snapshot
+			return io.NopCloser(&r), nil
+		}
 		h.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	if dp {
@@ -138,16 +170,5 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 		accept = "application/json"
 	}
 	h.Set("Accept", accept)
-	var req *http.Request
-	var err error
-	if body != nil {
-		req, err = http.NewRequestWithContext(ctx, method, r.URL, body)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, r.URL, nil)
-	}
-	if err != nil {
-		return nil, httpx.RedactError(err, true)
-	}
-	maps.Copy(req.Header, h)
 	return req, nil
 }
