@@ -153,10 +153,17 @@ func TestTwoBackChannelRequestsPerLogin(t *testing.T) {
 	t.Logf("%d logins: %d back-channel requests (%.1f per login)", logins, backChannel, float64(backChannel)/logins)
 }
 
-// clock is a settable clock for the client.
-type clock struct{ offset atomic.Int64 }
+// clock is a settable clock for the client: its start plus what the test
+// advanced, so that real time spent under load (the -race run of every
+// package on a busy machine) does not count towards the refetch interval.
+type clock struct {
+	start  time.Time
+	offset atomic.Int64
+}
 
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func newClock() *clock { return &clock{start: time.Now()} }
+
+func (c *clock) now() time.Time          { return c.start.Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 func (c *clock) String() string          { return fmt.Sprint(time.Duration(c.offset.Load())) }
 func forgeKid(i int) string              { return fmt.Sprintf("forged-%d-%s", i, rand.Text()[:6]) }
@@ -172,7 +179,7 @@ func TestJWKSRefetchOnlyOnUnknownKidRateLimited(t *testing.T) {
 	t.Parallel()
 	srv := loginServer(t, jose.ES256)
 	ctx := context.Background()
-	clk := &clock{}
+	clk := newClock()
 	hc := newHTTPClient()
 	c, err := client.New(ctx, client.Config{Issuer: srv.Issuer(), ClientID: clientID, Now: clk.now,
 		Auth: client.ClientSecretBasic(secret), RedirectURL: redirectURL, HTTPClient: hc})
