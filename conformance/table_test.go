@@ -321,9 +321,12 @@ func TestTable(t *testing.T) {
 			t.Errorf("row %s: %s without a reason", r.name(), st)
 		}
 	}
-	for m := range tb.outcomes {
+	for m, o := range tb.outcomes {
 		if !used[m] {
 			t.Errorf("outcomes.tsv lists %s, which no modules.tsv row names", m)
+		}
+		if spec := modules[m]; (spec != nil) != (o.status != statusNA) {
+			t.Errorf("%s: status %s, spec in modules_test.go: %v; every module that runs needs one, and only those", m, o.status, spec != nil)
 		}
 	}
 }
