@@ -25,9 +25,7 @@
 // cookies or redirects, approves the default (or hinted) user and returns the
 // callback parameters. Faults ([Fault], [Server.SetFault]) make any endpoint
 // misbehave on purpose: error statuses, stalls, truncated or oversized
-// bodies, wrong issuers, mix-up attacks, forged ID tokens, keys rotated
-// just before signing, key sets without kids and edited authorization
-// responses.
+// bodies, wrong issuers, mix-up attacks and forged ID tokens.
 //
 // When a request_uri is used at the authorization endpoint, every other
 // query parameter except client_id is ignored, following RFC 9126 §4 and

@@ -203,7 +203,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.Body))
 		return
-	case !f.TruncateBody && !f.OversizeBody && f.Response == nil && f.ChallengeScheme == "":
+	case !f.TruncateBody && !f.OversizeBody && f.Response == nil && f.ChallengeScheme == "" && !f.shapesJWKS():
 		rt.handle(s, w, r, f)
 		return
 	}
@@ -218,6 +218,14 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, rt route, f 
 				body = b
 			}
 		}
+	}
+	if f.shapesJWKS() && strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		b, err := shapeJWKS(body, f)
+		if err != nil {
+			writeError(w, newError(http.StatusInternalServerError, "server_error", "could not build the key set"))
+			return
+		}
+		body = b
 	}
 	if f.TruncateBody {
 		body = body[:len(body)/2]
@@ -323,49 +331,54 @@ func decoyKeys(have map[string]int, n int) ([]jose.JSONWebKey, []map[string]any,
 	return keys, k1, nil
 }
 
-// jwksFor is the JWKS document as f shapes it.
-func (s *Server) jwksFor(f *Fault) (any, error) {
-	set := s.PublicJWKS()
-	if f == nil || (!f.JWKSWithoutKeyIDs && f.JWKSKeysPerType <= 0) {
-		return set, nil
+func (f *Fault) shapesJWKS() bool { return f.JWKSWithoutKeyIDs || f.JWKSKeysPerType > 0 }
+
+// shapeJWKS applies JWKSKeysPerType and JWKSWithoutKeyIDs to a JWKS
+// document.
+func shapeJWKS(body []byte, f *Fault) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
 	}
-	var extra []map[string]any
+	keys, _ := doc["keys"].([]any)
 	if n := f.JWKSKeysPerType; n > 0 {
 		have := map[string]int{}
-		for _, k := range set.Keys {
-			if k.Use == "sig" {
-				switch k.Key.(type) {
-				case *rsa.PublicKey:
-					have["RSA"]++
-				case *ecdsa.PublicKey:
-					have["EC"]++
-				case ed25519.PublicKey:
-					have["OKP"]++
-				}
+		for _, k := range keys {
+			m, _ := k.(map[string]any)
+			if use, _ := m["use"].(string); use != "" && use != "sig" {
+				continue
+			}
+			switch kty, _ := m["kty"].(string); {
+			case kty == "EC" && m["crv"] == "P-256", kty == "RSA", kty == "OKP":
+				have[kty]++
 			}
 		}
-		keys, k1, err := decoyKeys(have, n)
+		decoy, k1, err := decoyKeys(have, n)
 		if err != nil {
 			return nil, err
 		}
-		set.Keys = append(set.Keys, keys...)
-		extra = k1
-	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Keys []map[string]any `json:"keys"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	doc.Keys = append(doc.Keys, extra...)
-	if f.JWKSWithoutKeyIDs {
-		for _, k := range doc.Keys {
-			delete(k, "kid")
+		for _, k := range decoy {
+			b, err := k.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, err
+			}
+			keys = append(keys, m)
+		}
+		for _, m := range k1 {
+			keys = append(keys, m)
 		}
 	}
-	return doc, nil
+	if f.JWKSWithoutKeyIDs {
+		for _, k := range keys {
+			if m, ok := k.(map[string]any); ok {
+				delete(m, "kid")
+			}
+		}
+	}
+	doc["keys"] = keys
+	return json.Marshal(doc)
 }

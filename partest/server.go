@@ -337,15 +337,15 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
 	}
+	if cfg.CIBA {
+		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
+		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
+	}
 	if cfg.MTLSEndpointAliases {
 		s.Config.TLS = true
 		for _, ep := range mtlsAliased {
 			s.routes[p+pathMTLS+ep] = s.routes[p+ep]
 		}
-	}
-	if cfg.CIBA {
-		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
-		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
 	}
 	if !cfg.InProcess {
 		s.ts = httptest.NewUnstartedServer(s)

@@ -555,18 +555,13 @@ func (s *Server) metadata(f *Fault) map[string]any {
 }
 
 // handleJWKS serves the server's public keys.
-func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, f *Fault) {
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
-	doc, err := s.jwksFor(f)
-	if err != nil {
-		writeError(w, newError(http.StatusInternalServerError, "server_error", "could not build the key set"))
-		return
-	}
-	writeJSON(w, http.StatusOK, doc)
+	writeJSON(w, http.StatusOK, s.PublicJWKS())
 }
 
 // Grant describes tokens for [Server.IssueTokensFor].
