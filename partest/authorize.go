@@ -391,6 +391,9 @@ func (s *Server) respond(w http.ResponseWriter, req *authzRequest, v url.Values,
 	if !s.Config.NoIssParameter && (f == nil || !f.OmitIss) {
 		v.Set("iss", iss)
 	}
+	if f != nil && f.AuthorizationResponse != nil {
+		f.AuthorizationResponse(v)
+	}
 	if req.responseMode == "form_post" {
 		s.formPost(w, req.redirectURI, v)
 		return

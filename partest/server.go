@@ -76,6 +76,14 @@ type Config struct {
 	// uses tls_client_auth.
 	TLS bool
 
+	// MTLSEndpointAliases publishes mtls_endpoint_aliases (RFC 8705 §5)
+	// for the PAR, token and userinfo endpoints, served below /mtls, and
+	// makes the plain endpoints ignore client certificates, as a provider
+	// whose plain host does not ask for them: tls_client_auth and
+	// certificate-bound tokens then work through the aliases only. It
+	// implies TLS. DPoP proofs are checked against the plain endpoint URLs.
+	MTLSEndpointAliases bool
+
 	// RequirePAR advertises require_pushed_authorization_requests and
 	// rejects front-channel requests without a request_uri (RFC 9126 §5).
 	RequirePAR bool
@@ -333,6 +341,12 @@ func NewUnstartedServer(cfg Config) *Server {
 		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
 		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
 	}
+	if cfg.MTLSEndpointAliases {
+		s.Config.TLS = true
+		for _, ep := range mtlsAliased {
+			s.routes[p+pathMTLS+ep] = s.routes[p+ep]
+		}
+	}
 	if !cfg.InProcess {
 		s.ts = httptest.NewUnstartedServer(s)
 	}
@@ -553,6 +567,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[rt.endpoint]++
 	s.mu.Unlock()
+	r = s.withoutPlainCertificate(r)
 	f := s.takeFault(rt.endpoint)
 	if f == nil {
 		rt.handle(s, w, r, nil)

@@ -282,6 +282,31 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 	if f != nil && f.IDToken != nil {
 		f.IDToken(claims)
 	}
+	if f != nil && f.RotateKeys {
+		if err := s.RotateKeys(); err != nil {
+			return "", err
+		}
+	}
+	tok, err := s.signIDToken(g, claims, alg, f)
+	if err == nil && f != nil && f.CorruptIDTokenSignature {
+		tok = corruptSignature(tok)
+	}
+	return tok, err
+}
+
+// signWithoutKeyID signs claims with the server's key for alg, without kid.
+func (s *Server) signWithoutKeyID(claims map[string]any, alg jose.SignatureAlgorithm) (string, error) {
+	k, err := s.signingKey(alg)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	return signWithKey(k.Key, alg, "", "JWT", claims)
+}
+
+// signIDToken signs the ID token claims with alg: the fault's key, the
+// client secret for HS*, else the server's key (without kid when the fault
+// says so).
+func (s *Server) signIDToken(g *grant, claims map[string]any, alg jose.SignatureAlgorithm, f *Fault) (string, error) {
 	switch {
 	case f != nil && f.IDTokenKey != nil:
 		return signWithKey(f.IDTokenKey, alg, "", "JWT", claims)
@@ -290,6 +315,8 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 			return signWithKey([]byte("partest-no-client-secret"), alg, "", "JWT", claims)
 		}
 		return signWithKey([]byte(g.client.Secret), alg, "", "JWT", claims)
+	case f != nil && f.NoKeyID && alg != "none":
+		return s.signWithoutKeyID(claims, alg)
 	}
 	return s.SignIDToken(claims, alg)
 }
@@ -372,7 +399,11 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		claims["iss"] = s.Issuer()
 		claims["aud"] = rec.clientID
 		claims["iat"] = s.Config.Now().Unix()
-		jwt, err := s.SignIDToken(claims, s.Config.IDTokenAlg)
+		sign := s.SignIDToken
+		if f != nil && f.NoKeyID {
+			sign = s.signWithoutKeyID
+		}
+		jwt, err := sign(claims, s.Config.IDTokenAlg)
 		if err != nil {
 			writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
 			return
@@ -516,6 +547,7 @@ func (s *Server) metadata(f *Fault) map[string]any {
 		}
 	}
 	s.extendMetadata(md)
+	s.mtlsAliases(md)
 	if f != nil && f.Issuer != "" {
 		md["issuer"] = f.Issuer
 	}
