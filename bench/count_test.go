@@ -153,9 +153,15 @@ func TestTwoBackChannelRequestsPerLogin(t *testing.T) {
 }
 
 // clock is a settable clock for the client.
-type clock struct{ offset atomic.Int64 }
+// clock is the client's clock: fixed at its start plus what a test
+// advances, so that real time spent on a loaded machine does not count
+// against the refetch interval.
+type clock struct {
+	base   time.Time
+	offset atomic.Int64
+}
 
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 func (c *clock) String() string          { return fmt.Sprint(time.Duration(c.offset.Load())) }
 func forgeKid(i int) string              { return fmt.Sprintf("forged-%d-%s", i, rand.Text()[:6]) }
@@ -171,7 +177,7 @@ func TestJWKSRefetchOnlyOnUnknownKidRateLimited(t *testing.T) {
 	t.Parallel()
 	srv := loginServer(t, jose.ES256)
 	ctx := context.Background()
-	clk := &clock{}
+	clk := &clock{base: time.Now()}
 	c, err := client.New(ctx, client.Config{Issuer: srv.Issuer(), ClientID: clientID, Now: clk.now,
 		Auth: client.ClientSecretBasic(secret), RedirectURL: redirectURL, HTTPClient: newHTTPClient()})
 	if err != nil {
