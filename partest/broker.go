@@ -555,6 +555,9 @@ func (s *Server) extendMetadata(md map[string]any) {
 	default:
 		s.recordedMetadata(md)
 	}
+	if !s.Config.BrokerJWKS {
+		delete(md, "request_object_encryption_alg_values_supported") // no encryption key
+	}
 	if s.Config.TLS {
 		md["token_endpoint_auth_methods_supported"] = append(md["token_endpoint_auth_methods_supported"].([]string), AuthTLSClientAuth)
 	}

@@ -175,13 +175,15 @@ func (s *Server) Keys() []jose.JSONWebKey {
 }
 
 // PublicJWKS returns the JWKS the server publishes: the public signing
-// keys and, with Config.BrokerJWKS or Config.BrokerLayout, the MitID
-// broker's shape: first the transaction-signing key (certificate
-// CN=NEB Transact PP issued by [Server.TransactionCA]), then the ID-token
-// signing keys, then the encryption key (use enc), every key with a
-// certificate (x5c), its base64url SHA-1 thumbprint (x5t) and the upper-case
-// hex of that thumbprint as kid, and, as recorded, no alg member on any key
-// unless Config.BrokerDocumented asks for the documentation's shape.
+// keys and, with Config.BrokerJWKS, the MitID broker's shape: first the
+// transaction-signing key (certificate CN=NEB Transact PP issued by
+// [Server.TransactionCA]), then the ID-token signing keys, then the
+// encryption key (use enc), every key with a certificate (x5c), its
+// base64url SHA-1 thumbprint (x5t) and the upper-case hex of that
+// thumbprint as kid, and, as recorded, no alg member on any key unless
+// Config.BrokerDocumented asks for the documentation's shape. A
+// BrokerLayout server without BrokerJWKS publishes the transaction key
+// too, for its transaction tokens.
 func (s *Server) PublicJWKS() jose.JSONWebKeySet {
 	keys := s.Keys()
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys)+2)}
@@ -194,10 +196,12 @@ func (s *Server) PublicJWKS() jose.JSONWebKeySet {
 	for _, k := range keys {
 		set.Keys = append(set.Keys, k.Public())
 	}
-	if broker {
+	if s.Config.BrokerJWKS {
 		if enc, err := encryptionJWK(); err == nil {
 			set.Keys = append(set.Keys, enc)
 		}
+	}
+	if broker {
 		if !s.Config.BrokerDocumented {
 			for i := range set.Keys {
 				set.Keys[i].Algorithm = ""

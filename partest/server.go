@@ -373,10 +373,12 @@ func NewUnstartedServer(cfg Config) *Server {
 	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
 		panic("partest: " + err.Error())
 	}
-	if cfg.BrokerJWKS || cfg.BrokerLayout {
+	if cfg.BrokerJWKS {
 		if _, err := encryptionJWK(); err != nil {
 			panic("partest: " + err.Error())
 		}
+	}
+	if cfg.BrokerJWKS || cfg.BrokerLayout {
 		if _, err := transactionKeys(); err != nil {
 			panic("partest: " + err.Error())
 		}
