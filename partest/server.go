@@ -138,8 +138,12 @@ type Config struct {
 	DPoPProofLifetime time.Duration
 
 	// Interactive shows an HTML page listing Users at the authorization
-	// endpoint; choosing one completes the login. Login still works: it
-	// submits the form for the hinted or first user.
+	// endpoint, each with its name, kind, assurance levels and a few
+	// details (and the transaction text to sign, if any); choosing one
+	// completes the login, its Cancel button ends the login with
+	// access_denied (error_description mitid_user_aborted with
+	// BrokerLayout). Login still works: it submits the form for the hinted
+	// or first user.
 	Interactive bool
 
 	// CIBA serves OpenID CIBA Core 1.0 in poll mode at

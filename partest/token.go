@@ -615,8 +615,10 @@ type Grant struct {
 }
 
 // IssueTokensFor mints a token response (access_token, token_type,
-// expires_in, scope, id_token, and refresh_token when due) as the token
-// endpoint would after a login, without running a flow. The tokens work at
+// expires_in, scope, id_token, refresh_token when due, and with
+// BrokerLayout the broker's userinfo_token and, for the transaction_token
+// scope, transaction_token) as the token endpoint would after a login,
+// without running a flow. The tokens work at
 // the userinfo and token endpoints. Faults of the token endpoint are not
 // applied.
 func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
