@@ -723,6 +723,12 @@ func TestBrokerTokens(t *testing.T) {
 			}
 		}
 	}
+	// The recorded userinfo_token members.
+	if got, want := keys(uc), []string{"aal", "acr", "amr", "aud", "auth_time", "exp", "ial", "iat", "identity_type", "idp",
+		"idp_identity_id", "iss", "loa", "mitid.age", "mitid.date_of_birth", "mitid.has_cpr", "mitid.identity_name",
+		"mitid.transaction_id", "mitid.uuid", "nbf", "sub", "transaction_id"}; !slices.Equal(got, want) {
+		t.Errorf("userinfo_token members = %v, want %v", got, want)
+	}
 	if uc["sub"] != u.Subject || uc["aud"] != "app" || uc["iss"] != srv.Issuer() || uc["mitid.age"] != "88" ||
 		uc["auth_time"] != ui.body["auth_time"] || uc["transaction_id"] != id["transaction_id"] {
 		t.Errorf("userinfo_token claims = %v", uc)

@@ -77,15 +77,18 @@ func (tx *txText) decodedText() string {
 }
 
 // userinfoToken returns the broker's userinfo_token of g: a JWT signed
-// with the ID-token key, header typ at+jwt, with the user's UserInfo
-// claims as strings (amr a list, auth_time a string), idp_identity_id,
-// acr, the identity provider's mitid.transaction_id and the broker's
-// transaction_id, the mapped sub, and iss, aud, iat, nbf and exp (the ID
-// token's lifetime) as a JWT's.
+// with the ID-token key, header typ at+jwt, with the user's claims as
+// strings (amr a list, auth_time a string; as recorded, without
+// mitid.psd2 and mitid.geo_ip_distance_km, which only UserInfo carries),
+// idp_identity_id, acr, the identity provider's mitid.transaction_id and
+// the broker's transaction_id, the mapped sub, and iss, aud, iat, nbf and
+// exp (the ID token's lifetime) as a JWT's.
 func (s *Server) userinfoToken(g *grant) (string, error) {
 	now := s.Config.Now()
 	u := s.user(g.sub)
 	claims := stringClaims(u)
+	delete(claims, "mitid.psd2")
+	delete(claims, "mitid.geo_ip_distance_km")
 	if amr := stringList(u.Claims["amr"]); len(amr) > 0 {
 		claims["amr"] = amr
 	}
