@@ -42,7 +42,7 @@ func decode(t *testing.T, name string) mitid.Claims {
 
 func TestClaimsIDToken(t *testing.T) {
 	t.Parallel()
-	c := decode(t, "id_token_claims.json")
+	c := decode(t, "id_token_claims_documented.json") // the documented token carries mitid.*
 	want := mitid.Claims{
 		Issuer:       "https://pp.netseidbroker.dk/op",
 		Subject:      "7c9484f5-44bf-4e29-a683-84548951d3b8",
@@ -173,7 +173,7 @@ func TestClaimsFromVerifiedIDToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := signer.Sign(readFixture(t, "id_token_claims.json"))
+	jws, err := signer.Sign(readFixture(t, "id_token_claims_documented.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestFlexibleValues(t *testing.T) {
 
 func TestClaimsMarshalRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+	for _, name := range []string{"id_token_claims.json", "id_token_claims_documented.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
 		c := decode(t, name)
 		b, err := json.Marshal(c)
 		if err != nil {
@@ -337,7 +337,7 @@ func TestClaimsMarshalRoundTrip(t *testing.T) {
 }
 
 func FuzzClaims(f *testing.F) {
-	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+	for _, name := range []string{"id_token_claims.json", "id_token_claims_documented.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
 		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte(`{"mitid.age":"1e3","amr":"x","auth_time":"-1.5"}`))

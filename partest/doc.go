@@ -23,9 +23,13 @@
 //
 // Login plays a headless user: it fetches the authorization URL without
 // cookies or redirects, approves the default (or hinted) user and returns the
-// callback parameters. Faults ([Fault], [Server.SetFault]) make any endpoint
-// misbehave on purpose: error statuses, stalls, truncated or oversized
-// bodies, wrong issuers, mix-up attacks and forged ID tokens.
+// callback parameters; [Server.LoginAs] picks the user. [Server.FailNextLogin]
+// makes the next login end with an error instead, such as the user's cancel.
+// With Config.Interactive a person picks the user on a page that shows each
+// identity's name, assurance levels and details, and can press Cancel.
+// Faults ([Fault], [Server.SetFault]) make any endpoint misbehave on
+// purpose: error statuses, stalls, truncated or oversized bodies, wrong
+// issuers, mix-up attacks and forged ID tokens.
 //
 // When a request_uri is used at the authorization endpoint, every other
 // query parameter except client_id is ignored, following RFC 9126 §4 and
@@ -36,20 +40,97 @@
 // (unknown client, bad request_uri) are shown on an error page, later ones
 // are sent to the redirect URI with state and iss.
 //
-// [BrokerConfig] shapes the server like the Signaturgruppen MitID broker:
-// issuer path /op, endpoints below /connect, the broker's JWKS and discovery
-// document, 600 s request_uri values of 64 upper-case hex digits, users with
-// string-typed claims, and CIBA (OpenID CIBA Core 1.0, poll mode) with the
-// broker's CIBA→PAR bridge: a backchannel authentication request with a
-// broker_oidc login_hint_token, init-auth returning an authentication_uri,
-// a browser login there (Login returns empty parameters for the broker's
-// "you may close this window" page), and polls answered with
-// authorization_pending, slow_down, access_denied ([Server.DenyCIBA]),
-// expired_token, the tokens once, then invalid_grant. Tokens of
-// tls_client_auth clients are bound to the client certificate (RFC 8705
-// §3). With Config.InProcess nothing listens on a socket, so a whole flow
-// can run inside a testing/synctest bubble on its fake clock.
+// # The MitID broker
 //
-// This package imports only the standard library, go-jose and go-par's
-// internal packages, so it checks the SDK independently of the SDK's own code.
+// [BrokerConfig] shapes the server like the Signaturgruppen MitID broker as
+// it was recorded answering in pre-production (broker-recorded.md); where
+// the broker's documentation says otherwise, the recording wins, and
+// Config.BrokerDocumented switches to the documented variants. In short:
+// the /op issuer with its endpoints, the recorded discovery document, a
+// JWKS of three keys without alg (transaction signing, ID tokens,
+// request-object encryption), 600 s request_uri values of 64 upper-case hex
+// digits, users with string-typed claims, CIBA (OpenID CIBA Core 1.0, poll
+// mode) with the broker's CIBA→PAR bridge, and the broker's answers:
+//
+//   - a cancelled login or login_required comes back with error,
+//     error_description (a broker code such as mitid_user_aborted), state
+//     and session_state, and without iss, although discovery advertises
+//     authorization_response_iss_parameter_supported; a successful one with
+//     code, state, session_state and iss;
+//   - an invalid authorization request (an unknown idp_values, an expired,
+//     reused or unknown request_uri, a missing scope) sends the browser to
+//     the broker's own error page {issuer}/Error?errorId=…, never to the
+//     client; Login reports it as an [*AuthorizeError] with its ErrorID;
+//   - PAR, token and CIBA errors are bare {"error":…} bodies with 400, also
+//     for invalid_client, and UserInfo with a bad token answers 401 with an
+//     empty body and WWW-Authenticate: Bearer realm="IdentityServer",
+//     error="invalid_token";
+//   - the ID token carries the recorded claims (sid and neb_sid, acr, loa,
+//     ial, aal, idp, identity_type, amr, transaction_id, idp_transaction_id,
+//     session_expiry as a string, idtoken_type, subject_type) and no mitid.*
+//     claims: those, with every value a string (auth_time too, amr a single
+//     string), are in UserInfo and in the userinfo_token (a JWT, typ
+//     at+jwt) of every token response;
+//   - clients with the same [Client].Organisation see the same sub
+//     ([Server.SubjectFor]).
+//
+// Transaction signing works as recorded: the app sends idp_params
+// {"mitid":{"transaction_text":"<base64>","transaction_text_type":"text"}}
+// (text, html or pdf) inside a signed request object with the
+// transaction_token scope; partest refuses a transaction text outside a
+// signed request object. The token response then carries a
+// transaction_token, signed RS256 with the transaction key (found by kid in
+// the JWKS; its certificate, CN=NEB Transact PP, is issued by
+// [Server.TransactionCA]), valid for six years, with the text as sent in
+// transaction_text and mitid.transaction_text, transaction_text_type, and
+// transaction_text_sha256: the standard base64 of the SHA-256 of the
+// decoded text, the bytes the user was shown (the recording's digest is
+// that, not the hash of the base64 string), transaction_actions
+// ["mitid.login","mitid.transaction_signing"] (a login with the scope and
+// no text gets the one string "mitid.login"), a string auth_time and amr,
+// transaction_client_ip and requested_scope; and
+// transaction_token_ocsp_resp, the standard base64 of a DER OCSP response
+// (RFC 6960) saying "good" about the transaction certificate. These
+// transaction tokens are the MitID broker's, not the IETF draft's
+// "Transaction Tokens".
+//
+// # Testing an app built on package login
+//
+// Point the app at a BrokerConfig server and drive its login the way a
+// browser does: POST the app's /login, give the Location to [Server.Login]
+// or [Server.LoginAs], and send the parameters to the app's callback.
+//
+//	srv := partest.NewServer(partest.BrokerConfig(partest.Client{
+//		ID: "app", Secret: "s3cret", RedirectURIs: []string{app.URL + "/callback"},
+//	}))
+//	defer srv.Close()
+//	c, _ := client.New(ctx, client.Config{Issuer: srv.Issuer(), ClientID: "app",
+//		Auth: client.ClientSecretBasic("s3cret"), RedirectURL: app.URL + "/callback",
+//		Profile: client.ProfileBroker, HTTPClient: srv.Client()})
+//	h, _ := login.New(login.Config{Client: c, OnLogin: onLogin}) // the app under test
+//
+//	// A login of the minor at level Low (BrokerUsers()[1]):
+//	params, err := srv.LoginAs(location, partest.BrokerUsers()[1].Subject)
+//	// browser: GET app.URL + "/callback?" + params.Encode()
+//
+//	// The user cancels in MitID: the callback carries error=access_denied,
+//	// error_description=mitid_user_aborted, state, session_state, no iss.
+//	srv.FailNextLogin("access_denied", "mitid_user_aborted")
+//	params, err = srv.Login(location)
+//
+// What such a test catches: an app that reads the user's name or age from
+// the ID token shows nothing against the real broker, and against
+// BrokerConfig too (read them from UserInfo, as the broker puts them there);
+// an app that treats a cancel as a security failure; an app that expects
+// its callback to be called for a request the broker refuses on its own
+// error page. For manual testing, Config.Interactive shows the identity page
+// with a Cancel button.
+//
+// Tokens of tls_client_auth clients are bound to the client certificate
+// (RFC 8705 §3). With Config.InProcess nothing listens on a socket, so a
+// whole flow can run inside a testing/synctest bubble on its fake clock.
+//
+// This package imports only the standard library, go-jose, x/crypto's ocsp
+// and go-par's internal packages, so it checks the SDK independently of the
+// SDK's own code.
 package partest

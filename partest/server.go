@@ -27,6 +27,7 @@ const (
 	EndpointCIBA       = "ciba"        // backchannel_authentication_endpoint (OpenID CIBA Core §7)
 	EndpointInitAuth   = "init_auth"   // the MitID broker's CIBA→PAR bridge, {issuer}/api/ciba/broker-oidc/init-auth
 	EndpointCIBACancel = "ciba_cancel" // the MitID broker's cancel API, DELETE {issuer}/api/v1/ciba/{auth_req_id}
+	EndpointErrorPage  = "error_page"  // the MitID broker's own error page, {issuer}/Error?errorId=… (broker mode)
 )
 
 // Client authentication methods (RFC 7591 §2, RFC 8705 §2.1.1).
@@ -55,6 +56,7 @@ const (
 	pathCIBA       = "/connect/ciba"
 	pathInitAuth   = "/api/ciba/broker-oidc/init-auth"
 	pathCIBACancel = "/api/v1/ciba/" // + auth_req_id
+	pathErrorPage  = "/Error"
 )
 
 // Config configures a [Server]. The zero value gives a server with no
@@ -144,8 +146,12 @@ type Config struct {
 	DPoPProofLifetime time.Duration
 
 	// Interactive shows an HTML page listing Users at the authorization
-	// endpoint; choosing one completes the login. Login still works: it
-	// submits the form for the hinted or first user.
+	// endpoint, each with its name, kind, assurance levels and a few
+	// details (and the transaction text to sign, if any); choosing one
+	// completes the login, its Cancel button ends the login with
+	// access_denied (error_description mitid_user_aborted with
+	// BrokerLayout). Login still works: it submits the form for the hinted
+	// or first user.
 	Interactive bool
 
 	// CIBA serves OpenID CIBA Core 1.0 in poll mode at
@@ -160,13 +166,26 @@ type Config struct {
 	// in whole seconds. Default 3 s, as at the MitID broker.
 	CIBAInterval time.Duration
 
-	// BrokerLayout publishes the discovery document the way the MitID
-	// broker does (brokers-and-profiles.md §8.1): its scopes and claims,
-	// pairwise subjects, prompt none/login, ui_locales da/en/kl, its four
-	// client authentication methods, and the CIBA members when CIBA is on.
-	// CIBA ID tokens then carry idtoken_type "ciba". The endpoint paths are
-	// the broker's in every layout. [BrokerConfig] sets it.
+	// BrokerLayout makes the server answer the way the MitID broker was
+	// recorded answering (broker-recorded.md; see [BrokerConfig] for the
+	// whole list): its discovery document, its error shapes on the front
+	// and back channel, its ID token, UserInfo, userinfo_token and
+	// transaction_token. The endpoint paths are the broker's in every
+	// layout. [BrokerConfig] sets it.
 	BrokerLayout bool
+	// BrokerDocumented makes a BrokerLayout or BrokerJWKS server follow the
+	// broker's documentation (brokers-and-profiles.md §8) where it differs
+	// from what the broker was recorded answering: the §8.1 discovery
+	// document, a JWKS whose signing keys carry alg and whose encryption key
+	// has a hex x5t and the XML-Enc alg URI, RFC-shaped errors (invalid_client
+	// with 401 and WWW-Authenticate, an error_description, errors of the
+	// authorization endpoint sent to the client with iss, a JSON body on
+	// UserInfo errors), an unknown idp_values refused at the PAR endpoint,
+	// an ID token carrying mitid.uuid, mitid.age, mitid.has_cpr and
+	// mitid.psd2 as in the documented pre-production token, and a
+	// userinfo_token only when the userinfo_token scope asks for one. The
+	// recording wins where they differ, so this is off in [BrokerConfig].
+	BrokerDocumented bool
 
 	// InProcess serves without a listener: Start binds nothing, URL defaults
 	// to https://partest.test, and [Server.Client],
@@ -227,6 +246,14 @@ type Client struct {
 	// DefaultUser is the subject logged in for this client when no
 	// login_hint names a user. Default: the first user.
 	DefaultUser string
+	// Organisation maps subjects per organisation, as the MitID broker does
+	// (subject_type "org_mapped"): clients of one Organisation see the same
+	// sub for a user, clients of another organisation a different one (a
+	// name-based UUID of the organisation and the user's Subject, see
+	// [Server.SubjectFor]). Clients without an Organisation see the user's
+	// Subject itself. login_hint and [Server.LoginAs] always name the user
+	// by its Subject.
+	Organisation string
 }
 
 // User is an end-user identity.
@@ -275,6 +302,11 @@ type Server struct {
 	txs     map[string]*txRecord
 	cibas   map[string]*cibaRecord
 	nonce   string
+	// errPages are the errors shown on the broker's own error page, by
+	// errorId (BrokerLayout).
+	errPages map[string]errPage
+	// failures are the outcomes queued by FailNextLogin, oldest first.
+	failures []*oauthError
 }
 
 type route struct {
@@ -310,6 +342,8 @@ func NewUnstartedServer(cfg Config) *Server {
 		txs:     map[string]*txRecord{},
 		cibas:   map[string]*cibaRecord{},
 		nonce:   randomString(24),
+
+		errPages: map[string]errPage{},
 	}
 	for i := range cfg.Clients {
 		c := normalizeClient(cfg.Clients[i])
@@ -337,6 +371,9 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
 	}
+	if cfg.BrokerLayout {
+		s.routes[p+pathErrorPage] = route{EndpointErrorPage, (*Server).handleErrorPage}
+	}
 	if cfg.CIBA {
 		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
 		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
@@ -356,6 +393,11 @@ func NewUnstartedServer(cfg Config) *Server {
 	}
 	if cfg.BrokerJWKS {
 		if _, err := encryptionJWK(); err != nil {
+			panic("partest: " + err.Error())
+		}
+	}
+	if cfg.BrokerJWKS || cfg.BrokerLayout {
+		if _, err := transactionKeys(); err != nil {
 			panic("partest: " + err.Error())
 		}
 	}

@@ -16,23 +16,29 @@ type tokenRecord struct {
 	clientID, sub, scope, jkt, grant string
 	x5t                              string // RFC 8705 §3 certificate binding (x5t#S256)
 	expires                          time.Time
+	sess                             *loginSession
 }
 
 type refreshRecord struct {
 	clientID, sub, scope, jkt, grant string
-	authTime                         time.Time
+	sess                             *loginSession
 	used                             bool
 }
 
 // grant is what a token response is issued for.
 type grant struct {
-	client   *Client
-	sub      string
-	scope    string
-	nonce    string
-	jkt      string
-	id       string
-	authTime time.Time
+	client *Client
+	sub    string
+	scope  string
+	nonce  string
+	jkt    string
+	id     string
+	sess   *loginSession // the login the grant comes from
+	// fresh is set for the grant of a login (code, CIBA), not of a
+	// refresh: only it gets a transaction_token.
+	fresh bool
+	// redirectURI is the login's redirect_uri (for the transaction token).
+	redirectURI string
 	// granted is the scope of the whole grant, which a refresh request may
 	// narrow for one access token only (RFC 6749 §6). Empty: scope.
 	granted string
@@ -47,18 +53,18 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.addDPoPNonce(w)
 	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	jkt, hasProof, e := s.checkDPoP(r, pathToken, "")
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if (c.DPoPBound || s.Config.RequireDPoP) && !hasProof {
 		// RFC 9449 §5.2 names no error code for a missing proof; like
 		// node-oidc-provider, the grant cannot be redeemed: invalid_grant.
-		writeError(w, invalidGrant("the client must send a DPoP proof"))
+		s.writeError(w, invalidGrant("the client must send a DPoP proof"))
 		return
 	}
 	var g *grant
@@ -79,7 +85,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 		e = newError(http.StatusBadRequest, "unsupported_grant_type", "grant_type %q is not supported", gt)
 	}
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if c.AuthMethod == AuthTLSClientAuth {
@@ -87,7 +93,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	}
 	resp, err := s.issue(g, f)
 	if err != nil {
-		writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign tokens"))
+		s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign tokens"))
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")
@@ -130,7 +136,8 @@ func (s *Server) codeGrant(c *Client, code, redirectURI, verifier, jkt string, h
 	if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant, authTime: rec.authTime}, nil
+	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant,
+		sess: rec.sess, fresh: true, redirectURI: rec.req.redirectURI}, nil
 }
 
 // refreshGrant redeems a refresh token, rotating it (RFC 6749 §6, OAuth
@@ -168,7 +175,7 @@ func (s *Server) refreshGrant(c *Client, token, scope, jkt string, hasProof bool
 	} else if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, authTime: rec.authTime, granted: rec.scope}, nil
+	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, sess: rec.sess, granted: rec.scope}, nil
 }
 
 // revokeLocked drops every token of a grant. Guarded by s.mu.
@@ -202,9 +209,9 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		at = randomString(32)
 	} else {
 		claims := map[string]any{
-			"iss": s.Issuer(), "sub": g.sub, "aud": s.Issuer(), "client_id": g.client.ID,
+			"iss": s.Issuer(), "sub": s.subjectFor(g.client, g.sub), "aud": s.Issuer(), "client_id": g.client.ID,
 			"scope": g.scope, "iat": now.Unix(), "exp": now.Add(s.Config.AccessTokenLifetime).Unix(),
-			"jti": randomString(16), "auth_time": g.authTime.Unix(),
+			"jti": randomString(16), "auth_time": g.sess.authTime.Unix(),
 		}
 		if cnf := confirmation(g); cnf != nil {
 			claims["cnf"] = cnf
@@ -228,14 +235,15 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		"scope":        g.scope,
 	}
 	s.mu.Lock()
-	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
+	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id,
+		expires: now.Add(s.Config.AccessTokenLifetime), sess: g.sess}
 	whole := g.granted
 	if whole == "" {
 		whole = g.scope
 	}
 	if s.Config.RefreshTokens || hasScope(whole, "offline_access") {
 		rt := randomString(32)
-		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, authTime: g.authTime}
+		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, sess: g.sess}
 		resp["refresh_token"] = rt
 	}
 	s.mu.Unlock()
@@ -246,7 +254,36 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		}
 		resp["id_token"] = idt
 	}
+	if s.Config.BrokerLayout {
+		if err := s.addBrokerTokens(g, resp); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
+}
+
+// addBrokerTokens adds the MitID broker's extra tokens to a token
+// response: the userinfo_token (always, as recorded; with
+// Config.BrokerDocumented only for the userinfo_token scope) and, for the
+// grant of a login with the transaction_token scope, the
+// transaction_token and transaction_token_ocsp_resp.
+func (s *Server) addBrokerTokens(g *grant, resp map[string]any) error {
+	if !s.Config.BrokerDocumented || hasScope(g.scope, "userinfo_token") {
+		ut, err := s.userinfoToken(g)
+		if err != nil {
+			return err
+		}
+		resp["userinfo_token"] = ut
+	}
+	if g.fresh && hasScope(g.scope, "transaction_token") {
+		tt, ocspResp, err := s.transactionToken(g)
+		if err != nil {
+			return err
+		}
+		resp["transaction_token"] = tt
+		resp["transaction_token_ocsp_resp"] = ocspResp
+	}
+	return nil
 }
 
 // idToken builds and signs the ID token (OIDC Core §2, §3.1.3.6), applying
@@ -260,14 +297,16 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 		alg = f.IDTokenAlg
 	}
 	now := s.Config.Now()
-	claims := maps.Clone(s.user(g.sub).Claims)
-	if claims == nil {
+	var claims map[string]any
+	if s.Config.BrokerLayout {
+		claims = s.brokerIDTokenClaims(g, now)
+	} else if claims = maps.Clone(s.user(g.sub).Claims); claims == nil {
 		claims = map[string]any{}
 	}
 	maps.Copy(claims, map[string]any{
-		"iss": s.Issuer(), "sub": g.sub, "aud": g.client.ID,
+		"iss": s.Issuer(), "sub": s.subjectFor(g.client, g.sub), "aud": g.client.ID,
 		"iat": now.Unix(), "exp": now.Add(s.Config.IDTokenLifetime).Unix(),
-		"auth_time": g.authTime.Unix(),
+		"auth_time": g.sess.authTime.Unix(),
 	})
 	if alg != "none" {
 		claims["at_hash"] = halfHash(alg, accessToken)
@@ -327,13 +366,21 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 	s.addDPoPNonce(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	tok = strings.TrimSpace(tok)
 	isDPoP := strings.EqualFold(scheme, "DPoP")
 	unauthorized := func(code, desc string) {
+		if s.recorded() && !isDPoP {
+			// broker-recorded.md: the code only in the challenge, an
+			// empty body.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="IdentityServer", error="invalid_token"`)
+			setBrokerNoCache(w.Header())
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		e := newError(http.StatusUnauthorized, code, "%s", desc)
 		ch := `Bearer realm="` + s.Issuer() + `"`
 		if isDPoP {
@@ -346,7 +393,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		if code == "" {
 			e.code = "invalid_token"
 		}
-		writeError(w, e)
+		s.writeError(w, e)
 	}
 	if tok == "" || (!isDPoP && !strings.EqualFold(scheme, "Bearer")) {
 		unauthorized("", "no access token")
@@ -366,15 +413,15 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		}
 		jkt, has, e := s.checkDPoP(r, pathUserinfo, tok)
 		if e != nil {
-			writeError(w, e)
+			s.writeError(w, e)
 			return
 		}
 		if !has {
-			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof is required"))
+			s.writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof is required"))
 			return
 		}
 		if jkt != rec.jkt {
-			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof key does not match the token"))
+			s.writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof key does not match the token"))
 			return
 		}
 	} else if isDPoP {
@@ -386,15 +433,17 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		unauthorized("invalid_token", "access token is bound to another client certificate")
 		return
 	}
-	claims := maps.Clone(s.user(rec.sub).Claims)
-	if claims == nil {
+	c := s.clients[rec.clientID]
+	var claims map[string]any
+	if s.Config.BrokerLayout {
+		claims = s.brokerUserinfo(c, rec.sub, rec.sess)
+	} else if claims = maps.Clone(s.user(rec.sub).Claims); claims == nil {
 		claims = map[string]any{}
 	}
-	claims["sub"] = rec.sub
+	claims["sub"] = s.subjectFor(c, rec.sub)
 	if f != nil && f.Userinfo != nil {
 		f.Userinfo(claims)
 	}
-	c := s.clients[rec.clientID]
 	if (c != nil && c.SignedUserinfo) || strings.Contains(r.Header.Get("Accept"), "application/jwt") {
 		claims["iss"] = s.Issuer()
 		claims["aud"] = rec.clientID
@@ -405,7 +454,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		}
 		jwt, err := sign(claims, s.Config.IDTokenAlg)
 		if err != nil {
-			writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
+			s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwt")
@@ -430,6 +479,12 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 		return
 	}
 	hint := params.Get("id_token_hint")
+	if hint == "" && s.recorded() {
+		// broker-recorded.md: without id_token_hint the broker shows its
+		// own logout page and ignores post_logout_redirect_uri.
+		signedOut(w)
+		return
+	}
 	if hint == "" {
 		s.errorPage(w, invalidRequest("id_token_hint is required"))
 		return
@@ -475,6 +530,11 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
+	signedOut(w)
+}
+
+// signedOut shows the provider's own logout page.
+func signedOut(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>Signed out</h1></body></html>\n"))
 }
@@ -483,7 +543,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.metadata(f))
@@ -541,7 +601,11 @@ func (s *Server) metadata(f *Fault) map[string]any {
 		md["authorization_response_iss_parameter_supported"] = true
 	}
 	if s.Config.BrokerJWKS {
-		md["request_object_encryption_alg_values_supported"] = []string{string(jose.RSA_OAEP), string(jose.RSA_OAEP_256)}
+		var keyAlgs []string
+		for _, a := range s.requestKeyAlgs() {
+			keyAlgs = append(keyAlgs, string(a))
+		}
+		md["request_object_encryption_alg_values_supported"] = keyAlgs
 		md["request_object_encryption_enc_values_supported"] = []string{
 			string(jose.A128CBC_HS256), string(jose.A256CBC_HS512), string(jose.A128GCM), string(jose.A256GCM),
 		}
@@ -558,10 +622,16 @@ func (s *Server) metadata(f *Fault) map[string]any {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.PublicJWKS())
+	b, err := s.publishedJWKS()
+	if err != nil {
+		s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not write the JWKS"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
 }
 
 // Grant describes tokens for [Server.IssueTokensFor].
@@ -577,8 +647,10 @@ type Grant struct {
 }
 
 // IssueTokensFor mints a token response (access_token, token_type,
-// expires_in, scope, id_token, and refresh_token when due) as the token
-// endpoint would after a login, without running a flow. The tokens work at
+// expires_in, scope, id_token, refresh_token when due, and with
+// BrokerLayout the broker's userinfo_token and, for the transaction_token
+// scope, transaction_token) as the token endpoint would after a login,
+// without running a flow. The tokens work at
 // the userinfo and token endpoints. Faults of the token endpoint are not
 // applied.
 func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
@@ -593,5 +665,5 @@ func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
 		g.Scope = "openid"
 	}
 	return s.issue(&grant{client: c, sub: g.Subject, scope: g.Scope, nonce: g.Nonce, jkt: g.DPoPJKT,
-		x5t: g.CertThumbprint, id: randomString(12), authTime: s.Config.Now()}, nil)
+		x5t: g.CertThumbprint, id: randomString(12), sess: s.newSession(s.user(g.Subject), "127.0.0.1", nil), fresh: true}, nil)
 }
