@@ -484,6 +484,10 @@ func TestConcurrentLogins(t *testing.T) {
 			a := newApp(t, appOptions{cookieStore: st.cookie, users: users, plainHTTP: true, partest: func(c *partest.Config) {
 				c.IDTokenAlg = jose.ES256 // cheaper than RSA under -race
 				c.OpaqueAccessTokens = true
+			}, login: func(c *login.Config) {
+				// n starts at once from one address: far over the default
+				// burst of 100 per address.
+				c.StartLimits = login.StartLimits{PerClient: login.RateLimit{Rate: n, Burst: n}, Global: login.RateLimit{Rate: n, Burst: n}}
 			}})
 			var wg sync.WaitGroup
 			for i := range n {
@@ -603,7 +607,15 @@ func TestLogoutNotConfigured(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, appOptions{})
+	// The redirect URI is …/auth/cb: Mux("/auth") serves it, and so does
+	// ServeHTTP behind http.StripPrefix("/auth", h).
+	a := newApp(t, appOptions{
+		partest: func(c *partest.Config) {
+			c.Clients[0].RedirectURIs = []string{strings.TrimSuffix(c.Clients[0].RedirectURIs[0], "/callback") + "/auth/cb"}
+		},
+		client: func(c *client.Config) { c.RedirectURL = strings.TrimSuffix(c.RedirectURL, "/callback") + "/auth/cb" },
+		login:  func(c *login.Config) { c.CallbackPath = "/auth/cb" },
+	})
 	h, err := login.New(login.Config{Client: a.c, StartPath: "/in", CallbackPath: "/cb", LogoutPath: "/out"})
 	if err != nil {
 		t.Fatal(err)
