@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/go-par/par/client"
 )
@@ -149,18 +148,21 @@ func Message(err error) string {
 	return "internal error"
 }
 
-// codeSuffix formats an error code when it is made of the characters
-// RFC 6749 §4.1.2.1 allows and is short; otherwise nothing.
+// codeSuffix formats an error code when it is a short token of letters,
+// digits and _ . - (every registered OAuth error code, RFC 6749 §4.1.2.1);
+// otherwise nothing. RFC 6749 allows spaces and most punctuation in a
+// code, but a code from the callback is anybody's text: a sentence in it
+// could be phishing on the app's page.
 func codeSuffix(code string) string {
 	if code == "" || len(code) > 64 {
 		return ""
 	}
 	for _, r := range code {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
 			return ""
 		}
 	}
-	return " (" + strings.TrimSpace(code) + ")"
+	return " (" + code + ")"
 }
 
 // DefaultOnError writes a short text/plain error page with [StatusCode] and
