@@ -141,6 +141,10 @@ type browserBound interface{ browserBound() }
 //     [CookieStore]'s, or the binding cookie's): the provider's cross-site
 //     POST to the callback would carry no Lax or Strict cookie, and every
 //     login would fail with ErrFlowNotFound or ErrBrowserMismatch.
+//
+// New sees the client's configured RedirectURL and ResponseMode only: a
+// redirect_uri or response_mode set per push through PushOptions is not
+// checked.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("login: config: Client is nil")

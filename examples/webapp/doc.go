@@ -42,8 +42,10 @@
 // browser shows the session, and the login handler's default start limits
 // apply.
 //
-// On the loopback development setup the cookies keep __Host- and Secure
-// (browsers accept them from http://127.0.0.1 and localhost). Cookies
+// On the loopback development setup the cookies keep __Host- and Secure:
+// Chromium (checked by the browser test in interop/browser) and Firefox
+// accept them from http://127.0.0.1 and localhost; a browser that does not
+// gets the "cookies are blocked" page when it starts a login. Cookies
 // ignore ports, though: any other program serving pages on 127.0.0.1 can
 // set cookies for the app, such as a login-binding cookie of a flow it
 // started, and so log your browser in as someone else. That is a risk of
