@@ -321,6 +321,10 @@ func (c *Client) Issuer() string { return c.issuer }
 // ClientID returns the client identifier.
 func (c *Client) ClientID() string { return c.clientID }
 
+// RedirectURL returns the configured redirect_uri (a push may replace it
+// with [WithRedirectURL]).
+func (c *Client) RedirectURL() string { return c.redirect }
+
 // ResponseMode returns the configured response_mode ("" for the default,
 // query).
 func (c *Client) ResponseMode() string { return c.respMode }
