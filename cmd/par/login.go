@@ -103,6 +103,13 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	var once sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc(ru.Path, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			// HEAD is safe (RFC 9110 §9.2.1): a link checker's or a
+			// prefetcher's HEAD must not redeem the code or end the wait.
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		params, err := client.ParseResponse(r)
 		if err != nil {
 			http.Error(w, "not an authorization response", http.StatusBadRequest)
