@@ -88,9 +88,10 @@ type Tokens struct {
 	RawIDToken string
 }
 
-// String never shows a token.
-func (t *Tokens) String() string {
-	if t == nil || t.Token == nil {
+// String never shows a token. It has a value receiver, so a Tokens value
+// is redacted too.
+func (t Tokens) String() string {
+	if t.Token == nil {
 		return "tokens(<nil>)"
 	}
 	sub := ""
@@ -100,8 +101,11 @@ func (t *Tokens) String() string {
 	return fmt.Sprintf("tokens(type=%s sub=%s expiry=%s, values redacted)", t.Token.Type(), sub, t.Token.Expiry.UTC().Format(time.RFC3339))
 }
 
+// GoString (the %#v verb) is String.
+func (t Tokens) GoString() string { return t.String() }
+
 // LogValue never shows a token.
-func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
+func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Exchange completes the login: it checks the callback parameters against
 // the flow, then exchanges the code at the token endpoint (through x/oauth2,

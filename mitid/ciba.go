@@ -200,17 +200,18 @@ type AuthRequest struct {
 	Interval  time.Duration // minimum wait between polls (default 5 s)
 }
 
-// String describes r without its ID.
-func (r *AuthRequest) String() string {
-	if r == nil {
-		return "<nil auth request>"
-	}
+// String describes r without its ID. It has a value receiver, so an
+// AuthRequest value is redacted too.
+func (r AuthRequest) String() string {
 	return fmt.Sprintf("ciba auth request (expires %s, interval %s, id redacted)",
 		r.ExpiresAt.UTC().Format(time.RFC3339), r.Interval)
 }
 
+// GoString (the %#v verb) is String.
+func (r AuthRequest) GoString() string { return r.String() }
+
 // LogValue logs r without its ID.
-func (r *AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // reservedInHint are parameters a caller may not put into login_hint_token.
 var reservedInHint = []string{"scope", "flow_type", "client_id", "response_type", "request_uri", "auth_req_id", "grant_type"}
