@@ -100,7 +100,9 @@ type Client struct {
 	openid   bool
 	respMode string
 
-	auth     *authenticator
+	auth *authenticator
+	// secrets are redacted from provider errors (clientSecrets).
+	secrets  []string
 	hc       *http.Client // back channel, no redirects
 	tokenHC  *http.Client // token endpoint: adds client assertions
 	oauth    oauth2.Config
@@ -208,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.secrets = clientSecrets(cfg)
 
 	if ro := cfg.RequestObject; ro != nil {
 		jc := *ro

@@ -1,8 +1,13 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/go-par/par/internal/redact"
 )
 
 // String describes the client without its secrets: formatting a Client
@@ -62,4 +67,71 @@ func authName(a AuthMethod) string {
 		return "<nil>"
 	}
 	return a.Method() + "(redacted)"
+}
+
+// sentRequest is one form POST as sent, kept for redacting its secrets
+// from the provider's error response.
+type sentRequest struct {
+	form   url.Values
+	header http.Header
+}
+
+// sentValues returns the values a provider's error response must not
+// echo: the client's own secrets, the secrets of the requests sent, and
+// extra (a flow's state, nonce and verifier, a code, a token).
+func (c *Client) sentValues(sent []sentRequest, extra ...string) *redact.Values {
+	v := &redact.Values{}
+	v.Add(c.secrets...)
+	v.Add(extra...)
+	for _, r := range sent {
+		v.AddRequest(r.form, r.header)
+	}
+	return v
+}
+
+// clientSecrets are the secrets a client holds for its whole life: the
+// client secret of client_secret_basic/post/jwt and the HS256 request
+// object key.
+func clientSecrets(cfg Config) []string {
+	var s []string
+	switch a := cfg.Auth.(type) {
+	case *secretAuth:
+		s = append(s, a.secret)
+	case *JWTAuth:
+		if a != nil {
+			s = append(s, a.secret)
+		}
+	}
+	if cfg.RequestObject != nil && len(cfg.RequestObject.Secret) > 0 {
+		s = append(s, string(cfg.RequestObject.Secret))
+	}
+	return s
+}
+
+// redactCallback removes the client's secrets and the flow's (state,
+// nonce, verifier, and any code in the callback) from the provider-written
+// members of an *AuthorizationError in err (RFC 6749 §4.1.2.1: error,
+// error_description, error_uri), which Error() prints. The State member
+// keeps the state as returned.
+func (c *Client) redactCallback(err error, flow *Flow, params url.Values) error {
+	var ae *AuthorizationError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	v := c.sentValues(nil, flow.State, flow.Nonce, flow.CodeVerifier, params.Get("code"))
+	ae.Code, ae.Description, ae.URI = v.Redact(ae.Code), v.Redact(ae.Description), v.Redact(ae.URI)
+	return err
+}
+
+// recordHeaders is a transport that keeps the headers of the requests it
+// sends (the Authorization and DPoP proof that dpop.Transport adds), for
+// redaction. One request at a time.
+type recordHeaders struct {
+	base http.RoundTripper
+	sent *[]sentRequest
+}
+
+func (r *recordHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
+	*r.sent = append(*r.sent, sentRequest{header: req.Header})
+	return r.base.RoundTrip(req)
 }

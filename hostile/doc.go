@@ -18,6 +18,12 @@
 //     Every exported type that holds a secret is formatted with %v, %+v, %s
 //     and %#v and logged with slog's JSON and text handlers; none may show
 //     a marker. It prints one summary line, "secrets: … 0 found".
+//   - TestEchoingProvider: a provider that echoes the request (client
+//     secret, assertion, request object, code, verifier, state, nonce,
+//     tokens, auth_req_id) in its error responses at the PAR, token,
+//     UserInfo and CIBA endpoints and in the authorization response; none
+//     of it may reach an error string, a typed error's members or a log
+//     line.
 //   - TestSecretTypesCovered: scans the module's source (go/ast) for
 //     exported struct types with fields that hold secrets (by name, by type,
 //     or through another such type; the rule is documented in

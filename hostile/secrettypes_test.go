@@ -21,6 +21,7 @@ import (
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/dpop"
+	"github.com/go-par/par/internal/redact"
 	"github.com/go-par/par/jar"
 	"github.com/go-par/par/keys"
 	"github.com/go-par/par/login"
@@ -170,6 +171,8 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 	mp := mitid.MitIDParams{LoA: mitid.Substantial, TransferTokenExchangeCode: ms.secret("transfer code"),
 		TransferTokenText: "transfer", CPRHint: "0102031234"}
 	ms.m["0102031234"] = "cpr hint"
+	echoed := &redact.Values{}
+	echoed.Add(basic, post)
 	cibaCfg := mitid.CIBAConfig{BackChannel: c}
 	ciba, err := mitid.NewCIBA(cibaCfg)
 	if err != nil {
@@ -201,6 +204,7 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		{name: "mitid.Params", values: []any{mitid.Params{MitID: &mp}, &mitid.Params{MitID: &mp}}, holds: []any{mp.TransferTokenExchangeCode}},
 		{name: "mitid.CIBAConfig", values: []any{cibaCfg, &cibaCfg}, holds: []any{basic}},
 		{name: "mitid.CIBA", values: []any{ciba}, holds: []any{basic}},
+		{name: "redact.Values", values: []any{echoed, *echoed}, holds: []any{basic, post}},
 	}
 }
 

@@ -5,7 +5,19 @@ import (
 	"log/slog"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/internal/redact"
 )
+
+// sentValues are values of a flow that a broker's error response must not
+// echo into a *client.ResponseError (whose Error() prints the description)
+// or a log line: the auth_req_id, the init-auth state. The client's own
+// credentials are already redacted by client.PostForm; requests sent
+// through CIBAConfig.HTTPClient carry none.
+func sentValues(values ...string) *redact.Values {
+	v := &redact.Values{}
+	v.Add(values...)
+	return v
+}
 
 // redacted replaces a non-empty secret in String output.
 func redacted(s string) string {
