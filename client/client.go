@@ -100,9 +100,8 @@ type Client struct {
 	openid   bool
 	respMode string
 
-	auth *authenticator
-	// secrets are redacted from provider errors (clientSecrets).
-	secrets  []string
+	auth     *authenticator
+	secrets  []string     // redacted from provider errors (clientSecrets)
 	hc       *http.Client // back channel, no redirects
 	tokenHC  *http.Client // token endpoint: adds client assertions
 	oauth    oauth2.Config
