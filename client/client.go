@@ -101,6 +101,7 @@ type Client struct {
 	respMode string
 
 	auth     *authenticator
+	secrets  []string     // redacted from provider errors (clientSecrets)
 	hc       *http.Client // back channel, no redirects
 	tokenHC  *http.Client // token endpoint: adds client assertions
 	oauth    oauth2.Config
@@ -208,6 +209,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.secrets = clientSecrets(cfg)
 
 	if ro := cfg.RequestObject; ro != nil {
 		jc := *ro

@@ -74,7 +74,13 @@ var (
 
 // ResponseError is an error response from a back-channel endpoint (PAR,
 // token, UserInfo): RFC 6749 §5.2 and RFC 9126 §2.3. It never holds request
-// secrets; Body is the provider's own response, capped.
+// secrets: a provider may echo the request in its error, so in every
+// provider-written member (Code, Description, URI, Header and Body) the
+// values the client sent — its client secret, client assertion and DPoP
+// proof, the codes, verifiers, tokens, request object, state and nonce of
+// the request — are replaced by "[redacted]" before the error is made.
+// Values shorter than 8 bytes are left alone (they would cut ordinary
+// words). Error() and log lines therefore cannot show them either.
 type ResponseError struct {
 	// Endpoint is "par", "token", "userinfo" or another endpoint name.
 	Endpoint string
@@ -89,9 +95,14 @@ type ResponseError struct {
 	URI         string
 	// RetryAfter is the parsed Retry-After delay (429/503), zero if none.
 	RetryAfter time.Duration
-	// Header is the response header.
+	// Header is the response header, with echoed values redacted.
 	Header http.Header
-	// Body is the response body, at most 1 MiB.
+	// Body is the response body, at most 1 MiB: a redacted copy. Each
+	// echoed value is replaced in place when it appears as sent or in a
+	// common encoding (form-, path-, JSON- or HTML-escaped, base64); a JSON
+	// body in which a value still shows after that is re-encoded from its
+	// decoded form with the value redacted, and any other such body is
+	// replaced by a note saying it was withheld.
 	Body []byte
 
 	cause error
@@ -149,7 +160,10 @@ func (e *ResponseError) Temporary() bool {
 
 // AuthorizationError is an error returned by the authorization endpoint in
 // the callback (RFC 6749 §4.1.2.1). Brokers put sub-codes in the
-// description, e.g. access_denied with "mitid_user_aborted".
+// description, e.g. access_denied with "mitid_user_aborted". When it comes
+// from [Client.Exchange], Code, Description and URI have the values the
+// client knows (its secret, the flow's state, nonce and verifier, a code in
+// the callback) replaced by "[redacted]", as in [ResponseError].
 type AuthorizationError struct {
 	Code        string
 	Description string

@@ -37,14 +37,17 @@ const maxCallbackBody = 64 << 10
 // ParseResponse reads the authorization response parameters from a callback
 // request: the query of a GET (response_mode=query) or the form body of a
 // POST (response_mode=form_post). A parameter given twice is refused
-// (RFC 6749 §3.1).
+// (RFC 6749 §3.1). Every other method is refused with an error wrapping
+// ErrInvalidResponse, HEAD included: HEAD is a safe method (RFC 9110
+// §9.2.1, §9.3.2) that link checkers and prefetchers send, and it must not
+// redeem the code that the user's own GET then needs.
 func ParseResponse(r *http.Request) (url.Values, error) {
 	if r == nil || r.URL == nil {
 		return nil, fmt.Errorf("%w: callback: no request", ErrInvalidResponse)
 	}
 	var v url.Values
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		var err error
 		if v, err = url.ParseQuery(r.URL.RawQuery); err != nil {
 			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
@@ -65,7 +68,7 @@ func ParseResponse(r *http.Request) (url.Values, error) {
 			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
 		}
 	default:
-		return nil, fmt.Errorf("%w: callback: method %s", ErrInvalidResponse, r.Method)
+		return nil, fmt.Errorf("%w: callback: method %.10q (want GET or POST)", ErrInvalidResponse, r.Method)
 	}
 	for k, vals := range v {
 		if len(vals) > 1 {
@@ -85,9 +88,10 @@ type Tokens struct {
 	RawIDToken string
 }
 
-// String never shows a token.
-func (t *Tokens) String() string {
-	if t == nil || t.Token == nil {
+// String never shows a token. It has a value receiver, so a Tokens value
+// is redacted too.
+func (t Tokens) String() string {
+	if t.Token == nil {
 		return "tokens(<nil>)"
 	}
 	sub := ""
@@ -97,8 +101,11 @@ func (t *Tokens) String() string {
 	return fmt.Sprintf("tokens(type=%s sub=%s expiry=%s, values redacted)", t.Token.Type(), sub, t.Token.Expiry.UTC().Format(time.RFC3339))
 }
 
+// GoString (the %#v verb) is String.
+func (t Tokens) GoString() string { return t.String() }
+
 // LogValue never shows a token.
-func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
+func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Exchange completes the login: it checks the callback parameters against
 // the flow, then exchanges the code at the token endpoint (through x/oauth2,
@@ -136,7 +143,7 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 		return nil, c.tokenError(err)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
-		slog.String("token_type", tok.Type()), slog.Duration("duration", c.now().Sub(start)))
+		slog.String("token_type", tokenTypeName(tok.Type())), slog.Duration("duration", c.now().Sub(start)))
 	if err := c.checkTokenType(tok); err != nil {
 		return nil, err
 	}
@@ -204,6 +211,8 @@ func (c *Client) checkCallback(ctx context.Context, flow *Flow, params url.Value
 	if e := params.Get("error"); e != "" {
 		authErr = &AuthorizationError{Code: e, Description: params.Get("error_description"),
 			URI: params.Get("error_uri"), State: params.Get("state")}
+		// Before anything logs or returns it: no echo of what we sent.
+		c.redactAuthorizationError(authErr, flow, params)
 	}
 	stateOK := flow.State != "" && subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) == 1
 	if iss, ok := params["iss"]; ok {
@@ -270,9 +279,25 @@ func (c *Client) checkTokenType(tok *oauth2.Token) error {
 		want = "DPoP"
 	}
 	if !strings.EqualFold(tok.Type(), want) {
-		return fmt.Errorf("%w: got %q, want %s", ErrTokenType, tok.Type(), want)
+		return fmt.Errorf("%w: got %s, want %s", ErrTokenType, tokenTypeName(tok.Type()), want)
 	}
 	return nil
+}
+
+// tokenTypeName is a token_type for an error or a log line: one of the
+// registered types (RFC 6749 §7.1, RFC 9449 §5, the IANA OAuth Access
+// Token Types registry) quoted, anything else only by its length, since a
+// provider-written value might echo what the client sent.
+func tokenTypeName(t string) string {
+	for _, known := range []string{"Bearer", "DPoP", "N_A", "PoP", "MAC"} {
+		if strings.EqualFold(t, known) {
+			return strconv.Quote(t)
+		}
+	}
+	if t == "" {
+		return "none"
+	}
+	return fmt.Sprintf("an unregistered token_type of %d bytes", len(t))
 }
 
 // verifyIDToken runs go-oidc's verifier and the at_hash check.
@@ -478,7 +503,8 @@ type tokenTransport struct {
 }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.roundTrip(req)
+	var sent []sentRequest
+	resp, err := t.roundTrip(req, &sent)
 	if err != nil {
 		return nil, err
 	}
@@ -487,11 +513,26 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An error response must not echo what the requests carried (the
+		// code, verifier, refresh token, secret, assertion, proof) into
+		// x/oauth2's RetrieveError and from there into our errors.
+		if len(sent) == 0 && req.GetBody != nil { // sent as x/oauth2 made it
+			if rb, err := req.GetBody(); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(rb, httpx.MaxBody))
+				rb.Close()
+				form, _ := url.ParseQuery(string(b))
+				sent = append(sent, sentRequest{form, req.Header})
+			}
+		}
+		v := t.c.sentValues(sent)
+		body, resp.Header, resp.Status = v.Bytes(body), v.Header(resp.Header), v.Redact(resp.Status)
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
 
-func (t *tokenTransport) roundTrip(req *http.Request) (*http.Response, error) {
+func (t *tokenTransport) roundTrip(req *http.Request, sent *[]sentRequest) (*http.Response, error) {
 	c := t.c
 	if (!c.auth.isJWT() && c.dpop == nil) || req.Body == nil {
 		return t.base.RoundTrip(req)
@@ -525,6 +566,7 @@ func (t *tokenTransport) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			r2.Header.Set("DPoP", proof)
 		}
+		*sent = append(*sent, sentRequest{form, r2.Header})
 		enc := form.Encode()
 		r2.Body = io.NopCloser(strings.NewReader(enc))
 		r2.ContentLength = int64(len(enc))
@@ -600,10 +642,11 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	}
 	req.Header.Set("Accept", "application/json, application/jwt")
 	hc := c.hc
+	var sent []sentRequest // the proofs sent, redacted from an error response
 	if c.dpop != nil {
 		// The token as given: no hidden refresh, whose rotated refresh token
 		// the caller would never see (as on the Bearer path).
-		hc = &http.Client{Transport: &dpop.Transport{Base: transportOf(c.hc), Proofer: c.dpop,
+		hc = &http.Client{Transport: &dpop.Transport{Base: &recordHeaders{base: transportOf(c.hc), sent: &sent}, Proofer: c.dpop,
 			Source: oauth2.StaticTokenSource(t.Token), Nonces: c.nonces}, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect}
 	} else {
 		req.Header.Set("Authorization", "Bearer "+t.Token.AccessToken)
@@ -617,7 +660,8 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 		return nil, fmt.Errorf("client: userinfo: %w: %w", ErrInvalidResponse, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		e := c.responseError("userinfo", c.userinfoURL, resp.StatusCode, resp.Header, body)
+		v := c.sentValues(sent, t.Token.AccessToken, t.Token.RefreshToken, t.RawIDToken)
+		e := c.responseError("userinfo", c.userinfoURL, resp.StatusCode, v.Header(resp.Header), v.Bytes(body))
 		return nil, e
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -662,7 +706,8 @@ func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte,
 	}
 	// OIDC Core §5.3.2: a signed response MUST contain iss and aud.
 	if std.Issuer != c.issuer {
-		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse, truncate(std.Issuer, 100))
+		return nil, fmt.Errorf("%w: userinfo: signed response from issuer %q", ErrInvalidResponse,
+			truncate(c.sentValues(nil).Redact(std.Issuer), 100))
 	}
 	if len(std.Audience) == 0 {
 		return nil, fmt.Errorf("%w: userinfo: signed response without aud", ErrInvalidResponse)

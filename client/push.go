@@ -39,20 +39,18 @@ type Flow struct {
 	MaxAge string `json:"max_age,omitempty"`
 }
 
-// String shows the flow without its secrets.
-func (f *Flow) String() string {
-	if f == nil {
-		return "<nil flow>"
-	}
+// String shows the flow without its secrets (state, nonce, code
+// verifier). It has a value receiver, so a Flow value is redacted too.
+func (f Flow) String() string {
 	return fmt.Sprintf("flow(issuer=%s request_uri=%s expires=%s, state/nonce/verifier redacted)",
 		f.Issuer, f.RequestURI, f.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
+// GoString (the %#v verb) is String.
+func (f Flow) GoString() string { return f.String() }
+
 // LogValue logs the flow without its secrets.
-func (f *Flow) LogValue() slog.Value {
-	if f == nil {
-		return slog.StringValue("<nil flow>")
-	}
+func (f Flow) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("issuer", f.Issuer), slog.String("request_uri", f.RequestURI),
 		slog.Time("expires_at", f.ExpiresAt))
 }
@@ -216,7 +214,9 @@ func (c *Client) Push(ctx context.Context, opts ...oauth2.AuthCodeOption) (*Flow
 	}
 
 	start := c.now()
-	status, header, body, err := c.post(ctx, "par", c.parURL, form, !c.jktOnly)
+	// The flow's state, nonce and verifier are secrets a provider could
+	// echo even when they travel inside a request object.
+	status, header, body, err := c.post(ctx, "par", c.parURL, form, !c.jktOnly, flow.State, flow.Nonce, flow.CodeVerifier)
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +262,16 @@ func isReserved(k string) bool {
 // DPoP it adds a proof and, on a use_dpop_nonce challenge, retries exactly
 // once with the server's nonce, re-minting the proof and the client
 // assertion (RFC 9449 §8). params is not modified.
-func (c *Client) post(ctx context.Context, name, endpoint string, params url.Values, withDPoP bool) (int, http.Header, []byte, error) {
+//
+// The header and body of a response other than 2xx come back with every
+// secret the requests carried (client secret, assertion, DPoP proof, the
+// values of secret parameters such as code or auth_req_id) and every extra
+// value redacted: a provider's error must not echo them into an error
+// string or a log line.
+func (c *Client) post(ctx context.Context, name, endpoint string, params url.Values, withDPoP bool, extra ...string) (int, http.Header, []byte, error) {
 	withDPoP = withDPoP && c.dpop != nil
+	var sentBuf [2]sentRequest // for redaction, read only on errors; no allocation
+	sent := sentBuf[:0]
 	for attempt := 0; ; attempt++ {
 		form := make(url.Values, len(params)+3)
 		for k, v := range params {
@@ -289,6 +297,7 @@ func (c *Client) post(ctx context.Context, name, endpoint string, params url.Val
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
+		sent = append(sent, sentRequest{form, header})
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("client: %s: %w", name, redactURLError(err))
@@ -307,6 +316,10 @@ func (c *Client) post(ctx context.Context, name, endpoint string, params url.Val
 				continue
 			}
 		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			v := c.sentValues(sent, extra...)
+			return resp.StatusCode, v.Header(resp.Header), v.Bytes(body), nil
+		}
 		return resp.StatusCode, resp.Header, body, nil
 	}
 }
@@ -315,6 +328,13 @@ func (c *Client) post(ctx context.Context, name, endpoint string, params url.Val
 // method applied, redirects refused, body capped at 1 MiB) to an endpoint of
 // this provider, for protocol extensions such as CIBA. The caller interprets
 // the response; the returned response's Body is already consumed and closed.
+// For a status other than 2xx, the returned header and body have every
+// secret the request carried replaced by "[redacted]": the client's
+// credentials (secret, assertion, DPoP proof) and the values of the
+// parameters client_secret, client_assertion, code, code_verifier,
+// refresh_token, access_token, token, id_token, request, auth_req_id,
+// device_code, assertion, subject_token, actor_token, password, state and
+// nonce.
 func (c *Client) PostForm(ctx context.Context, endpoint string, form url.Values) (*http.Response, []byte, error) {
 	// The form carries the client's credentials: https only (loopback
 	// excepted), as for every metadata endpoint (RFC 6749 §2.3.1, §3.2).

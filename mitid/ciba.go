@@ -200,17 +200,18 @@ type AuthRequest struct {
 	Interval  time.Duration // minimum wait between polls (default 5 s)
 }
 
-// String describes r without its ID.
-func (r *AuthRequest) String() string {
-	if r == nil {
-		return "<nil auth request>"
-	}
+// String describes r without its ID. It has a value receiver, so an
+// AuthRequest value is redacted too.
+func (r AuthRequest) String() string {
 	return fmt.Sprintf("ciba auth request (expires %s, interval %s, id redacted)",
 		r.ExpiresAt.UTC().Format(time.RFC3339), r.Interval)
 }
 
+// GoString (the %#v verb) is String.
+func (r AuthRequest) GoString() string { return r.String() }
+
 // LogValue logs r without its ID.
-func (r *AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // reservedInHint are parameters a caller may not put into login_hint_token.
 var reservedInHint = []string{"scope", "flow_type", "client_id", "response_type", "request_uri", "auth_req_id", "grant_type"}
@@ -392,8 +393,9 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		status, header, body = resp.StatusCode, resp.Header, b
 	}
 	if status != http.StatusOK && status != http.StatusCreated {
+		v := sentValues(r.ID, p.State) // requestId and state: the broker's error must not echo them
 		return nil, fmt.Errorf("mitid: ciba: init-auth: %w", c.responseError("init-auth", c.initURL,
-			&http.Response{StatusCode: status, Header: header}, body))
+			&http.Response{StatusCode: status, Header: v.Header(header)}, v.Bytes(body)))
 	}
 	var out struct {
 		RequestURI        json.RawMessage `json:"request_uri"`
@@ -492,7 +494,8 @@ func (c *CIBA) pollOnce(ctx context.Context, r *AuthRequest) (*client.Tokens, st
 		return nil, "", fmt.Errorf("mitid: ciba: poll: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		re := c.responseError("token", c.tokenURL, resp, body)
+		v := sentValues(r.ID)
+		re := c.responseError("token", c.tokenURL, &http.Response{StatusCode: resp.StatusCode, Header: v.Header(resp.Header)}, v.Bytes(body))
 		c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: poll", slog.Int("status", resp.StatusCode), slog.String("error", re.Code))
 		switch re.Code {
 		case "authorization_pending", "slow_down":
@@ -577,8 +580,9 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 		return fmt.Errorf("mitid: ciba: cancel: %w", err)
 	}
 	if status < 200 || status > 299 {
+		v := sentValues(r.ID)
 		return fmt.Errorf("mitid: ciba: cancel: %w", c.responseError("cancel", c.cancelURL,
-			&http.Response{StatusCode: status, Header: header}, body))
+			&http.Response{StatusCode: status, Header: v.Header(header)}, v.Bytes(body)))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "mitid: ciba: cancelled", slog.Int("status", status))
 	return nil

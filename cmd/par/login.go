@@ -103,6 +103,13 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	var once sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc(ru.Path, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			// HEAD is safe (RFC 9110 §9.2.1): a link checker's or a
+			// prefetcher's HEAD must not redeem the code or end the wait.
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		params, err := client.ParseResponse(r)
 		if err != nil {
 			http.Error(w, "not an authorization response", http.StatusBadRequest)
@@ -125,7 +132,10 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			if err != nil {
 				w.WriteHeader(http.StatusBadRequest)
 			}
-			_ = donePage.Execute(w, map[string]any{"Err": err})
+			// The page shows only a message of ours: provider-written text
+			// (error_description, error_uri, odd error codes) would be shown on
+			// this origin as if par said it. The detail goes to stderr.
+			_ = donePage.Execute(w, map[string]any{"Failed": err != nil, "Message": pageMessage(err)})
 			results <- callbackResult{res, err}
 		})
 		if !handled {
@@ -180,8 +190,43 @@ func (c *cli) login(ctx context.Context, args []string) int {
 
 var donePage = template.Must(template.New("done").Parse(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>par login</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto}</style></head><body>
-{{if .Err}}<h1>Login failed</h1><p><code>{{.Err}}</code></p>{{else}}<h1>Login complete</h1>{{end}}
+{{if .Failed}}<h1>Login failed</h1>{{else}}<h1>Login complete</h1>{{end}}<p>{{.Message}}</p>
 <p>You can close this tab and return to the terminal.</p></body></html>`))
+
+// rfc6749Codes are the error codes registered by RFC 6749 for the
+// authorization endpoint (§4.1.2.1) and the token endpoint (§5.2): the
+// only provider-supplied text the callback page repeats.
+var rfc6749Codes = map[string]bool{
+	"invalid_request": true, "unauthorized_client": true, "access_denied": true,
+	"unsupported_response_type": true, "invalid_scope": true, "server_error": true,
+	"temporarily_unavailable": true, "invalid_client": true, "invalid_grant": true,
+	"unsupported_grant_type": true,
+}
+
+// pageMessage is what the local callback page says about the outcome: a
+// fixed sentence chosen by par, never the provider's description or URI.
+// A provider error shows its code only when RFC 6749 registers it.
+func pageMessage(err error) string {
+	if err == nil {
+		return "The login is verified; the terminal shows the claims."
+	}
+	var ae *client.AuthorizationError
+	var re *client.ResponseError
+	code, refused := "", false
+	switch {
+	case errors.As(err, &ae):
+		code, refused = ae.Code, true
+	case errors.As(err, &re) && re.Code != "":
+		code, refused = re.Code, true
+	}
+	switch {
+	case refused && rfc6749Codes[code]:
+		return "The provider refused the login (error code " + code + "). The terminal shows the details."
+	case refused:
+		return "The provider refused the login. The terminal shows the details."
+	}
+	return "The login could not be completed. The terminal shows why."
+}
 
 // loopbackRedirect checks that a redirect URI is one par login can listen
 // on: http, a loopback host, an explicit port.

@@ -96,7 +96,20 @@ func TestPARLoginEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
-	resp, err := http.Get(redirect + "?" + params.Encode())
+	// A link checker or prefetcher sends HEAD first: it must neither redeem
+	// the code nor end the login.
+	resp, err := http.Head(redirect + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
+		t.Errorf("HEAD callback = %d, Allow %q; want 405, GET, POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if call(t, http.MethodGet, ts.URL+"/logins/"+started.ID, &st); st.Status != statusPending {
+		t.Errorf("status after a HEAD callback = %+v, want pending", st)
+	}
+	resp, err = http.Get(redirect + "?" + params.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}

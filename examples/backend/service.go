@@ -80,6 +80,10 @@ func (s *service) handler() http.Handler {
 	mux.HandleFunc("GET /logins/{id}", s.status)
 	mux.HandleFunc("GET /callback", s.callback)
 	mux.HandleFunc("POST /callback", s.callback)
+	// "GET /callback" also matches HEAD, which link checkers and
+	// prefetchers send: HEAD must not redeem the code (RFC 9110 §9.2.1), so
+	// it gets its own, more specific pattern.
+	mux.HandleFunc("HEAD /callback", callbackMethodNotAllowed)
 	return mux
 }
 
@@ -223,9 +227,22 @@ func publicError(err error) string {
 	return err.Error()
 }
 
+// callbackMethodNotAllowed answers 405 to a callback with any method but
+// GET and POST, before the flow is taken or the code exchanged.
+func callbackMethodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, POST")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
 // callback completes a PAR login: the flow is taken once by its state and
-// the code exchanged (state, iss, PKCE, ID token and nonce checked).
+// the code exchanged (state, iss, PKCE, ID token and nonce checked). Only
+// GET and POST reach it.
 func (s *service) callback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		callbackMethodNotAllowed(w, r)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	params, err := client.ParseResponse(r)
