@@ -209,22 +209,41 @@ func (s *service) finish(ctx context.Context, id string, tok *client.Tokens, err
 	s.update(id, func(r *loginRecord) { r.Status, r.Subject = statusDone, tok.IDToken.Subject })
 }
 
-// publicError is what GET /logins/{id} says about a failure: the provider's
-// error code, or a short description of the check that failed.
+// publicError is what GET /logins/{id} and the callback page say about a
+// failure: the provider's error code when it is a plain code, or a fixed
+// word for the check that failed. Never provider-written text (a
+// description, or a sentence sent as the code) nor the error's own text:
+// those go to the log.
 func publicError(err error) string {
 	var ae *client.AuthorizationError
 	var re *client.ResponseError
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && plainCode(ae.Code):
 		return ae.Code
-	case errors.As(err, &re) && re.Code != "":
+	case errors.As(err, &re) && plainCode(re.Code):
 		return re.Code
 	case errors.Is(err, mitid.ErrExpired):
 		return "expired"
 	case errors.Is(err, mitid.ErrAccessDenied):
 		return "access_denied"
+	case errors.As(err, &ae), errors.As(err, &re):
+		return "provider_error"
 	}
-	return err.Error()
+	return "login_failed"
+}
+
+// plainCode reports whether code looks like an OAuth error code (RFC 6749
+// §4.1.2.1: a short token), not a sentence a provider chose to show.
+func plainCode(code string) bool {
+	if code == "" || len(code) > 64 {
+		return false
+	}
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // callbackMethodNotAllowed answers 405 to a callback with any method but
