@@ -197,7 +197,7 @@ func (b *fakeBroker) tokenResponse(accessToken string, change func(map[string]an
 		"iat": now, "nbf": now, "exp": now + 300, "auth_time": now,
 		"at_hash": base64.RawURLEncoding.EncodeToString(sum[:16]),
 		"idp":     "mitid", "idtoken_type": "ciba", "mitid.age": "88", "mitid.has_cpr": "true",
-		"loa": mitid.NSISSubstantial,
+		"loa": mitid.Substantial.URI(),
 	}
 	if change != nil {
 		change(claims)
