@@ -320,15 +320,9 @@ func TestCIBAStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newFakeBroker(t)
 		ciba := newCIBA(t, b, nil)
-		idps, err := mitid.IDPValues(mitid.MitID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lang, err := mitid.Language(mitid.Danish)
-		if err != nil {
-			t.Fatal(err)
-		}
-		params, err := mitid.Params{MitID: &mitid.MitIDParams{LoA: mitid.Substantial, ReferenceText: "Log på"}}.Options()
+		idps := mitid.IDPValues(mitid.MitID)
+		lang := mitid.Language(mitid.Danish)
+		params, err := mitid.Params{LoA: mitid.Substantial, ReferenceText: "Log på"}.Options()
 		if err != nil {
 			t.Fatal(err)
 		}
