@@ -319,7 +319,7 @@ func TestSecretTypesCovered(t *testing.T) {
 	// The rule must find what it was written for; a broken scan finds
 	// nothing and would pass.
 	for _, want := range []string{"client.Flow", "client.Tokens", "client.Config", "client.Client", "jar.Config",
-		"login.CookieConfig", "login.MemoryStore", "redisstore.Options", "mitid.MitIDParams"} {
+		"login.CookieConfig", "login.MemoryStore", "redisstore.Options", "mitid.Params"} {
 		if len(holds[want]) == 0 {
 			t.Errorf("the scan does not flag %s", want)
 		}

@@ -168,7 +168,7 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 
 	authReq := mitid.AuthRequest{ID: ms.secret("auth_req_id"), ExpiresAt: time.Now().Add(time.Minute), Interval: 5 * time.Second}
 	initParams := mitid.InitAuthParams{RedirectURI: "https://app.example/ciba", State: ms.secret("init-auth state")}
-	mp := mitid.MitIDParams{LoA: mitid.Substantial, TransferTokenExchangeCode: ms.secret("transfer code"),
+	mp := mitid.Params{LoA: mitid.Substantial, TransferTokenExchangeCode: ms.secret("transfer code"),
 		TransferTokenText: "transfer", CPRHint: "0102031234"}
 	ms.m["0102031234"] = "cpr hint"
 	echoed := &redact.Values{}
@@ -200,8 +200,7 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		{name: "login.Handler", values: []any{h, hCookies}, holds: []any{basic, post, memFlow.CodeVerifier}},
 		{name: "mitid.AuthRequest", values: []any{authReq, &authReq}, holds: []any{authReq.ID}},
 		{name: "mitid.InitAuthParams", values: []any{initParams, &initParams}, holds: []any{initParams.State}},
-		{name: "mitid.MitIDParams", values: []any{mp, &mp}, holds: []any{mp.TransferTokenExchangeCode}},
-		{name: "mitid.Params", values: []any{mitid.Params{MitID: &mp}, &mitid.Params{MitID: &mp}}, holds: []any{mp.TransferTokenExchangeCode}},
+		{name: "mitid.Params", values: []any{mp, &mp}, holds: []any{mp.TransferTokenExchangeCode, "0102031234"}},
 		{name: "mitid.CIBAConfig", values: []any{cibaCfg, &cibaCfg}, holds: []any{basic}},
 		{name: "mitid.CIBA", values: []any{ciba}, holds: []any{basic}},
 		{name: "redact.Values", values: []any{echoed, *echoed}, holds: []any{basic, post}},

@@ -68,9 +68,7 @@ func TestBrokerLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBrokerLayout(t, srv, c)
-	idp, _ := mitid.IDPValues(mitid.MitID)
-	lang, _ := mitid.Language(mitid.Danish)
-	params, err := mitid.Params{MitID: &mitid.MitIDParams{LoA: mitid.Substantial, ReferenceText: "Log på hos Test RP"}}.Options()
+	params, err := mitid.Params{LoA: mitid.Substantial, ReferenceText: "Log på hos Test RP"}.Options()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +77,7 @@ func TestBrokerLogin(t *testing.T) {
 		user    string
 		wantErr bool
 	}{{users[0].Subject, false}, {users[1].Subject, true}} {
-		flow, err := c.Push(ctx, append(params, idp, lang)...)
+		flow, err := c.Push(ctx, append(params, mitid.IDPValues(mitid.MitID), mitid.Language(mitid.Danish))...)
 		if err != nil {
 			t.Fatalf("Push: %v", err)
 		}
@@ -126,7 +124,7 @@ func TestBrokerLogin(t *testing.T) {
 		case tt.wantErr && !errors.As(err, &le):
 			t.Errorf("RequireLevel(Substantial) for a Low login = %v, want *LevelError", err)
 		}
-		if !tt.wantErr && (uiClaims.MitID.Age != 88 || !bool(uiClaims.MitID.HasCPR)) {
+		if !tt.wantErr && (uiClaims.MitID.Age != 88 || !uiClaims.MitID.HasCPR) {
 			t.Errorf("string-typed claims not decoded: age %v has_cpr %v", uiClaims.MitID.Age, uiClaims.MitID.HasCPR)
 		}
 	}

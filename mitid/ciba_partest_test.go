@@ -47,10 +47,7 @@ func partestCIBA(t *testing.T, initAuthJSON bool) (*partest.Server, *client.Clie
 // startMitID starts a broker_oidc flow for MitID with prompt=login.
 func startMitID(t *testing.T, ciba *mitid.CIBA, extra ...string) *mitid.AuthRequest {
 	t.Helper()
-	idps, err := mitid.IDPValues(mitid.MitID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	idps := mitid.IDPValues(mitid.MitID)
 	prompt := "login"
 	if len(extra) > 0 {
 		prompt = extra[0]

@@ -39,38 +39,20 @@ func (p InitAuthParams) GoString() string { return p.String() }
 // LogValue logs the parameters without State.
 func (p InitAuthParams) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
-// String shows the MitID section without TransferTokenExchangeCode (a
+// String shows the parameters without TransferTokenExchangeCode (a
 // one-time code that redeems a controlled transfer) and CPRHint (which the
 // broker requires to travel encrypted).
-func (m MitIDParams) String() string {
-	type plain MitIDParams // no methods: formats field by field
-	p := plain(m)
-	p.TransferTokenExchangeCode, p.CPRHint = redacted(p.TransferTokenExchangeCode), redacted(p.CPRHint)
-	return fmt.Sprintf("mitid.MitIDParams%+v", p)
-}
-
-// GoString (the %#v verb) is String.
-func (m MitIDParams) GoString() string { return m.String() }
-
-// LogValue logs the MitID section without its secrets.
-func (m MitIDParams) LogValue() slog.Value { return slog.StringValue(m.String()) }
-
-// String shows the sections, the MitID one redacted.
 func (p Params) String() string {
-	mitid, erhverv := "<nil>", "<nil>"
-	if p.MitID != nil {
-		mitid = p.MitID.String()
-	}
-	if p.MitIDErhverv != nil {
-		erhverv = fmt.Sprintf("%+v", *p.MitIDErhverv)
-	}
-	return "mitid.Params{MitID: " + mitid + ", MitIDErhverv: " + erhverv + "}"
+	type plain Params // no methods: formats field by field
+	q := plain(p)
+	q.TransferTokenExchangeCode, q.CPRHint = redacted(q.TransferTokenExchangeCode), redacted(q.CPRHint)
+	return fmt.Sprintf("mitid.Params%+v", q)
 }
 
 // GoString (the %#v verb) is String.
 func (p Params) GoString() string { return p.String() }
 
-// LogValue logs the sections, the MitID one redacted.
+// LogValue logs the parameters without their secrets.
 func (p Params) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // String describes the configuration by its endpoints; the BackChannel (a

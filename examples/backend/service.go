@@ -151,12 +151,7 @@ func (s *service) startCIBA(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, http.StatusNotImplemented, "the provider has no backchannel_authentication_endpoint (CIBA)", nil)
 		return
 	}
-	idps, err := mitid.IDPValues(mitid.MitID)
-	if err != nil {
-		s.apiError(w, r, http.StatusInternalServerError, "idp_values", err)
-		return
-	}
-	req, err := s.ciba.Start(r.Context(), mitid.CIBARequest{Scopes: []string{"openid", "mitid"}, Options: one(idps)})
+	req, err := s.ciba.Start(r.Context(), mitid.CIBARequest{Scopes: []string{"openid", "mitid"}, Options: one(mitid.IDPValues(mitid.MitID))})
 	if err != nil {
 		s.apiError(w, r, http.StatusBadGateway, "backchannel authentication failed", err)
 		return
