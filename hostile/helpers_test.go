@@ -60,7 +60,7 @@ type envOptions struct {
 	// count against intervals a case measures.
 	frozenClock bool
 	partest     func(*partest.Config)
-	client  func(*client.Config)
+	client      func(*client.Config)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
