@@ -19,6 +19,17 @@
 // whose values are often strings ("88", "true"), into plain Go types, and
 // [Claims.RequireLevel] enforces a minimum NSIS level of assurance (the
 // broker issues no acr claim; assurance is in loa, ial and aal).
+// [Claims.DisplayName] finds the user's name wherever MitID or MitID
+// Erhverv put it. The broker puts these claims in UserInfo, not in the ID
+// token of a code-flow login: decode both.
+//
+// A login the broker ends without a code (the user cancelled, the browser
+// lost its cookies, MitID failed) reaches the app as an error whose
+// error_description is one of the broker's published codes.
+// [OutcomeOf] sorts them into groups, each with a fixed message, and
+// [UserCancelled] recognises the cancel:
+//
+//	if mitid.UserCancelled(err) { … } // access_denied + mitid_user_aborted, and seven more codes
 //
 // [CIBA] runs backend-initiated flows (OpenID CIBA Core, poll mode) and the
 // broker's CIBA→PAR bridge: Start sends the backchannel authentication

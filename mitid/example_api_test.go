@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/client"
 	"github.com/go-par/par/mitid"
 )
 
@@ -69,4 +70,30 @@ func ExampleLevel_URI() {
 	fmt.Println(mitid.Substantial.URI())
 	// Output:
 	// https://data.gov.dk/concept/core/nsis/Substantial
+}
+
+// OutcomeOf tells an app what the broker's error response means, so that a
+// cancel is shown as a cancel. The error is what client.Exchange (or
+// login.Handler's OnError) returns for the broker's recorded cancel:
+// error=access_denied, error_description=mitid_user_aborted, no iss.
+func ExampleOutcomeOf() {
+	err := fmt.Errorf("login: exchange: %w", &client.AuthorizationError{Code: "access_denied", Description: "mitid_user_aborted"})
+
+	if mitid.UserCancelled(err) {
+		fmt.Println("cancelled: offer to start again")
+	}
+	switch o := mitid.OutcomeOf(err); o {
+	case mitid.OutcomeNone:
+		fmt.Println("not an outcome from the provider: show your failure page")
+	default:
+		fmt.Printf("%s: %s\n", o, o.Message())
+	}
+	other := &client.AuthorizationError{Code: "access_denied", Description: "mitid_erhverv.no_identities"}
+	fmt.Println(mitid.OutcomeOf(other))
+	fmt.Println(mitid.OutcomeOf(&client.AuthorizationError{Code: "access_denied", Description: "a code from 2030"}))
+	// Output:
+	// cancelled: offer to start again
+	// cancelled: You cancelled the login.
+	// identity
+	// unknown
 }
