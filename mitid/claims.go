@@ -36,6 +36,10 @@ type Claims struct {
 	SessionID     string    `json:"neb_sid"` // the broker's session id (not sid)
 	TransactionID string    `json:"transaction_id"`
 	SessionExpiry time.Time `json:"session_expiry"` // absolute end of the broker session
+	// TransactionActions are what a transaction token vouches for, such as
+	// "mitid.login" and "mitid.transaction_signing"; the broker writes a
+	// single action as a string.
+	TransactionActions []string `json:"transaction_actions"`
 
 	// LoA, IAL and AAL are NSIS level URIs; see [ParseLevel].
 	LoA string   `json:"loa"`
@@ -100,22 +104,23 @@ func (e *ClaimError) Unwrap() error { return e.Err }
 // varies are wrapped in the flexible decoders below.
 func (c *Claims) fields() map[string]any {
 	return map[string]any{
-		"iss":              &c.Issuer,
-		"sub":              &c.Subject,
-		"auth_time":        (*numericDate)(&c.AuthTime),
-		"idp":              &c.IDP,
-		"idp_environment":  &c.IDPEnvironment,
-		"identity_type":    &c.IdentityType,
-		"neb_sid":          &c.SessionID,
-		"transaction_id":   &c.TransactionID,
-		"session_expiry":   (*numericDate)(&c.SessionExpiry),
-		"loa":              &c.LoA,
-		"ial":              &c.IAL,
-		"aal":              &c.AAL,
-		"amr":              (*flexStrings)(&c.AMR),
-		"dk.cpr":           &c.CPR,
-		"nemid.pid":        &c.NemIDPID,
-		"nemid.pid_status": &c.NemIDPIDStat,
+		"iss":                 &c.Issuer,
+		"sub":                 &c.Subject,
+		"auth_time":           (*numericDate)(&c.AuthTime),
+		"idp":                 &c.IDP,
+		"idp_environment":     &c.IDPEnvironment,
+		"identity_type":       &c.IdentityType,
+		"neb_sid":             &c.SessionID,
+		"transaction_id":      &c.TransactionID,
+		"session_expiry":      (*numericDate)(&c.SessionExpiry),
+		"transaction_actions": (*flexStrings)(&c.TransactionActions),
+		"loa":                 &c.LoA,
+		"ial":                 &c.IAL,
+		"aal":                 &c.AAL,
+		"amr":                 (*flexStrings)(&c.AMR),
+		"dk.cpr":              &c.CPR,
+		"nemid.pid":           &c.NemIDPID,
+		"nemid.pid_status":    &c.NemIDPIDStat,
 
 		"mitid.uuid":                         &c.MitID.UUID,
 		"mitid.date_of_birth":                &c.MitID.DateOfBirth,
@@ -219,6 +224,32 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
+}
+
+// DisplayName is the user's name to show: mitid.identity_name for MitID,
+// nemlogin.name (or nemlogin.given_name and nemlogin.family_name) for
+// MitID Erhverv — the login's idp first, then the other — and finally
+// OIDC's name claim (OIDC Core §5.1). It is "" when the claims carry no
+// name: the broker puts names in UserInfo and the userinfo_token, not in
+// the ID token (broker-recorded.md), so decode the UserInfo claims too.
+func (c *Claims) DisplayName() string {
+	mitID := c.MitID.IdentityName
+	erhverv := c.NemLogin.Name
+	if strings.TrimSpace(erhverv) == "" {
+		erhverv = c.NemLogin.GivenName + " " + c.NemLogin.FamilyName
+	}
+	names := []string{mitID, erhverv}
+	if c.IDP == MitIDErhverv {
+		names = []string{erhverv, mitID}
+	}
+	var oidc string
+	_ = json.Unmarshal(c.Extra["name"], &oidc)
+	for _, n := range append(names, oidc) {
+		if n = strings.TrimSpace(n); n != "" {
+			return n
+		}
+	}
+	return ""
 }
 
 // RequireLevel checks that the loa claim is an NSIS level at or above min

@@ -149,9 +149,58 @@ func TestClaimsTransactionToken(t *testing.T) {
 	if c.MitID.Age != 17 || !reflect.DeepEqual(c.AMR, []string{"code_app"}) {
 		t.Errorf("MitID.Age, AMR = %d, %v", c.MitID.Age, c.AMR)
 	}
-	var actions []string
-	if err := json.Unmarshal(c.Extra["transaction_actions"], &actions); err != nil || len(actions) != 2 {
-		t.Errorf("Extra[transaction_actions] = %s, %v", c.Extra["transaction_actions"], err)
+	if want := []string{"mitid.login", "mitid.transaction_signing"}; !reflect.DeepEqual(c.TransactionActions, want) {
+		t.Errorf("TransactionActions = %q, want %q", c.TransactionActions, want)
+	}
+	if _, ok := c.Extra["transaction_actions"]; ok {
+		t.Error("transaction_actions is also in Extra")
+	}
+	if got := c.DisplayName(); got != "Edvard Nielsen" {
+		t.Errorf("DisplayName = %q, want mitid.identity_name", got)
+	}
+}
+
+// TestDisplayName: the name sits in mitid.identity_name for MitID and in
+// the nemlogin.* name claims for MitID Erhverv; the login's idp decides
+// which comes first; OIDC's name is the last resort; the ID token of the
+// recorded broker has none.
+func TestDisplayName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		json string
+		want string
+	}{
+		{"mitid", `{"idp":"mitid","mitid.identity_name":"Karen Test Hansen"}`, "Karen Test Hansen"},
+		{"erhverv name", `{"idp":"mitid_erhverv","nemlogin.name":"Lene Test Nielsen","nemlogin.given_name":"L","nemlogin.family_name":"N"}`, "Lene Test Nielsen"},
+		{"erhverv given and family", `{"idp":"mitid_erhverv","nemlogin.given_name":"Jens","nemlogin.family_name":"Hansen"}`, "Jens Hansen"},
+		{"erhverv given only", `{"idp":"mitid_erhverv","nemlogin.given_name":"Jens"}`, "Jens"},
+		{"erhverv first when idp is erhverv", `{"idp":"mitid_erhverv","mitid.identity_name":"Private Name","nemlogin.name":"Work Name"}`, "Work Name"},
+		{"mitid first when idp is mitid", `{"idp":"mitid","mitid.identity_name":"Private Name","nemlogin.name":"Work Name"}`, "Private Name"},
+		{"no idp, erhverv claims only", `{"nemlogin.name":"Work Name"}`, "Work Name"},
+		{"erhverv idp with only mitid claims", `{"idp":"mitid_erhverv","mitid.identity_name":"Private Name"}`, "Private Name"},
+		{"oidc name", `{"sub":"alice","name":"Alice Example"}`, "Alice Example"},
+		{"oidc name not a string", `{"name":{"first":"A"}}`, ""},
+		{"blank names skipped", `{"idp":"mitid","mitid.identity_name":"  ","name":"Alice"}`, "Alice"},
+		{"trimmed", `{"mitid.identity_name":" Karen "}`, "Karen"},
+		{"none", `{"idp":"mitid","sub":"x"}`, ""},
+	}
+	for _, tt := range tests {
+		var c mitid.Claims
+		if err := json.Unmarshal([]byte(tt.json), &c); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := c.DisplayName(); got != tt.want {
+			t.Errorf("%s: DisplayName = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	for _, f := range []string{"userinfo.json", "userinfo_erhverv.json"} {
+		if c := decode(t, f); c.DisplayName() == "" {
+			t.Errorf("%s: DisplayName is empty", f)
+		}
+	}
+	if c := decode(t, "id_token_claims.json"); c.DisplayName() != "" {
+		t.Errorf("the recorded ID token has a name: %q", c.DisplayName())
 	}
 }
 
@@ -218,6 +267,8 @@ func TestClaimsWrongTypes(t *testing.T) {
 		{`{"dk.cpr":1234567890}`, "dk.cpr", "1234567890"},
 		{`{"amr":[1,2]}`, "amr", ""},
 		{`{"amr":{"a":"b"}}`, "amr", ""},
+		{`{"transaction_actions":7}`, "transaction_actions", ""},
+		{`{"transaction_actions":["mitid.login",{"x":"secret-9"}]}`, "transaction_actions", "secret-9"},
 	}
 	for _, tt := range tests {
 		var c mitid.Claims
@@ -314,10 +365,13 @@ func TestFlexibleValues(t *testing.T) {
 		if got := claims(t, "amr", tt.in).AMR; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("amr %s = %#v, want %#v", tt.in, got, tt.want)
 		}
+		if got := claims(t, "transaction_actions", tt.in).TransactionActions; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("transaction_actions %s = %#v, want %#v", tt.in, got, tt.want)
+		}
 	}
 	// null leaves every flexible value unchanged.
 	var c mitid.Claims
-	if err := json.Unmarshal([]byte(`{"mitid.age":null,"mitid.has_cpr":null,"amr":null,"auth_time":null,"sub":null}`), &c); err != nil {
+	if err := json.Unmarshal([]byte(`{"mitid.age":null,"mitid.has_cpr":null,"amr":null,"transaction_actions":null,"auth_time":null,"sub":null}`), &c); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c, mitid.Claims{}) {
