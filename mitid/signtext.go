@@ -14,6 +14,13 @@ import (
 // signtext_type, which the broker accepts at its PAR endpoint only
 // (transactionsigning/transactionsigning_par.md), as Push sends them.
 // Request the transaction_token scope to get the signed receipt.
+//
+// No recording of the broker covers this path: it follows the broker's
+// documentation only. The path recorded in pre-production (2026) sends the
+// text as transaction_text and transaction_text_type in idp_params.mitid,
+// inside a signed request object, with the transaction_token scope
+// (broker-recorded.md, "Requests"); support for it comes with the
+// verification of the transaction token.
 type SignText struct {
 	ID   string // signtext_id
 	Text string // plain text, UTF-8 (signtext_type text)
