@@ -492,7 +492,13 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 			OK:  subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(pushedState)) == 1,
 			Why: "equals the state pushed, compared in constant time (RFC 6749 §10.12)"})
 	}
-	if iss := params.Get("iss"); iss != "" || a.c.Metadata().AuthorizationResponseISSParameterSupported {
+	switch iss := params.Get("iss"); {
+	case iss == "" && params.Get("error") != "" && a.c.Metadata().AuthorizationResponseISSParameterSupported:
+		// The MitID broker's cancel: no code, so nothing for a mix-up to
+		// steal; client.Exchange hands the error to the app.
+		st.Checks = append(st.Checks, Check{Name: "iss", Value: "absent from an error response", OK: true,
+			Why: "an error response carries no code, so a missing iss opens no mix-up (RFC 9207 §2.4); the MitID broker sends none with a cancel"})
+	case iss != "" || a.c.Metadata().AuthorizationResponseISSParameterSupported:
 		st.Checks = append(st.Checks, Check{Name: "iss", Value: iss, OK: iss == a.c.Issuer(),
 			Why: "equals the issuer: the response comes from the provider the request was pushed to (RFC 9207 §2.4)"})
 	}
@@ -612,13 +618,15 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 	} else {
 		s.UserInfo = "The provider has no userinfo_endpoint."
 	}
-	s.Name = s.Claims.MitID.IdentityName
+	// mitid.identity_name (MitID), the nemlogin.* name (MitID Erhverv) or
+	// OIDC's name, from UserInfo when it filled the claims, else from the
+	// ID token.
+	s.Name = s.Claims.DisplayName()
 	if s.Name == "" {
-		var n struct {
-			Name string `json:"name"`
+		var idc mitid.Claims
+		if err := tok.IDToken.Claims(&idc); err == nil {
+			s.Name = idc.DisplayName()
 		}
-		_ = tok.IDToken.Claims(&n)
-		s.Name = n.Name
 	}
 	if lvl, err := mitid.ParseLevel(s.Claims.LoA); err == nil {
 		s.Level, s.LevelURI = lvl.String(), s.Claims.LoA
@@ -737,15 +745,41 @@ func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
 		a.renderCookiesBlocked(w, r, steps)
 		return
 	}
-	title, hint := "Login failed", "Start again from the home page."
+	title, msg, hint := "Login failed", login.Message(err), "Start again from the home page."
 	switch {
 	case op == login.OpLogout:
 		title, hint = "Logout failed", "Use the Log out button on the result page."
 	case status == http.StatusTooManyRequests:
 		hint = "Wait a moment, then start again from the home page."
 	}
+	if o := mitid.OutcomeOf(err); o != mitid.OutcomeNone {
+		// The provider ended the login (a cancel comes without iss from
+		// the MitID broker): a message by the group of its code, never its
+		// text.
+		title, msg, hint = outcomePage(o)
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: ended by the provider", slog.String("outcome", o.String()))
+	}
 	a.render(w, r, status, "error.html", pageData{Provider: a.provider, ClientID: a.c.ClientID(), Title: title,
-		Error: login.Message(err), Hint: hint, Status: status, Steps: steps})
+		Error: msg, Hint: hint, Status: status, Steps: steps})
+}
+
+// outcomePage is the title, message and hint of the page for a login the
+// provider ended with an error code (mitid.OutcomeOf).
+func outcomePage(o mitid.Outcome) (title, msg, hint string) {
+	msg = o.Message()
+	switch o {
+	case mitid.OutcomeCancelled:
+		return "Login cancelled", msg, "You can start again from the home page whenever you like."
+	case mitid.OutcomeNavigation:
+		return "Login interrupted", msg, "Start again from the home page, in one tab, without the back button."
+	case mitid.OutcomeIdentity:
+		return "Login not completed", msg, "Start again with another identity, or contact the service."
+	case mitid.OutcomeTechnical:
+		return "Login failed", msg, "Wait a moment, then start again from the home page."
+	case mitid.OutcomeBadRequest:
+		return "Login failed", msg, "The app's login request needs fixing: see the log."
+	}
+	return "Login denied", msg, "Start again from the home page."
 }
 
 // onLogout ends the app's session and hands back the ID token for the

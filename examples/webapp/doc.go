@@ -34,9 +34,12 @@
 // never come back from the back/forward cache (static/app.js empties them
 // when they are left and reloads them when they are restored); every page
 // sends Content-Security-Policy with frame-ancestors 'none', X-Frame-Options
-// DENY and Referrer-Policy same-origin; error pages show login.Message
-// (never text from the callback URL, which anybody can write) and the
-// details go to the log. http://localhost is redirected to the redirect
+// DENY and Referrer-Policy same-origin; error pages show login.Message, or
+// for a login the provider ended with an error code the message of the
+// code's group (mitid.OutcomeOf: "You cancelled the login" for the MitID
+// broker's cancel, which arrives without iss; a generic denial for codes
+// outside the broker's catalogue), never text from the callback URL, which
+// anybody can write, and the details go to the log. http://localhost is redirected to the redirect
 // URI's host (127.0.0.1 by default) before a login, a browser that blocks
 // cookies is told to allow them, a reopened callback in a logged-in
 // browser shows the session, and the login handler's default start limits

@@ -13,7 +13,8 @@ import (
 // TestErrorPageHidesProviderText: anybody can write a callback URL, so the
 // error page never shows the provider's error_description or error_uri
 // (nor a "code" that is a sentence), with or without a valid state: it
-// shows what login.DefaultOnError shows, and the detail goes to the log.
+// shows a fixed message (for a code outside the broker's catalogue, the
+// generic denial), and the detail goes to the log.
 // The code before showed the error's own text, description included.
 func TestErrorPageHidesProviderText(t *testing.T) {
 	t.Parallel()
@@ -25,9 +26,11 @@ func TestErrorPageHidesProviderText(t *testing.T) {
 		want      string
 		status    int
 	}{
-		{"no state", false, "access_denied", "login was cancelled or denied (access_denied)", http.StatusForbidden},
-		{"state of a started login", true, "access_denied", "login was cancelled or denied (access_denied)", http.StatusForbidden},
-		{"a sentence as the code", true, "Call_70123456 to unlock", "the identity provider did not complete the login", http.StatusBadRequest},
+		// A description outside the broker's catalogue: a generic denial
+		// (mitid.OutcomeUnknown).
+		{"no state", false, "access_denied", "The login was denied or did not complete.", http.StatusForbidden},
+		{"state of a started login", true, "access_denied", "The login was denied or did not complete.", http.StatusForbidden},
+		{"a sentence as the code", true, "Call_70123456 to unlock", "The login was denied or did not complete.", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,8 +55,8 @@ func TestErrorPageHidesProviderText(t *testing.T) {
 					t.Errorf("error page shows provider-written text %q", bad)
 				}
 			}
-			if !strings.Contains(page, "Login failed") {
-				t.Errorf("error page is not titled Login failed")
+			if !strings.Contains(page, "Login denied") {
+				t.Errorf("error page is not titled Login denied")
 			}
 			if logs := ta.logs.String(); !strings.Contains(logs, "call 70 12 34 56") {
 				t.Errorf("the log lacks the error_description")
