@@ -25,6 +25,7 @@ func TestCallbackPageShowsNoProviderText(t *testing.T) {
 		name     string
 		callback func(p url.Values) url.Values
 		fault    *partest.Fault
+		heading  string
 		want     string   // on the page
 		hidden   []string // never on the page
 		stderr   string   // the detail, on stderr
@@ -35,18 +36,20 @@ func TestCallbackPageShowsNoProviderText(t *testing.T) {
 				return url.Values{"error": {"access_denied"}, "error_description": {phish}, "error_uri": {"https://evil.example/unlock"},
 					"state": {p.Get("state")}, "iss": {p.Get("iss")}}
 			},
-			want:   "The provider refused the login (error code access_denied).",
-			hidden: []string{phish, "evil.example", "+45"},
-			stderr: phish,
+			heading: "Login denied",
+			want:    "The login was denied or did not complete (error code access_denied).",
+			hidden:  []string{phish, "evil.example", "+45"},
+			stderr:  phish,
 		},
 		{
 			name: "unregistered code",
 			callback: func(p url.Values) url.Values {
 				return url.Values{"error": {phish}, "state": {p.Get("state")}, "iss": {p.Get("iss")}}
 			},
-			want:   "The provider refused the login.",
-			hidden: []string{phish, "evil.example", "+45", "error code"},
-			stderr: "Call +45",
+			heading: "Login denied",
+			want:    "The login was denied or did not complete.",
+			hidden:  []string{phish, "evil.example", "+45", "error code"},
+			stderr:  "Call +45",
 		},
 		{
 			name:   "token endpoint error with description",
@@ -111,8 +114,12 @@ func TestCallbackPageShowsNoProviderText(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			page := string(b)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Login failed") {
-				t.Errorf("callback page = %d, want 400 and Login failed:\n%s", resp.StatusCode, page)
+			heading := tt.heading
+			if heading == "" {
+				heading = "Login failed"
+			}
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "<h1>"+heading+"</h1>") {
+				t.Errorf("callback page = %d, want 400 and %s:\n%s", resp.StatusCode, heading, page)
 			}
 			if !strings.Contains(page, tt.want) {
 				t.Errorf("callback page lacks %q:\n%s", tt.want, page)

@@ -14,7 +14,10 @@
 // ones). Secrets, codes, verifiers and tokens are never printed. The page
 // that par login's loopback callback shows in the browser says only what
 // par chose to say (an RFC 6749 error code at most); the provider's own
-// text goes to stderr.
+// text goes to stderr. A login the provider ended with an error code is
+// told by the code's group in the MitID broker's catalogue
+// (mitid.OutcomeOf): "You cancelled the login" for the broker's cancel,
+// which comes without iss, and a generic denial for codes outside it.
 //
 //	go run ./cmd/par discover https://pp.netseidbroker.dk/op
 //	PAR_CLIENT_SECRET=… go run ./cmd/par login --issuer https://pp.netseidbroker.dk/op \

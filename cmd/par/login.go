@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/mitid"
 )
 
 // loginResult is what login prints after a verified login.
@@ -135,7 +136,8 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			// The page shows only a message of ours: provider-written text
 			// (error_description, error_uri, odd error codes) would be shown on
 			// this origin as if par said it. The detail goes to stderr.
-			_ = donePage.Execute(w, map[string]any{"Failed": err != nil, "Message": pageMessage(err)})
+			heading, msg := pageMessage(err)
+			_ = donePage.Execute(w, map[string]any{"Heading": heading, "Message": msg})
 			results <- callbackResult{res, err}
 		})
 		if !handled {
@@ -190,7 +192,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 
 var donePage = template.Must(template.New("done").Parse(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>par login</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto}</style></head><body>
-{{if .Failed}}<h1>Login failed</h1>{{else}}<h1>Login complete</h1>{{end}}<p>{{.Message}}</p>
+<h1>{{.Heading}}</h1><p>{{.Message}}</p>
 <p>You can close this tab and return to the terminal.</p></body></html>`))
 
 // rfc6749Codes are the error codes registered by RFC 6749 for the
@@ -204,11 +206,16 @@ var rfc6749Codes = map[string]bool{
 }
 
 // pageMessage is what the local callback page says about the outcome: a
-// fixed sentence chosen by par, never the provider's description or URI.
-// A provider error shows its code only when RFC 6749 registers it.
-func pageMessage(err error) string {
+// heading and a fixed sentence chosen by par, never the provider's
+// description or URI. A login the provider ended with an error code gets
+// the sentence of the code's group in the MitID broker's catalogue
+// (mitid.OutcomeOf; a cancel is a cancel, a code outside the catalogue a
+// generic denial). A provider error shows its code only when RFC 6749
+// registers it.
+func pageMessage(err error) (heading, msg string) {
+	const details = " The terminal shows the details."
 	if err == nil {
-		return "The login is verified; the terminal shows the claims."
+		return "Login complete", "The login is verified; the terminal shows the claims."
 	}
 	var ae *client.AuthorizationError
 	var re *client.ResponseError
@@ -219,13 +226,27 @@ func pageMessage(err error) string {
 	case errors.As(err, &re) && re.Code != "":
 		code, refused = re.Code, true
 	}
-	switch {
-	case refused && rfc6749Codes[code]:
-		return "The provider refused the login (error code " + code + "). The terminal shows the details."
-	case refused:
-		return "The provider refused the login. The terminal shows the details."
+	registered := ""
+	if rfc6749Codes[code] {
+		registered = " (error code " + code + ")"
 	}
-	return "The login could not be completed. The terminal shows why."
+	switch o := mitid.OutcomeOf(err); o {
+	case mitid.OutcomeNone:
+	case mitid.OutcomeCancelled:
+		return "Login cancelled", o.Message() + details
+	case mitid.OutcomeNavigation:
+		return "Login interrupted", o.Message() + details
+	case mitid.OutcomeIdentity:
+		return "Login not completed", o.Message() + details
+	case mitid.OutcomeUnknown:
+		return "Login denied", strings.TrimSuffix(o.Message(), ".") + registered + "." + details
+	default:
+		return "Login failed", o.Message() + details
+	}
+	if refused {
+		return "Login failed", "The provider refused the login" + registered + "." + details
+	}
+	return "Login failed", "The login could not be completed. The terminal shows why."
 }
 
 // loopbackRedirect checks that a redirect URI is one par login can listen
@@ -305,6 +326,18 @@ func (c *cli) printLogin(jsonOut bool, r *loginResult) {
 
 // callbackHint suggests a fix for a failed callback or exchange.
 func callbackHint(err error) string {
+	switch mitid.OutcomeOf(err) {
+	case mitid.OutcomeCancelled:
+		return "the user cancelled the login at the provider: run par login again to retry"
+	case mitid.OutcomeNavigation:
+		return "the browser lost track of the login (back button, reload, blocked or time-skewed cookies): run par login again and finish it in one tab"
+	case mitid.OutcomeBadRequest:
+		return "the provider refused the request's parameters: check the --param values (idp_values, idp_params, hints)"
+	case mitid.OutcomeIdentity:
+		return "the login gave no identity the request allows (CPR match, no MitID Erhverv identity, missing consent)"
+	case mitid.OutcomeTechnical:
+		return "the provider or MitID had a technical problem: try again later"
+	}
 	var ae *client.AuthorizationError
 	switch {
 	case errors.As(err, &ae):

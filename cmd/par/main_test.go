@@ -409,7 +409,7 @@ func TestLoginProviderError(t *testing.T) {
 	if code := <-done; code != exitProtocol {
 		t.Errorf("login after access_denied = %d, want 1", code)
 	}
-	for _, want := range []string{"ignored a callback whose state is not this login's", "access_denied", "hint: the provider ended the login with an error"} {
+	for _, want := range []string{"ignored a callback whose state is not this login's", "access_denied", "hint: the user cancelled the login at the provider"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
