@@ -115,6 +115,7 @@
 //
 //	// The user cancels in MitID: the callback carries error=access_denied,
 //	// error_description=mitid_user_aborted, state, session_state, no iss.
+//	// The app's OnError recognises it with mitid.UserCancelled(err).
 //	srv.FailNextLogin("access_denied", "mitid_user_aborted")
 //	params, err = srv.Login(location)
 //
