@@ -1,6 +1,7 @@
 package partest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -33,9 +34,10 @@ type authzRequest struct {
 	loginHint    string
 	prompt       string
 	params       url.Values
-	ciba         string  // auth_req_id of a request pushed by the CIBA→PAR bridge
-	tx           *txText // the transaction text to sign (BrokerLayout)
-	clientIP     string  // the browser's address at the authorization endpoint
+	details      json.RawMessage // authorization_details as received (RFC 9396), or nil
+	ciba         string          // auth_req_id of a request pushed by the CIBA→PAR bridge
+	tx           *txText         // the transaction text to sign (BrokerLayout)
+	clientIP     string          // the browser's address at the authorization endpoint
 }
 
 type parRecord struct {
@@ -69,11 +71,16 @@ func (s *Server) validateAuthz(c *Client, params url.Values, viaPAR bool) (*auth
 	}
 	req.redirectURI = ru
 	req.state = params.Get("state")
-	switch rm := params.Get("response_mode"); rm {
-	case "", "query":
+	switch rm := params.Get("response_mode"); {
+	case rm == "" || rm == "query":
 		req.responseMode = "query"
-	case "form_post":
+	case rm == "form_post":
 		req.responseMode = "form_post"
+	case s.jarm() && (rm == "jwt" || rm == "query.jwt"):
+		// JARM §2.3.4: jwt is query.jwt for the code flow.
+		req.responseMode = "query.jwt"
+	case s.jarm() && rm == "form_post.jwt":
+		req.responseMode = rm
 	default:
 		req.responseMode = "query"
 		return req, invalidRequest("response_mode %q is not supported", rm)
@@ -132,6 +139,13 @@ func (s *Server) validateAuthz(c *Client, params url.Values, viaPAR bool) (*auth
 		req.jkt = jkt
 	}
 	req.loginHint = params.Get("login_hint")
+	if params.Has("authorization_details") {
+		details, e := parseAuthorizationDetails(params.Get("authorization_details"), c.AuthorizationDetailsTypes)
+		if e != nil {
+			return req, e
+		}
+		req.details = details
+	}
 	return req, nil
 }
 
@@ -437,7 +451,21 @@ func (s *Server) respond(w http.ResponseWriter, req *authzRequest, v url.Values,
 	if f != nil && f.AuthorizationResponse != nil {
 		f.AuthorizationResponse(v)
 	}
-	if req.responseMode == "form_post" {
+	if isJARM(req.responseMode) {
+		jwt, err := s.jarmResponse(s.clients[req.clientID], v, iss, f)
+		if err != nil {
+			s.errorPage(w, newError(http.StatusInternalServerError, "server_error", "could not sign the authorization response"))
+			return
+		}
+		plain := v
+		v = url.Values{"response": {jwt}}
+		if f != nil && f.JARMWithPlainParams {
+			for k, vs := range plain {
+				v[k] = vs
+			}
+		}
+	}
+	if req.responseMode == "form_post" || req.responseMode == "form_post.jwt" {
 		s.formPost(w, req.redirectURI, v)
 		return
 	}
@@ -739,6 +767,13 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 			return nil, bad("request object jti has already been used")
 		}
 	}
+	// JSON-valued claims (authorization_details, claims, idp_params) keep
+	// their text as sent: no float64 detour for large numbers, members in
+	// their order.
+	var raws map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &raws); err != nil {
+		return nil, bad("request object payload is not a JSON object")
+	}
 	out := url.Values{}
 	for k, v := range claims {
 		switch k {
@@ -753,8 +788,11 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 		case bool:
 			out.Set(k, strconv.FormatBool(x))
 		default:
-			b, _ := json.Marshal(x)
-			out.Set(k, string(b))
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raws[k]); err != nil {
+				return nil, bad("request object claim %s is malformed", k)
+			}
+			out.Set(k, buf.String())
 		}
 	}
 	return out, nil

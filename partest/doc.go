@@ -7,7 +7,9 @@
 //
 // The server speaks Pushed Authorization Requests (RFC 9126), PKCE with S256
 // (RFC 7636), request objects (RFC 9101), the iss authorization response
-// parameter (RFC 9207), DPoP (RFC 9449), OpenID Connect Discovery and the
+// parameter (RFC 9207), DPoP (RFC 9449), JWT-secured authorization
+// responses (JARM), Rich Authorization Requests (RFC 9396), OpenID Connect
+// Discovery and the
 // RFC 8414 metadata document, and it checks what a strict provider such as
 // node-oidc-provider 9.x checks: client authentication exactly as specified
 // (RFC 6749 §2.3.1 form-encoded Basic credentials, client assertions with
@@ -30,6 +32,39 @@
 // Faults ([Fault], [Server.SetFault]) make any endpoint misbehave on
 // purpose: error statuses, stalls, truncated or oversized bodies, wrong
 // issuers, mix-up attacks and forged ID tokens.
+//
+// # JWT-secured responses (JARM) and Rich Authorization Requests
+//
+// A client chooses response_mode jwt (query.jwt for the code flow),
+// query.jwt or form_post.jwt (JWT Secured Authorization Response Mode,
+// JARM §2.3, as FAPI 2.0 Message Signing profiles it; fragment.jwt is
+// refused, as fragment is). The redirect or form then carries one
+// parameter, response: a JWT whose claims are the response parameters
+// (code and state, or error, error_description and state) with iss, aud
+// (the client_id) and exp (Config.AuthorizationResponseLifetime, default 5
+// minutes), signed without typ by the server's key for the client's
+// [Client].AuthorizationSignedResponseAlg (the keys of the JWKS that signs
+// ID tokens) and, when the client registered
+// AuthorizationEncryptedResponseAlg and a JWKS key with use "enc",
+// encrypted to it (a nested JWT, cty JWT). Errors sent to the client are
+// JWT-secured too. Discovery advertises the modes and algorithms (JARM §4).
+// Faults forge what a client must refuse: unsigned (JARMAlg "none"), HS256
+// with the client secret, a wrong iss (Issuer) or aud, a missing, past or
+// far exp (JARMClaims), a key not in the JWKS (JARMKey), another flow's
+// response (ReplayJARM) and plain parameters next to response
+// (JARMWithPlainParams).
+//
+// authorization_details (RFC 9396) is accepted in pushed and front-channel
+// requests, as a JSON array parameter or as an array claim of a request
+// object: an array of objects, each with a type the client may use
+// ([Client].AuthorizationDetailsTypes, advertised together in
+// authorization_details_types_supported), and locations, actions,
+// datatypes, privileges and identifier of the RFC's shapes; anything else
+// is refused with invalid_authorization_details (§5). The token response
+// (§7), refresh responses and the JWT access token (§9.1) carry the
+// details exactly as the client sent them: large integers keep their
+// digits, objects their members and order. Details sent to the token
+// endpoint (§6) are not read.
 //
 // When a request_uri is used at the authorization endpoint, every other
 // query parameter except client_id is ignored, following RFC 9126 §4 and

@@ -59,10 +59,12 @@ type Fault struct {
 
 	// Issuer replaces the issuer: in discovery documents, the issuer member;
 	// at the authorization endpoint, the iss response parameter (a mix-up,
-	// RFC 9207); at the token endpoint, the ID token's iss.
+	// RFC 9207) or the iss claim of a JWT-secured response (JARM §2.1); at
+	// the token endpoint, the ID token's iss.
 	Issuer string
 	// OmitIss leaves the iss response parameter out of authorization
-	// responses even when it is advertised.
+	// responses even when it is advertised, and the iss claim out of
+	// JWT-secured ones.
 	OmitIss bool
 
 	// Response changes the endpoint's own JSON response body before it is
@@ -103,8 +105,36 @@ type Fault struct {
 
 	// AuthorizationResponse, at the authorization endpoint, may change the
 	// authorization response parameters (code, state, iss, error, ...)
-	// before they are sent: a wrong or missing state, say.
+	// before they are sent: a wrong or missing state, say. In a JWT
+	// response mode they are the parameters inside the JWT.
 	AuthorizationResponse func(params url.Values)
+
+	// The JARM faults apply at the authorization endpoint to responses in
+	// a JWT response mode (JARM §2), each a response a client must refuse
+	// (JARM §2.4) before it redeems the code. Wrong iss: Issuer; no iss:
+	// OmitIss.
+
+	// JARMClaims may change the response JWT's claims (the response
+	// parameters, iss, aud, exp) before it is signed: aud of another
+	// client, exp deleted, in the past or hours ahead.
+	JARMClaims func(claims map[string]any)
+	// JARMAlg signs the response JWT with this algorithm instead: "none"
+	// gives an unsigned JWT; HS256/384/512 use the client's secret as the
+	// key (a forgery: the provider signs asymmetrically); others use a
+	// server key of that algorithm, published in the JWKS.
+	JARMAlg jose.SignatureAlgorithm
+	// JARMKey, with JARMAlg, signs the response JWT with this key instead
+	// (a crypto.Signer, []byte or jose.JSONWebKey): a key not in the JWKS.
+	JARMKey any
+	// ReplayJARM sends the response JWT the server sent this client last
+	// time instead of a fresh one: a genuine, unexpired response of
+	// another flow, with that flow's code and state. The fault's other
+	// JARM fields do not apply to it.
+	ReplayJARM bool
+	// JARMWithPlainParams sends the parameters in the clear next to the
+	// response parameter (code, state and iss, or error, ...), as if an
+	// attacker had added them to the redirect.
+	JARMWithPlainParams bool
 
 	// JWKSWithoutKeyIDs, at the JWKS endpoint, publishes the keys without
 	// kid.

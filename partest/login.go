@@ -42,7 +42,8 @@ func (e *AuthorizeError) Error() string {
 // (login_hint), the client's default user or the first user, and returns
 // the parameters the server sends to the redirect URI: code, state and iss,
 // or error, error_description, state and iss (and session_state, and no
-// iss on errors, from a BrokerLayout server). It reads query redirects and
+// iss on errors, from a BrokerLayout server); in a JWT response mode
+// (JARM), the one parameter response. It reads query redirects and
 // form_post pages, and submits the interactive login form when
 // Config.Interactive is set. An error page gives an [*AuthorizeError]. To
 // make a login end with an error instead (the user cancels), see

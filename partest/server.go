@@ -101,6 +101,10 @@ type Config struct {
 	AccessTokenLifetime time.Duration
 	// IDTokenLifetime is the ID token lifetime. Default 5 min.
 	IDTokenLifetime time.Duration
+	// AuthorizationResponseLifetime is how long a JWT-secured authorization
+	// response is valid (its exp, JARM §2.1, which recommends at most 10
+	// minutes). Default 5 min.
+	AuthorizationResponseLifetime time.Duration
 	// IDTokenAlg signs ID tokens and signed userinfo: RS256 (default),
 	// PS256, ES256 or EdDSA.
 	IDTokenAlg jose.SignatureAlgorithm
@@ -217,8 +221,9 @@ type Client struct {
 	// keys, tls_client_auth when a TLS subject or thumbprint is set, else
 	// none.
 	AuthMethod string
-	// JWKS holds the client's public keys for private_key_jwt and request
-	// objects.
+	// JWKS holds the client's public keys: signing keys for
+	// private_key_jwt and request objects, and keys with use "enc" for
+	// encrypted authorization responses (AuthorizationEncryptedResponseAlg).
 	JWKS jose.JSONWebKeySet
 	// Scopes, when set, are the only scopes the client may request; other
 	// scopes fail the request with invalid_scope, as at the MitID broker.
@@ -243,6 +248,29 @@ type Client struct {
 	DPoPBound bool
 	// SignedUserinfo answers userinfo with a signed JWT.
 	SignedUserinfo bool
+	// AuthorizationSignedResponseAlg signs this client's JWT-secured
+	// authorization responses (JARM §3 authorization_signed_response_alg):
+	// RS256, PS256, ES256 or EdDSA. Default: Config.IDTokenAlg. The
+	// client chooses a JWT response mode per request (response_mode jwt,
+	// query.jwt or form_post.jwt).
+	AuthorizationSignedResponseAlg jose.SignatureAlgorithm
+	// AuthorizationEncryptedResponseAlg, when set, encrypts the signed
+	// authorization response to the client's key with use "enc" in JWKS
+	// (JARM §2.2 nested JWT, §3 authorization_encrypted_response_alg):
+	// RSA-OAEP or RSA-OAEP-256 for an RSA key, ECDH-ES, ECDH-ES+A128KW or
+	// ECDH-ES+A256KW for an EC key.
+	AuthorizationEncryptedResponseAlg jose.KeyAlgorithm
+	// AuthorizationEncryptedResponseEnc is the content encryption of those
+	// responses (authorization_encrypted_response_enc): A128CBC-HS256
+	// (default, JARM §3), A256CBC-HS512, A128GCM or A256GCM.
+	AuthorizationEncryptedResponseEnc jose.ContentEncryption
+	// AuthorizationDetailsTypes are the authorization_details types the
+	// client may request (RFC 9396 §2, the authorization_details_types
+	// client metadata of §10.2). Without any, every authorization_details
+	// parameter of the client is refused with invalid_authorization_details.
+	// The server advertises the types of all clients in
+	// authorization_details_types_supported.
+	AuthorizationDetailsTypes []string
 	// DefaultUser is the subject logged in for this client when no
 	// login_hint names a user. Default: the first user.
 	DefaultUser string
@@ -307,6 +335,9 @@ type Server struct {
 	errPages map[string]errPage
 	// failures are the outcomes queued by FailNextLogin, oldest first.
 	failures []*oauthError
+	// lastJARM is the JWT-secured authorization response last sent to each
+	// client, for Fault.ReplayJARM.
+	lastJARM map[string]string
 }
 
 type route struct {
@@ -344,9 +375,10 @@ func NewUnstartedServer(cfg Config) *Server {
 		nonce:   randomString(24),
 
 		errPages: map[string]errPage{},
+		lastJARM: map[string]string{},
 	}
 	for i := range cfg.Clients {
-		c := normalizeClient(cfg.Clients[i])
+		c := normalizeClient(cfg.Clients[i], cfg.IDTokenAlg)
 		if _, dup := s.clients[c.ID]; dup {
 			panic(fmt.Sprintf("partest: duplicate client %q", c.ID))
 		}
@@ -387,9 +419,16 @@ func NewUnstartedServer(cfg Config) *Server {
 	if !cfg.InProcess {
 		s.ts = httptest.NewUnstartedServer(s)
 	}
-	// Generate the keys now, so the first request is not slowed.
+	// Generate the keys now, so the first request is not slowed and the
+	// JWKS holds every key a client's authorization responses are signed
+	// with.
 	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
 		panic("partest: " + err.Error())
+	}
+	for _, c := range s.clients {
+		if _, err := s.signingKey(c.AuthorizationSignedResponseAlg); err != nil {
+			panic("partest: " + err.Error())
+		}
 	}
 	if cfg.BrokerJWKS {
 		if _, err := encryptionJWK(); err != nil {
@@ -421,6 +460,7 @@ func withDefaults(cfg Config) Config {
 	def(&cfg.CodeLifetime, 60*time.Second)
 	def(&cfg.AccessTokenLifetime, time.Hour)
 	def(&cfg.IDTokenLifetime, 5*time.Minute)
+	def(&cfg.AuthorizationResponseLifetime, 5*time.Minute)
 	def(&cfg.ClockSkew, 5*time.Second)
 	def(&cfg.MaxAssertionLifetime, 5*time.Minute)
 	def(&cfg.DPoPProofLifetime, 60*time.Second)
@@ -448,7 +488,7 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-func normalizeClient(c Client) Client {
+func normalizeClient(c Client, idTokenAlg jose.SignatureAlgorithm) Client {
 	if c.ID == "" {
 		panic("partest: client without ID")
 	}
@@ -456,7 +496,7 @@ func normalizeClient(c Client) Client {
 		switch {
 		case c.Secret != "":
 			c.AuthMethod = AuthClientSecretBasic
-		case len(c.JWKS.Keys) > 0:
+		case hasSigningKeys(c.JWKS):
 			c.AuthMethod = AuthPrivateKeyJWT
 		case c.TLSSubjectDN != "" || c.TLSCertThumbprint != "":
 			c.AuthMethod = AuthTLSClientAuth
@@ -470,7 +510,7 @@ func normalizeClient(c Client) Client {
 			panic(fmt.Sprintf("partest: client %q uses %s without a Secret", c.ID, c.AuthMethod))
 		}
 	case AuthPrivateKeyJWT:
-		if len(c.JWKS.Keys) == 0 {
+		if !hasSigningKeys(c.JWKS) {
 			panic(fmt.Sprintf("partest: client %q uses private_key_jwt without JWKS", c.ID))
 		}
 	case AuthTLSClientAuth:
@@ -489,7 +529,25 @@ func normalizeClient(c Client) Client {
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.Scopes = slices.Clone(c.Scopes)
+	c.AuthorizationDetailsTypes = slices.Clone(c.AuthorizationDetailsTypes)
+	if c.AuthorizationSignedResponseAlg == "" {
+		c.AuthorizationSignedResponseAlg = idTokenAlg
+	}
+	if err := checkJARMClient(&c); err != nil {
+		panic(fmt.Sprintf("partest: client %q: %v", c.ID, err))
+	}
 	return c
+}
+
+// hasSigningKeys reports whether set holds a key not reserved for
+// encryption.
+func hasSigningKeys(set jose.JSONWebKeySet) bool {
+	for _, k := range set.Keys {
+		if k.Use != "enc" {
+			return true
+		}
+	}
+	return false
 }
 
 // Start starts the server (with TLS when Config.TLS or a tls_client_auth

@@ -2,6 +2,7 @@ package partest
 
 import (
 	"crypto"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -23,6 +24,7 @@ type refreshRecord struct {
 	clientID, sub, scope, jkt, grant string
 	sess                             *loginSession
 	used                             bool
+	details                          json.RawMessage // RFC 9396 authorization_details granted
 }
 
 // grant is what a token response is issued for.
@@ -46,6 +48,9 @@ type grant struct {
 	x5t string
 	// extra claims for the ID token.
 	extra map[string]any
+	// details are the authorization_details granted (RFC 9396), as the
+	// client sent them; nil for none.
+	details json.RawMessage
 }
 
 // handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
@@ -137,7 +142,7 @@ func (s *Server) codeGrant(c *Client, code, redirectURI, verifier, jkt string, h
 		jkt = ""
 	}
 	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant,
-		sess: rec.sess, fresh: true, redirectURI: rec.req.redirectURI}, nil
+		sess: rec.sess, fresh: true, redirectURI: rec.req.redirectURI, details: rec.req.details}, nil
 }
 
 // refreshGrant redeems a refresh token, rotating it (RFC 6749 §6, OAuth
@@ -175,7 +180,7 @@ func (s *Server) refreshGrant(c *Client, token, scope, jkt string, hasProof bool
 	} else if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, sess: rec.sess, granted: rec.scope}, nil
+	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, sess: rec.sess, granted: rec.scope, details: rec.details}, nil
 }
 
 // revokeLocked drops every token of a grant. Guarded by s.mu.
@@ -216,6 +221,9 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		if cnf := confirmation(g); cnf != nil {
 			claims["cnf"] = cnf
 		}
+		if g.details != nil {
+			claims["authorization_details"] = g.details // RFC 9396 §9.1
+		}
 		k, err := s.signingKey(s.Config.IDTokenAlg)
 		if err != nil {
 			return nil, err
@@ -234,6 +242,9 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		"expires_in":   int(s.Config.AccessTokenLifetime / time.Second),
 		"scope":        g.scope,
 	}
+	if g.details != nil {
+		resp["authorization_details"] = g.details // RFC 9396 §7, as received
+	}
 	s.mu.Lock()
 	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id,
 		expires: now.Add(s.Config.AccessTokenLifetime), sess: g.sess}
@@ -243,7 +254,7 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 	}
 	if s.Config.RefreshTokens || hasScope(whole, "offline_access") {
 		rt := randomString(32)
-		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, sess: g.sess}
+		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, sess: g.sess, details: g.details}
 		resp["refresh_token"] = rt
 	}
 	s.mu.Unlock()
@@ -599,6 +610,23 @@ func (s *Server) metadata(f *Fault) map[string]any {
 	}
 	if !s.Config.NoIssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
+	}
+	if s.jarm() {
+		// JARM §4.
+		md["response_modes_supported"] = append([]string{"query", "form_post"}, jarmModes...)
+		md["authorization_signing_alg_values_supported"] = algs(idTokenAlgs)
+		var keyAlgs, encs []string
+		for _, a := range jarmKeyAlgs {
+			keyAlgs = append(keyAlgs, string(a))
+		}
+		for _, e := range jarmEncs {
+			encs = append(encs, string(e))
+		}
+		md["authorization_encryption_alg_values_supported"] = keyAlgs
+		md["authorization_encryption_enc_values_supported"] = encs
+	}
+	if types := s.authorizationDetailsTypes(); len(types) > 0 {
+		md["authorization_details_types_supported"] = types // RFC 9396 §10.1
 	}
 	if s.Config.BrokerJWKS {
 		var keyAlgs []string
