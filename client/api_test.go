@@ -320,7 +320,9 @@ func TestProfileStringAndError(t *testing.T) {
 }
 
 // TestFlowAndTokensFormatting checks that Flow and Tokens print and log
-// without state, nonce, verifier or token values.
+// without state, nonce, verifier or token values, as pointers and as values
+// (the methods have value receivers, so a Flow kept by value in an app's
+// own session struct is redacted too).
 func TestFlowAndTokensFormatting(t *testing.T) {
 	t.Parallel()
 	exp := time.Date(2026, 11, 24, 12, 10, 0, 0, time.UTC)
@@ -329,13 +331,15 @@ func TestFlowAndTokensFormatting(t *testing.T) {
 
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	log.Info("f", "flow", f, "nil", (*Flow)(nil), "tokens", &Tokens{Token: &oauth2.Token{AccessToken: "AT-SECRET",
-		RefreshToken: "RT-SECRET", TokenType: "Bearer", Expiry: exp}, RawIDToken: "IDT-SECRET"}, "niltokens", (*Tokens)(nil))
+	tok := &Tokens{Token: &oauth2.Token{AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET", TokenType: "Bearer", Expiry: exp},
+		RawIDToken: "IDT-SECRET"}
+	log.Info("f", "flow", f, "flowvalue", *f, "tokens", tok, "tokensvalue", *tok, "notokens", Tokens{})
 	var rec struct {
-		Flow      map[string]string `json:"flow"`
-		Nil       string            `json:"nil"`
-		Tokens    string            `json:"tokens"`
-		NilTokens string            `json:"niltokens"`
+		Flow        map[string]string `json:"flow"`
+		FlowValue   map[string]string `json:"flowvalue"`
+		Tokens      string            `json:"tokens"`
+		TokensValue string            `json:"tokensvalue"`
+		NoTokens    string            `json:"notokens"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		t.Fatalf("log line %s: %v", buf.Bytes(), err)
@@ -343,11 +347,14 @@ func TestFlowAndTokensFormatting(t *testing.T) {
 	if rec.Flow["issuer"] != f.Issuer || rec.Flow["request_uri"] != brokerURI || rec.Flow["expires_at"] != "2026-11-24T12:10:00Z" {
 		t.Errorf("flow LogValue = %v", rec.Flow)
 	}
-	if rec.Nil != "<nil flow>" || rec.NilTokens != "tokens(<nil>)" {
-		t.Errorf("nil values log as %q and %q", rec.Nil, rec.NilTokens)
+	if rec.FlowValue["issuer"] != f.Issuer || rec.FlowValue["request_uri"] != brokerURI {
+		t.Errorf("flow value LogValue = %v", rec.FlowValue)
 	}
-	if want := "tokens(type=Bearer sub= expiry=2026-11-24T12:10:00Z, values redacted)"; rec.Tokens != want {
-		t.Errorf("tokens LogValue = %q, want %q", rec.Tokens, want)
+	if rec.NoTokens != "tokens(<nil>)" {
+		t.Errorf("empty tokens log as %q", rec.NoTokens)
+	}
+	if want := "tokens(type=Bearer sub= expiry=2026-11-24T12:10:00Z, values redacted)"; rec.Tokens != want || rec.TokensValue != want {
+		t.Errorf("tokens LogValue = %q and %q, want %q", rec.Tokens, rec.TokensValue, want)
 	}
 
 	s := f.String()
@@ -355,10 +362,11 @@ func TestFlowAndTokensFormatting(t *testing.T) {
 		" expires=2026-11-24T12:10:00Z, state/nonce/verifier redacted)"; s != want {
 		t.Errorf("String() = %q, want %q", s, want)
 	}
-	if (*Flow)(nil).String() != "<nil flow>" {
-		t.Errorf("nil String() = %q", (*Flow)(nil).String())
+	if got := fmt.Sprint((*Flow)(nil), (*Tokens)(nil)); got != "<nil> <nil>" {
+		t.Errorf("nil Flow and Tokens print as %q", got)
 	}
-	for _, out := range []string{s, buf.String(), fmt.Sprint(f)} {
+	for _, out := range []string{s, buf.String(), fmt.Sprint(f), fmt.Sprintf("%v %+v %#v %s", *f, *f, *f, *f),
+		fmt.Sprintf("%v %+v %#v %s", *tok, *tok, tok, tok), fmt.Sprintf("%+v", struct{ F Flow }{*f})} {
 		for _, secret := range []string{"STATE-SECRET", "NONCE-SECRET", "VERIFIER-SECRET", "AT-SECRET", "RT-SECRET", "IDT-SECRET"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%q shows %s", out, secret)

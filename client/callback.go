@@ -18,14 +18,17 @@ const maxCallbackBody = 64 << 10
 // ParseResponse reads the authorization response parameters from a callback
 // request: the query of a GET (response_mode=query) or the form body of a
 // POST (response_mode=form_post). A parameter given twice is refused
-// (RFC 6749 §3.1).
+// (RFC 6749 §3.1). Every other method is refused with an error wrapping
+// ErrInvalidResponse, HEAD included: HEAD is a safe method (RFC 9110
+// §9.2.1, §9.3.2) that link checkers and prefetchers send, and it must not
+// redeem the code that the user's own GET then needs.
 func ParseResponse(r *http.Request) (url.Values, error) {
 	if r == nil || r.URL == nil {
 		return nil, fmt.Errorf("%w: callback: no request", ErrInvalidResponse)
 	}
 	var v url.Values
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		var err error
 		if v, err = url.ParseQuery(r.URL.RawQuery); err != nil {
 			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
@@ -46,7 +49,7 @@ func ParseResponse(r *http.Request) (url.Values, error) {
 			return nil, fmt.Errorf("%w: callback: %w", ErrInvalidResponse, err)
 		}
 	default:
-		return nil, fmt.Errorf("%w: callback: method %s", ErrInvalidResponse, r.Method)
+		return nil, fmt.Errorf("%w: callback: method %.10q (want GET or POST)", ErrInvalidResponse, r.Method)
 	}
 	for k, vals := range v {
 		if len(vals) > 1 {
@@ -69,6 +72,8 @@ func (c *Client) checkCallback(ctx context.Context, flow *Flow, params url.Value
 	if e := params.Get("error"); e != "" {
 		authErr = &AuthorizationError{Code: e, Description: params.Get("error_description"),
 			URI: params.Get("error_uri"), State: params.Get("state")}
+		// Before anything logs or returns it: no echo of what we sent.
+		c.redactAuthorizationError(authErr, flow, params)
 	}
 	stateOK := flow.State != "" && subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) == 1
 	if iss, ok := params["iss"]; ok {

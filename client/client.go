@@ -101,9 +101,10 @@ type Client struct {
 	openid   bool
 	respMode string
 
-	auth *authenticator
-	hc   *http.Client         // back channel, no redirects
-	bc   *backchannel.Channel // every authenticated call to the provider
+	auth    *authenticator
+	secrets []string             // redacted from provider errors (clientSecrets)
+	hc      *http.Client         // back channel, no redirects
+	bc      *backchannel.Channel // every authenticated call to the provider
 	// idTokens checks the signature, iss, aud and exp of ID tokens,
 	// userInfo those of signed UserInfo responses (no exp needed).
 	idTokens *jwtverify.Verifier
@@ -214,6 +215,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.secrets = clientSecrets(cfg)
 
 	if ro := cfg.RequestObject; ro != nil {
 		jc := *ro
@@ -321,6 +323,11 @@ func idTokenAlgorithms(configured, advertised []string) ([]string, error) {
 	}
 	return algs, nil
 }
+
+// RedirectURL returns the configured redirect_uri (a push may replace it
+// with WithParam("redirect_uri", …)). Package login checks its
+// CallbackPath against it.
+func (c *Client) RedirectURL() string { return c.redirect }
 
 // ResponseMode returns the configured response_mode ("" for the default,
 // query).

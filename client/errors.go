@@ -50,7 +50,13 @@ var (
 
 // ResponseError is an error response from a back-channel endpoint (PAR,
 // token, UserInfo): RFC 6749 §5.2 and RFC 9126 §2.3. It never holds request
-// secrets; Body is the provider's own response, capped.
+// secrets: a provider may echo the request in its error, so in every
+// provider-written member (Code, Description, URI, Header and Body) the
+// values the client sent — its client secret, client assertion and DPoP
+// proof, the codes, verifiers, tokens, request object, state and nonce of
+// the request — are replaced by "[redacted]" before the error is made.
+// Values shorter than 8 bytes are left alone (they would cut ordinary
+// words). Error() and log lines therefore cannot show them either.
 type ResponseError struct {
 	// Endpoint is "par", "token", "userinfo" or another endpoint name.
 	Endpoint string
@@ -65,9 +71,14 @@ type ResponseError struct {
 	URI         string
 	// RetryAfter is the parsed Retry-After delay (429/503), zero if none.
 	RetryAfter time.Duration
-	// Header is the response header.
+	// Header is the response header, with echoed values redacted.
 	Header http.Header
-	// Body is the response body, at most 1 MiB.
+	// Body is the response body, at most 1 MiB: a redacted copy. Each
+	// echoed value is replaced in place when it appears as sent or in a
+	// common encoding (form-, path-, JSON- or HTML-escaped, base64); a JSON
+	// body in which a value still shows after that is re-encoded from its
+	// decoded form with the value redacted, and any other such body is
+	// replaced by a note saying it was withheld.
 	Body []byte
 }
 
@@ -120,7 +131,10 @@ func (e *ResponseError) Temporary() bool {
 
 // AuthorizationError is an error returned by the authorization endpoint in
 // the callback (RFC 6749 §4.1.2.1). Brokers put sub-codes in the
-// description, e.g. access_denied with "mitid_user_aborted".
+// description, e.g. access_denied with "mitid_user_aborted". When it comes
+// from [Client.Exchange], Code, Description and URI have the values the
+// client knows (its secret, the flow's state, nonce and verifier, a code in
+// the callback) replaced by "[redacted]", as in [ResponseError].
 type AuthorizationError struct {
 	Code        string
 	Description string
@@ -161,11 +175,19 @@ func (c *Client) call(ctx context.Context, r backchannel.Request) (backchannel.R
 }
 
 // responseError builds the *ResponseError of a provider's error answer
-// (RFC 6749 §5.2): every endpoint's errors are made here.
-func (c *Client) responseError(name, endpoint string, r *backchannel.Response) *ResponseError {
-	e := &ResponseError{Endpoint: name, URL: endpoint, StatusCode: r.StatusCode, Header: r.Header, Body: r.Body,
-		RetryAfter: backchannel.RetryAfter(r.Header.Get("Retry-After"), c.now())}
-	e.Code, e.Description, e.URI = backchannel.ParseError(r.Header, r.Body)
+// (RFC 6749 §5.2): every endpoint's errors are made here. Before the
+// answer is read, its header and body lose every value the client sent
+// (see sentValues): a provider that echoes the request must not get the
+// client secret, an assertion, a proof, a code or a token into the error's
+// members, its Error() or a log line. extra are secret values the request
+// carried where the back channel cannot see them (the flow's state, nonce
+// and verifier inside a request object, tokens).
+func (c *Client) responseError(name, endpoint string, r *backchannel.Response, extra ...string) *ResponseError {
+	v := c.sentValues(r, extra...)
+	h, body := v.Header(r.Header), v.Bytes(r.Body)
+	e := &ResponseError{Endpoint: name, URL: endpoint, StatusCode: r.StatusCode, Header: h, Body: body,
+		RetryAfter: backchannel.RetryAfter(h.Get("Retry-After"), c.now())}
+	e.Code, e.Description, e.URI = backchannel.ParseError(h, body)
 	return e
 }
 

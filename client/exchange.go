@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,10 @@ type Tokens struct {
 	RawIDToken string
 }
 
-// String never shows a token.
-func (t *Tokens) String() string {
-	if t == nil || t.Token == nil {
+// String never shows a token. It has a value receiver, so a Tokens value
+// is redacted too.
+func (t Tokens) String() string {
+	if t.Token == nil {
 		return "tokens(<nil>)"
 	}
 	sub := ""
@@ -37,8 +39,11 @@ func (t *Tokens) String() string {
 	return fmt.Sprintf("tokens(type=%s sub=%s expiry=%s, values redacted)", t.Token.Type(), sub, t.Token.Expiry.UTC().Format(time.RFC3339))
 }
 
+// GoString (the %#v verb) is String.
+func (t Tokens) GoString() string { return t.String() }
+
 // LogValue never shows a token.
-func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
+func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Exchange completes the login: it checks the callback parameters against
 // the flow, then exchanges the code at the token endpoint (with the
@@ -109,7 +114,7 @@ func (c *Client) token(ctx context.Context, form url.Values) (*oauth2.Token, err
 		return nil, fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
-		slog.String("token_type", tok.Type()), slog.Duration("duration", c.now().Sub(start)))
+		slog.String("token_type", tokenTypeName(tok.Type())), slog.Duration("duration", c.now().Sub(start)))
 	if err := c.checkTokenType(tok); err != nil {
 		return nil, err
 	}
@@ -122,9 +127,25 @@ func (c *Client) checkTokenType(tok *oauth2.Token) error {
 		want = "DPoP"
 	}
 	if !strings.EqualFold(tok.Type(), want) {
-		return fmt.Errorf("%w: token: token_type %q, want %s", ErrInvalidResponse, truncate(tok.Type(), 32), want)
+		return fmt.Errorf("%w: token: token_type %s, want %s", ErrInvalidResponse, tokenTypeName(tok.Type()), want)
 	}
 	return nil
+}
+
+// tokenTypeName is a token_type for an error or a log line: one of the
+// registered types (RFC 6749 §7.1, RFC 9449 §5, the IANA OAuth Access
+// Token Types registry) quoted, anything else only by its length, since a
+// provider-written value might echo what the client sent.
+func tokenTypeName(t string) string {
+	for _, known := range []string{"Bearer", "DPoP", "N_A", "PoP", "MAC"} {
+		if strings.EqualFold(t, known) {
+			return strconv.Quote(t)
+		}
+	}
+	if t == "" {
+		return "none"
+	}
+	return fmt.Sprintf("an unregistered token_type of %d bytes", len(t))
 }
 
 // withIDToken verifies the ID token of a token response, when it has one.

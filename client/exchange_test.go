@@ -255,7 +255,11 @@ func TestParseResponse(t *testing.T) {
 	jsonPost := httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{"code":"c"}`))
 	jsonPost.Header.Set("Content-Type", "application/json")
 	put := httptest.NewRequest(http.MethodPut, "/cb", nil)
-	for _, r := range []*http.Request{dup, bigPost, jsonPost, put} {
+	// HEAD is safe (RFC 9110 §9.2.1): a link checker's or prefetcher's HEAD
+	// must not redeem the code.
+	head := httptest.NewRequest(http.MethodHead, "/cb?code=c&state=s&iss=https%3A%2F%2Fas", nil)
+	options := httptest.NewRequest(http.MethodOptions, "/cb?code=c&state=s", nil)
+	for _, r := range []*http.Request{dup, bigPost, jsonPost, put, head, options} {
 		if _, err := client.ParseResponse(r); !errors.Is(err, client.ErrInvalidResponse) {
 			t.Errorf("ParseResponse(%s %s) error = %v, want ErrInvalidResponse", r.Method, r.URL, err)
 		}

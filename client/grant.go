@@ -50,8 +50,14 @@ func (c *Client) Grant(ctx context.Context, grantType string, params url.Values)
 // (loopback excepted) and on the origin of the issuer or of an endpoint in
 // the provider's metadata, so the client's credentials never go to a third
 // party. A 2xx answer gives its status and body; any other is a
-// *ResponseError. Token requests use [Client.Grant], which also verifies the
-// ID token.
+// *ResponseError whose members, header and body have every secret the
+// request carried replaced by "[redacted]": the client's credentials
+// (secret, assertion, DPoP proof) and the values of the parameters
+// client_secret, client_assertion, code, code_verifier, refresh_token,
+// access_token, token, id_token, id_token_hint, request, auth_req_id,
+// device_code, assertion, subject_token, actor_token, password, state and
+// nonce. Token requests use [Client.Grant], which also verifies the ID
+// token.
 func (c *Client) Post(ctx context.Context, endpoint string, form url.Values) (int, []byte, error) {
 	u, err := httpx.CheckEndpoint("endpoint", endpoint)
 	if err != nil {

@@ -42,7 +42,7 @@ type idCheck struct {
 func (c *Client) verifyIDToken(ctx context.Context, raw string, want idCheck) (*oidc.IDToken, error) {
 	idt, err := c.idTokens.Verify(ctx, raw)
 	if err != nil {
-		return nil, keyError(fmt.Errorf("%w: %w", ErrInvalidIDToken, err))
+		return nil, keyError(fmt.Errorf("%w: %w", ErrInvalidIDToken, c.redactText(err)))
 	}
 	// OIDC Core §2: iat is REQUIRED; §3.1.3.7 item 10: go-oidc ignores it,
 	// so a token without iat, or issued in the future (beyond ClockSkew), is

@@ -39,20 +39,18 @@ type Flow struct {
 	MaxAge string `json:"max_age,omitempty"`
 }
 
-// String shows the flow without its secrets.
-func (f *Flow) String() string {
-	if f == nil {
-		return "<nil flow>"
-	}
+// String shows the flow without its secrets (state, nonce, code
+// verifier). It has a value receiver, so a Flow value is redacted too.
+func (f Flow) String() string {
 	return fmt.Sprintf("flow(issuer=%s request_uri=%s expires=%s, state/nonce/verifier redacted)",
 		f.Issuer, f.RequestURI, f.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
+// GoString (the %#v verb) is String.
+func (f Flow) GoString() string { return f.String() }
+
 // LogValue logs the flow without its secrets.
-func (f *Flow) LogValue() slog.Value {
-	if f == nil {
-		return slog.StringValue("<nil flow>")
-	}
+func (f Flow) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("issuer", f.Issuer), slog.String("request_uri", f.RequestURI),
 		slog.Time("expires_at", f.ExpiresAt))
 }
@@ -167,7 +165,9 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 		if status >= 200 && status < 300 {
 			return nil, fmt.Errorf("%w: par: HTTP %d instead of 201 Created (RFC 9126 §2.2)", ErrInvalidResponse, status)
 		}
-		return nil, c.responseError("par", c.parURL, &resp)
+		// The flow's state, nonce and verifier are secrets a provider could
+		// echo even when they travel inside a request object.
+		return nil, c.responseError("par", c.parURL, &resp, flow.State, flow.Nonce, flow.CodeVerifier)
 	}
 	uri, expiresIn, err := parsePARResponse(resp.Body)
 	if err != nil {

@@ -43,7 +43,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	}
 	body := resp.Body
 	if resp.StatusCode != http.StatusOK {
-		return nil, c.responseError("userinfo", c.userinfoURL, &resp)
+		return nil, c.responseError("userinfo", c.userinfoURL, &resp, t.Token.RefreshToken, t.RawIDToken)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ct == "application/jwt" {
@@ -69,7 +69,7 @@ func (c *Client) verifySignedUserInfo(ctx context.Context, body []byte) ([]byte,
 	// for it too; exp is optional.
 	tok, err := c.userInfo.Verify(ctx, strings.TrimSpace(string(body)))
 	if err != nil {
-		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, err)
+		return nil, fmt.Errorf("%w: userinfo: signed response: %w", ErrInvalidResponse, c.redactText(err))
 	}
 	var payload json.RawMessage
 	if err := tok.Claims(&payload); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-par/par/login"
 	"github.com/go-par/par/partest"
 )
 
@@ -34,7 +35,12 @@ func TestConcurrentLogins(t *testing.T) {
 
 	var mu sync.Mutex
 	seen := make(map[string]int, n) // subject handed to OnLogin → count
-	a := e.loginApp(ctx, nil)
+	a := e.loginApp(ctx, func(c *login.Config) {
+		// Every browser here has the same address and starts at once: the
+		// default limits (bursts of 100 per address) would refuse most.
+		c.StartLimits = login.StartLimits{PerClient: login.RateLimit{Rate: float64(n), Burst: n},
+			Global: login.RateLimit{Rate: float64(n), Burst: n}}
+	})
 	// Replace OnLogin's bookkeeping: count the subjects the app saw.
 	h := *e.handler.Load()
 	var wrapped http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

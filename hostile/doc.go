@@ -15,6 +15,20 @@
 //   - TestSecretHygiene: every flow, successful and failing, run with unique
 //     marker values as secrets, keys, codes, verifiers, assertions and
 //     tokens; no marker may appear in an error string or a Debug log line.
+//     Every exported type that holds a secret is formatted with %v, %+v, %s
+//     and %#v and logged with slog's JSON and text handlers; none may show
+//     a marker. It prints one summary line, "secrets: … 0 found".
+//   - TestEchoingProvider: a provider that echoes the request (client
+//     secret, assertion, request object, code, verifier, state, nonce,
+//     tokens, auth_req_id) in its error responses at the PAR, token,
+//     UserInfo and CIBA endpoints and in the authorization response; none
+//     of it may reach an error string, a typed error's members or a log
+//     line.
+//   - TestSecretTypesCovered: scans the module's source (go/ast) for
+//     exported struct types with fields that hold secrets (by name, by type,
+//     or through another such type; the rule is documented in
+//     secretscan_test.go) and fails when one is missing from the hygiene
+//     table.
 //   - TestConcurrentLogins: many concurrent logins through the login
 //     handlers, each ending with its own subject.
 //   - TestLoadHeld: pushes and logins at a steady rate with flat memory and

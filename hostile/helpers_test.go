@@ -55,13 +55,20 @@ type env struct {
 // envOptions tweak an env before its servers and client are made.
 type envOptions struct {
 	timeout time.Duration // HTTP client timeout; default 3 s
-	partest func(*partest.Config)
-	client  func(*client.Config)
+	// frozenClock stops the client's clock at the env's start (it moves
+	// only by advance), so that real time spent on a loaded machine does not
+	// count against intervals a case measures.
+	frozenClock bool
+	partest     func(*partest.Config)
+	client      func(*client.Config)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{}}
+	if o.frozenClock {
+		e.clock.base = time.Now()
+	}
 	e.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := e.handler.Load(); h != nil {
 			(*h).ServeHTTP(w, r)
@@ -162,10 +169,19 @@ func (e *env) tokens(ctx context.Context, c *client.Client) *client.Tokens {
 	return tok
 }
 
-// clock is the client's clock: real time plus an offset a case can move.
-type clock struct{ offset atomic.Int64 }
+// clock is the client's clock: real time (or base, when set) plus an
+// offset a case can move.
+type clock struct {
+	base   time.Time
+	offset atomic.Int64
+}
 
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) now() time.Time {
+	if c.base.IsZero() {
+		return time.Now().Add(time.Duration(c.offset.Load()))
+	}
+	return c.base.Add(time.Duration(c.offset.Load()))
+}
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // loginApp mounts a login.Handler for the env's client on the app server.

@@ -633,21 +633,28 @@ func hostileCases() []hostileCase {
 			}
 			return nil
 		}},
-		{name: "jwks/rotated after caching: refetch rate-limited, then allowed", run: func(ctx context.Context, e *env) error {
+		{name: "jwks/rotated twice: the first rotation at once, the second after 5 s", run: func(ctx context.Context, e *env) error {
 			c := e.mustClient(ctx)
 			e.tokens(ctx, c) // caches the JWKS
+			login := func() error {
+				flow, params := e.authorize(ctx, c)
+				_, err := c.Exchange(ctx, flow, params)
+				return err
+			}
 			if err := e.srv.RotateKeys(); err != nil {
 				e.t.Fatal(err)
 			}
-			flow, params := e.authorize(ctx, c)
-			_, err := c.Exchange(ctx, flow, params)
-			if !errors.Is(err, jwks.ErrUnknownKeyID) {
-				return fmt.Errorf("within the refetch interval: want ErrUnknownKeyID, got %v", err)
+			if err := login(); err != nil {
+				return fmt.Errorf("right after a rotation: want success (the first load does not count), got %w", err)
 			}
-			e.clock.advance(31 * time.Second)
-			flow, params = e.authorize(ctx, c)
-			_, err = c.Exchange(ctx, flow, params)
-			return err
+			if err := e.srv.RotateKeys(); err != nil {
+				e.t.Fatal(err)
+			}
+			if err := login(); !errors.Is(err, jwks.ErrUnknownKeyID) {
+				return fmt.Errorf("a second rotation within 5 s of the refetch: want ErrUnknownKeyID, got %v", err)
+			}
+			e.clock.advance(6 * time.Second)
+			return login()
 		}, want: func(err error) error {
 			if err != nil {
 				return fmt.Errorf("after the refetch interval: want success, got %w", err)
@@ -689,6 +696,25 @@ func hostileCases() []hostileCase {
 			}
 			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
 		}, want: is(client.ErrInvalidResponse)},
+		{name: "userinfo/signed for an issuer that echoes the client secret", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
+			raw, err := e.srv.SignIDToken(map[string]any{"sub": "alice", "iss": "https://evil.example/" + secret, "aud": clientID}, "")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return userinfo(partest.Fault{Status: 200, ContentType: "application/jwt", Body: raw})(ctx, e)
+		}, want: all(is(client.ErrInvalidResponse), func(err error) error {
+			if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "[redacted]") {
+				return fmt.Errorf("error text %q: want the echoed secret redacted", err)
+			}
+			return nil
+		})},
+		{name: "id_token/issuer that echoes the client secret", opts: fault(partest.EndpointToken, partest.Fault{Issuer: "https://evil.example/" + secret}),
+			run: exchange, want: all(is(client.ErrInvalidIDToken), func(err error) error {
+				if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "[redacted]") {
+					return fmt.Errorf("error text %q: want the echoed secret redacted", err)
+				}
+				return nil
+			})},
 		{name: "userinfo/signed by the provider for another client", opts: signedUserinfo, run: func(ctx context.Context, e *env) error {
 			raw, err := e.srv.SignIDToken(map[string]any{"sub": "alice", "iss": e.srv.Issuer(), "aud": "other"}, "")
 			if err != nil {

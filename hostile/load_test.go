@@ -127,7 +127,11 @@ func TestLoadHeld(t *testing.T) {
 	}
 	var handlerErrs atomic.Int64
 	h, err := login.New(login.Config{Client: c, Cookie: login.CookieConfig{InsecureCookie: true},
-		OnLogin: func(w http.ResponseWriter, r *http.Request, tok *client.Tokens) { fmt.Fprint(w, tok.IDToken.Subject) },
+		// The logins come from one address at loginsPerSec, up to
+		// maxInFlight at once: limits with room for that, so a refusal
+		// would be a bug of the limiter, not the test's load.
+		StartLimits: login.StartLimits{PerClient: login.RateLimit{Rate: 2 * loginsPerSec, Burst: 2 * maxInFlight}},
+		OnLogin:     func(w http.ResponseWriter, r *http.Request, tok *client.Tokens) { fmt.Fprint(w, tok.IDToken.Subject) },
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			handlerErrs.Add(1)
 			login.DefaultOnError(w, r, err)

@@ -1,11 +1,13 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -36,7 +38,7 @@ import (
 // outcome is the comparable result of one request.
 type outcome struct {
 	OK     bool
-	Via    string // "json" (back channel), "redirect" or "page" (authorization endpoint)
+	Via    string // "json" (back channel), "redirect", "jwt" (a JARM response) or "page" (authorization endpoint)
 	Status int    // HTTP status; 0 for redirects to the client
 	Code   string // OAuth error code
 	Desc   string // error_description, for the log only
@@ -64,6 +66,7 @@ type target struct {
 	redirectURI                     string
 	secrets                         map[string]string
 	keys                            map[string]key
+	encKeys                         map[string]*rsa.PrivateKey
 	authorize                       func(ctx context.Context, u string) (url.Values, outcome, error)
 }
 
@@ -94,6 +97,11 @@ func partestClients(f *fixture) []partest.Client {
 		{ID: "jar-es256", JWKS: jwks("jar-es256"), RedirectURIs: ru, AuthMethod: partest.AuthPrivateKeyJWT, RequireSignedRequestObject: true},
 		{ID: "jar-hs256", Secret: f.secrets["jar-hs256"], RedirectURIs: ru, AuthMethod: partest.AuthClientSecretBasic, RequireSignedRequestObject: true},
 		{ID: "dpop", Secret: f.secrets["dpop"], RedirectURIs: ru, AuthMethod: partest.AuthClientSecretBasic, DPoPBound: true},
+		{ID: "jarm", Secret: f.secrets["jarm"], RedirectURIs: ru, AuthMethod: partest.AuthClientSecretBasic, AuthorizationSignedResponseAlg: jose.PS256},
+		{ID: "jarm-enc", Secret: f.secrets["jarm-enc"], RedirectURIs: ru, AuthMethod: partest.AuthClientSecretBasic,
+			AuthorizationSignedResponseAlg: jose.ES256, AuthorizationEncryptedResponseAlg: jose.RSA_OAEP_256, AuthorizationEncryptedResponseEnc: jose.A256GCM,
+			JWKS: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.encKeys["jarm-enc"].PublicKey, KeyID: "jarm-enc-enc", Use: "enc"}}}},
+		{ID: "rar", Secret: f.secrets["rar"], RedirectURIs: ru, AuthMethod: partest.AuthClientSecretBasic, AuthorizationDetailsTypes: rarTypes},
 	}
 }
 
@@ -135,7 +143,7 @@ func TestAgreement(t *testing.T) {
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	node := &target{name: "node-oidc-provider", issuer: f.op.Issuer, hc: hc, redirectURI: f.redirectURI, secrets: f.secrets, keys: f.keys}
+	node := &target{name: "node-oidc-provider", issuer: f.op.Issuer, hc: hc, redirectURI: f.redirectURI, secrets: f.secrets, keys: f.keys, encKeys: f.encKeys}
 	node.authorize = func(ctx context.Context, u string) (url.Values, outcome, error) {
 		b, err := opharness.NewBrowser(f.redirectURI)
 		if err != nil {
@@ -149,10 +157,10 @@ func TestAgreement(t *testing.T) {
 		if err != nil {
 			return nil, outcome{}, err
 		}
-		return cb.Params, redirectOutcome(cb.Params), nil
+		return node.callback(ctx, u, cb.Params)
 	}
-	pt := &target{name: "partest", issuer: srv.Issuer(), hc: hc, redirectURI: f.redirectURI, secrets: f.secrets, keys: f.keys}
-	pt.authorize = func(_ context.Context, u string) (url.Values, outcome, error) {
+	pt := &target{name: "partest", issuer: srv.Issuer(), hc: hc, redirectURI: f.redirectURI, secrets: f.secrets, keys: f.keys, encKeys: f.encKeys}
+	pt.authorize = func(ctx context.Context, u string) (url.Values, outcome, error) {
 		params, err := srv.Login(u)
 		var page *partest.AuthorizeError
 		if errors.As(err, &page) {
@@ -161,7 +169,7 @@ func TestAgreement(t *testing.T) {
 		if err != nil {
 			return nil, outcome{}, err
 		}
-		return params, redirectOutcome(params), nil
+		return pt.callback(ctx, u, params)
 	}
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -228,6 +236,100 @@ func TestAgreement(t *testing.T) {
 	}
 }
 
+// callback reads the parameters an authorization request at u brought to
+// the redirect_uri. A JWT-secured response (JARM §2) is opened and checked
+// as a client must (§2.4): decrypted with the client's key when it is a
+// JWE, its signature verified with a key of the server's JWKS, iss the
+// issuer, aud the client_id, exp ahead by at most ten minutes; any failure
+// is an error, not an outcome. Its claims are then the parameters, and
+// the outcome's Via is "jwt".
+func (tg *target) callback(ctx context.Context, u string, params url.Values) (url.Values, outcome, error) {
+	if !params.Has("response") {
+		return params, redirectOutcome(params), nil
+	}
+	if len(params) != 1 {
+		return nil, outcome{}, fmt.Errorf("%s: parameters next to response: %v", tg.name, params)
+	}
+	au, err := url.Parse(u)
+	if err != nil {
+		return nil, outcome{}, err
+	}
+	clientID := au.Query().Get("client_id")
+	raw := params.Get("response")
+	if strings.Count(raw, ".") == 4 {
+		k := tg.encKeys[clientID]
+		if k == nil {
+			return nil, outcome{}, fmt.Errorf("%s: encrypted response for %s, which registered no encryption", tg.name, clientID)
+		}
+		obj, err := jose.ParseEncryptedCompact(raw, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
+		if err != nil {
+			return nil, outcome{}, fmt.Errorf("%s: response JWE: %w", tg.name, err)
+		}
+		inner, err := obj.Decrypt(k)
+		if err != nil {
+			return nil, outcome{}, fmt.Errorf("%s: decrypt response: %w", tg.name, err)
+		}
+		raw = string(inner)
+	}
+	obj, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
+	if err != nil {
+		return nil, outcome{}, fmt.Errorf("%s: response JWT: %w", tg.name, err)
+	}
+	set, err := tg.keySet(ctx)
+	if err != nil {
+		return nil, outcome{}, err
+	}
+	keys := set.Key(obj.Signatures[0].Protected.KeyID)
+	if len(keys) == 0 {
+		return nil, outcome{}, fmt.Errorf("%s: response signed with kid %q, not in the JWKS", tg.name, obj.Signatures[0].Protected.KeyID)
+	}
+	payload, err := obj.Verify(keys[0])
+	if err != nil {
+		return nil, outcome{}, fmt.Errorf("%s: response signature: %w", tg.name, err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, outcome{}, err
+	}
+	exp, _ := claims["exp"].(float64)
+	now := float64(time.Now().Unix())
+	switch {
+	case claims["iss"] != tg.issuer:
+		return nil, outcome{}, fmt.Errorf("%s: response iss %v", tg.name, claims["iss"])
+	case claims["aud"] != clientID:
+		return nil, outcome{}, fmt.Errorf("%s: response aud %v, want %s", tg.name, claims["aud"], clientID)
+	case exp < now || exp > now+600:
+		return nil, outcome{}, fmt.Errorf("%s: response exp %v, now %v", tg.name, exp, now)
+	}
+	inner := url.Values{}
+	for k, v := range claims {
+		if s, ok := v.(string); ok {
+			inner.Set(k, s)
+		}
+	}
+	o := redirectOutcome(inner)
+	o.Via = "jwt"
+	return inner, o, nil
+}
+
+// keySet fetches the server's JWKS.
+func (tg *target) keySet(ctx context.Context) (jose.JSONWebKeySet, error) {
+	var set jose.JSONWebKeySet
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.jwks, nil)
+	if err != nil {
+		return set, err
+	}
+	resp, err := tg.hc.Do(req)
+	if err != nil {
+		return set, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return set, fmt.Errorf("%s: JWKS: %w", tg.name, err)
+	}
+	return set, nil
+}
+
 func redirectOutcome(p url.Values) outcome {
 	if e := p.Get("error"); e != "" {
 		return outcome{Via: "redirect", Code: e, Desc: p.Get("error_description")}
@@ -240,6 +342,17 @@ func redirectOutcome(p url.Values) outcome {
 // send posts body (form-encoded unless ctype says otherwise) and reads an
 // RFC 6749 §5.2 error or a JSON success.
 func (tg *target) send(ctx context.Context, method, endpoint, body string, hdr http.Header) (outcome, map[string]any, error) {
+	o, b, err := tg.sendRaw(ctx, method, endpoint, body, hdr)
+	if err != nil {
+		return o, nil, err
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return o, m, nil
+}
+
+// sendRaw is send returning the body undecoded.
+func (tg *target) sendRaw(ctx context.Context, method, endpoint, body string, hdr http.Header) (outcome, []byte, error) {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -265,7 +378,7 @@ func (tg *target) send(ctx context.Context, method, endpoint, body string, hdr h
 	o := outcome{OK: resp.StatusCode/100 == 2, Via: "json", Status: resp.StatusCode}
 	o.Code, _ = m["error"].(string)
 	o.Desc, _ = m["error_description"].(string)
-	return o, m, nil
+	return o, b, nil
 }
 
 func formHeader() http.Header {
@@ -658,6 +771,112 @@ func issuerAud(f func(string) any) claimsMod {
 
 var past = func() int64 { return time.Now().Add(-time.Minute).Unix() }
 
+// jarmCase pushes for id with response_mode mode (and mod), opens the
+// authorization URL, and, for a code, redeems it: the outcome is the
+// authorization response's (Via "jwt" when JWT-secured), or the token
+// endpoint's if that fails.
+func jarmCase(id, mode string, mod func(url.Values)) func(context.Context, *target) (outcome, error) {
+	return func(ctx context.Context, tg *target) (outcome, error) {
+		verifier := newVerifier()
+		params := tg.authzParams(id, verifier)
+		params.Set("response_mode", mode)
+		if mod != nil {
+			mod(params)
+		}
+		uri, err := tg.pushOK(ctx, id, params)
+		if err != nil {
+			return outcome{}, err
+		}
+		p, o, err := tg.authorize(ctx, tg.authzURL(url.Values{"client_id": {id}, "request_uri": {uri}}))
+		if err != nil || !o.OK {
+			return o, err
+		}
+		if p.Get("state") != params.Get("state") {
+			return outcome{}, fmt.Errorf("state %q, want %q", p.Get("state"), params.Get("state"))
+		}
+		if t, err := tg.redeem(ctx, id, tg.codeForm(p.Get("code"), verifier), nil); err != nil || !t.OK {
+			return t, err
+		}
+		return o, nil
+	}
+}
+
+// rarTypes are the authorization_details types of the rar client.
+var rarTypes = []string{"payment_initiation", "account_information"}
+
+// rarDetails is a valid authorization_details value for the rar client.
+const rarDetails = `[{"type":"payment_initiation","actions":["initiate"],"locations":["https://bank.example/payments"],` +
+	`"instructedAmount":{"currency":"EUR","amount":"123.50"},"creditor":{"name":"Merchant A","account":{"iban":"DE02100100109307118603"}},` +
+	`"identifier":"pay-1"},{"type":"account_information","datatypes":["balance"],"privileges":["read"]}]`
+
+// rarCase asks for details as the rar client (pushed, in a request object
+// claim, or on the front channel), logs in and redeems the code. The
+// outcome is the first failing step's; a token response that does not
+// carry the details exactly as sent (compacted; none for an empty array)
+// fails with the code "authorization_details_changed".
+func rarCase(how, details string) func(context.Context, *target) (outcome, error) {
+	return func(ctx context.Context, tg *target) (outcome, error) {
+		const id = "rar"
+		verifier := newVerifier()
+		params := tg.authzParams(id, verifier)
+		var authURL string
+		switch how {
+		case "par", "request object":
+			form := params
+			if how == "request object" {
+				ro, err := tg.requestObject(id, params, func(_, c map[string]any) { c["authorization_details"] = json.RawMessage(details) })
+				if err != nil {
+					return outcome{}, err
+				}
+				form = url.Values{"client_id": {id}, "request": {ro}}
+			} else {
+				form.Set("authorization_details", details)
+			}
+			hdr := formHeader()
+			if err := tg.authenticate(id, form, hdr); err != nil {
+				return outcome{}, err
+			}
+			o, m, err := tg.send(ctx, http.MethodPost, tg.par, form.Encode(), hdr)
+			if err != nil || !o.OK {
+				return o, err
+			}
+			uri, _ := m["request_uri"].(string)
+			authURL = tg.authzURL(url.Values{"client_id": {id}, "request_uri": {uri}})
+		case "front channel":
+			params.Set("authorization_details", details)
+			authURL = tg.authzURL(params)
+		}
+		p, o, err := tg.authorize(ctx, authURL)
+		if err != nil || !o.OK {
+			return o, err
+		}
+		hdr := formHeader()
+		form := tg.codeForm(p.Get("code"), verifier)
+		if err := tg.authenticate(id, form, hdr); err != nil {
+			return outcome{}, err
+		}
+		o, body, err := tg.sendRaw(ctx, http.MethodPost, tg.token, form.Encode(), hdr)
+		if err != nil || !o.OK {
+			return o, err
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			return outcome{}, err
+		}
+		var want bytes.Buffer
+		if err := json.Compact(&want, []byte(details)); err != nil {
+			return outcome{}, err
+		}
+		if want.String() == "[]" {
+			want.Reset() // an empty array asks for nothing: nothing is echoed
+		}
+		if got := m["authorization_details"]; !bytes.Equal(got, want.Bytes()) {
+			o.OK, o.Code, o.Desc = false, "authorization_details_changed", string(got)
+		}
+		return o, nil
+	}
+}
+
 var agreementCases = []agreementCase{
 	// Client authentication at the PAR endpoint (RFC 9126 §2, RFC 6749 §2.3.1, RFC 7523 §3).
 	{name: "par basic", run: pushCase("basic", nil)},
@@ -759,7 +978,7 @@ var agreementCases = []agreementCase{
 	{name: "par scope without openid", known: "scope without openid", run: pushCase("basic", set("scope", "email"))},
 	{name: "par scope without openid and nonce", known: "scope without openid", run: pushCase("basic", func(v url.Values) { v.Set("scope", "email"); v.Del("nonce") })},
 	{name: "par unknown scope", run: pushCase("basic", set("scope", "openid unknown-scope"))},
-	{name: "par unsupported response_mode", known: "unsupported response_mode", run: pushCase("basic", set("response_mode", "fragment.jwt"))},
+	{name: "par unsupported response_mode", known: "unsupported response_mode", run: pushCase("basic", set("response_mode", "web_message"))},
 	{name: "par duplicated parameter", run: func(ctx context.Context, tg *target) (outcome, error) {
 		form := tg.authzParams("basic", newVerifier())
 		body := form.Encode() + "&state=second"
@@ -897,4 +1116,46 @@ var agreementCases = []agreementCase{
 	{name: "dpop dpop_jkt of another key", run: dpopCase(true, false, func(tg *target, _ *ecdsa.PrivateKey) (string, error) {
 		return dpopProof(newECKey(), http.MethodPost, tg.token, nil)
 	})},
+
+	// JWT-secured authorization responses (JARM §2.3): the response JWT is
+	// checked as a client must (target.callback) before it counts.
+	{name: "jarm jwt", run: jarmCase("jarm", "jwt", nil)},
+	{name: "jarm query.jwt", run: jarmCase("jarm", "query.jwt", nil)},
+	{name: "jarm form_post.jwt", run: jarmCase("jarm", "form_post.jwt", nil)},
+	{name: "jarm jwt for a client without JARM metadata", run: jarmCase("basic", "jwt", nil)},
+	{name: "jarm encrypted query.jwt", run: jarmCase("jarm-enc", "query.jwt", nil)},
+	{name: "jarm encrypted form_post.jwt", run: jarmCase("jarm-enc", "form_post.jwt", nil)},
+	{name: "jarm error login_required", run: jarmCase("jarm", "jwt", set("prompt", "none"))},
+	{name: "jarm encrypted error login_required", run: jarmCase("jarm-enc", "form_post.jwt", set("prompt", "none"))},
+	{name: "jarm error on the front channel", run: func(ctx context.Context, tg *target) (outcome, error) {
+		q := tg.authzParams("jarm", newVerifier())
+		q.Set("response_mode", "jwt")
+		q.Set("code_challenge_method", "plain")
+		_, o, err := tg.authorize(ctx, tg.authzURL(q))
+		return o, err
+	}},
+	{name: "jarm fragment.jwt", known: "fragment.jwt", run: pushCase("jarm", set("response_mode", "fragment.jwt"))},
+
+	// Rich Authorization Requests (RFC 9396): accepted, checked and echoed.
+	{name: "rar pushed", run: rarCase("par", rarDetails)},
+	{name: "rar in a request object", run: rarCase("request object", rarDetails)},
+	{name: "rar on the front channel", run: rarCase("front channel", rarDetails)},
+	{name: "rar empty array", run: rarCase("par", `[]`)},
+	{name: "rar large integer", known: "large integers in authorization_details", run: rarCase("par", `[{"type":"payment_initiation","sequence":12345678901234567890}]`)},
+	{name: "rar unknown type", run: pushCase("rar", set("authorization_details", `[{"type":"credit_card"}]`))},
+	{name: "rar not an array", run: pushCase("rar", set("authorization_details", `{"type":"payment_initiation"}`))},
+	{name: "rar not JSON", run: pushCase("rar", set("authorization_details", `payment_initiation`))},
+	{name: "rar member not an object", run: pushCase("rar", set("authorization_details", `["payment_initiation"]`))},
+	{name: "rar without type", run: pushCase("rar", set("authorization_details", `[{"actions":["initiate"]}]`))},
+	{name: "rar empty type", run: pushCase("rar", set("authorization_details", `[{"type":""}]`))},
+	{name: "rar actions not strings", run: pushCase("rar", set("authorization_details", `[{"type":"payment_initiation","actions":[1]}]`))},
+	{name: "rar locations not an array", run: pushCase("rar", set("authorization_details", `[{"type":"payment_initiation","locations":"https://bank.example"}]`))},
+	{name: "rar identifier not a string", run: pushCase("rar", set("authorization_details", `[{"type":"payment_initiation","identifier":7}]`))},
+	{name: "rar client without types", run: pushCase("basic", set("authorization_details", `[{"type":"payment_initiation"}]`))},
+	{name: "rar unknown type on the front channel", run: func(ctx context.Context, tg *target) (outcome, error) {
+		q := tg.authzParams("rar", newVerifier())
+		q.Set("authorization_details", `[{"type":"credit_card"}]`)
+		_, o, err := tg.authorize(ctx, tg.authzURL(q))
+		return o, err
+	}},
 }

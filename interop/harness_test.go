@@ -43,6 +43,9 @@ type fixture struct {
 	redirectURI string
 	secrets     map[string]string
 	keys        map[string]key
+	// encKeys are the private keys of clients registered for encrypted
+	// JWT-secured authorization responses (JARM §3).
+	encKeys map[string]*rsa.PrivateKey
 }
 
 // keys are generated once per test binary (RSA generation is slow under
@@ -82,6 +85,24 @@ func clientKeys() map[string]key {
 		}
 	})
 	return sharedKeys
+}
+
+var (
+	encKeyOnce sync.Once
+	encKey     *rsa.PrivateKey
+)
+
+// jarmEncKey is jarm-enc's encryption key (use enc, RSA-OAEP-256), kept
+// apart from the signing keys.
+func jarmEncKey() *rsa.PrivateKey {
+	encKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		encKey = k
+	})
+	return encKey
 }
 
 func randomSecret() string {
@@ -161,14 +182,21 @@ func launch(mode string) (*fixture, error) {
 			"par-only":      randomSecret(),
 			"jar-hs256":     randomSecret(),
 			"dpop":          randomSecret(),
+			"jarm":          randomSecret(),
+			"jarm-enc":      randomSecret(),
+			"rar":           randomSecret(),
 		},
-		keys: clientKeys(),
+		keys:    clientKeys(),
+		encKeys: map[string]*rsa.PrivateKey{"jarm-enc": jarmEncKey()},
 	}
 	jwks := map[string]jose.JSONWebKeySet{}
 	for id, k := range f.keys {
 		jwks[id] = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 			Key: k.signer.Public(), KeyID: k.kid, Algorithm: string(k.alg), Use: "sig",
 		}}}
+	}
+	for id, k := range f.encKeys {
+		jwks[id] = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: id + "-enc", Use: "enc"}}}
 	}
 	opts := opharness.Options{
 		Dir:         ".",

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,37 @@ func TestEncryptionKeyBrokerFixture(t *testing.T) {
 	var back jose.JSONWebKey
 	if err := back.UnmarshalJSON(b); err != nil || !back.IsPublic() {
 		t.Errorf("selected key does not round-trip: %v", err)
+	}
+}
+
+// TestEncryptionKeyRecordedBrokerJWKS reads the broker's JWKS as recorded
+// (testdata/keys/broker-jwks.json): three keys without alg, of which the
+// third is the encryption key; with no alg the key management algorithm is
+// RSA-OAEP-256, the first the broker advertises.
+func TestEncryptionKeyRecordedBrokerJWKS(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/keys/broker-jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil || len(set.Keys) != 3 {
+		t.Fatalf("fixture: %v, %d keys", err, len(set.Keys))
+	}
+	k, alg, err := jar.EncryptionKey(data)
+	if err != nil {
+		t.Fatalf("EncryptionKey() error = %v", err)
+	}
+	priv := brokerEncKey(t)
+	if pub, ok := k.Key.(*rsa.PublicKey); !ok || !pub.Equal(&priv.PublicKey) || k.KeyID != set.Keys[2].Kid {
+		t.Errorf("key %q = %T, want the fixture's encryption key %q", k.KeyID, k.Key, set.Keys[2].Kid)
+	}
+	if alg != jose.RSA_OAEP_256 {
+		t.Errorf("alg = %q, want RSA-OAEP-256 for a key without alg", alg)
 	}
 }
 

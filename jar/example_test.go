@@ -111,8 +111,8 @@ func ExampleEncryptionKey() {
 	_ = json.Unmarshal(header, &h)
 	fmt.Println(h["alg"], h["enc"], h["cty"], h["kid"] == key.KeyID)
 	// Output:
-	// RSA-OAEP enc 40
-	// RSA-OAEP A128CBC-HS256 JWT true
+	// RSA-OAEP-256 enc 40
+	// RSA-OAEP-256 A128CBC-HS256 JWT true
 }
 
 // decode returns a compact JWS's header and claims as canonical JSON, with

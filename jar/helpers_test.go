@@ -56,10 +56,11 @@ var fixedNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func now() time.Time { return fixedNow }
 
-// brokerJWKS returns testdata/keys/broker-jwks.json.
+// brokerJWKS returns testdata/keys/broker-jwks-documented.json, the broker's
+// documented JWKS with its quirks (XML-Enc alg, hex x5t, x5c only).
 func brokerJWKS(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/keys/broker-jwks.json")
+	b, err := os.ReadFile("../testdata/keys/broker-jwks-documented.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,4 +24,27 @@
 // [Store], such as a shared Redis store. With server-side stores the
 // Handler sets a small binding cookie per flow so that a callback is only
 // accepted from the browser that started the flow (RFC 9700 §4.7).
+//
+// # Exposure of the login start
+//
+// Start is open to anybody who can reach the app, before any
+// authentication, and each start costs a pushed authorization request at
+// the provider (which limits and may bill the app's PAR calls) and a
+// stored flow (memory, cookie or Redis) for FlowLifetime. A script that
+// POSTs to Start in a loop would spend the app's quota at the provider and
+// fill the flow store, so that real users could not log in. The Handler
+// therefore limits starts out of the box (Config.StartLimits): 50 per
+// second per client address with bursts of 100 (IPv6 by /64), and 200 per
+// second for the Handler as a whole with bursts of 400; a start over a
+// limit gets 429 with Retry-After ([ErrRateLimited]) and pushes nothing.
+// The [MemoryStore] also caps its pending flows (MemoryOptions.MaxFlows,
+// 200,000), above what the global default can fill in a 10-minute flow
+// lifetime. The client address is the peer of the connection
+// (r.RemoteAddr); behind a reverse proxy set StartLimits.ClientAddress to
+// [ForwardedFor], or every user shares the proxy's budget. These limits
+// are per Handler, in one process: n replicas allow n times the global
+// rate. They are a floor, not a defence against a distributed attack:
+// rate limiting at the edge (reverse proxy, WAF) is still the place for
+// that, and Config.InsecureNoStartLimits turns the built-in guard off
+// where the edge does the job.
 package login

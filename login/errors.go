@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/go-par/par/client"
 )
@@ -26,6 +25,10 @@ var (
 	// ErrStoreFull: the memory store holds its maximum number of pending
 	// flows.
 	ErrStoreFull = errors.New("login: too many pending flows")
+	// ErrRateLimited: a login start over Config.StartLimits, refused before
+	// the push with 429 Too Many Requests and a Retry-After header (RFC 6585
+	// §4).
+	ErrRateLimited = errors.New("login: too many login starts")
 	// ErrInvalidCookie: a flow cookie failed to decrypt or decode (tampered,
 	// truncated, for another state, or sealed with a retired key). Errors
 	// wrapping it also wrap ErrFlowNotFound.
@@ -56,7 +59,7 @@ func (e *Error) Error() string { return "login: " + e.Op + ": " + e.Err.Error() 
 func (e *Error) Unwrap() error { return e.Err }
 
 // StatusCode is the HTTP status the default error page uses for err: 405 and
-// 403 for refused starts, 400 for bad or replayed callbacks, 403 for
+// 403 for refused starts, 429 for starts over the StartLimits, 400 for bad or replayed callbacks, 403 for
 // access_denied, 502 or 503 when the provider failed, 504 when it timed out,
 // 500 otherwise.
 func StatusCode(err error) int {
@@ -67,6 +70,8 @@ func StatusCode(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrCrossOrigin):
 		return http.StatusForbidden
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests
 	case errors.As(err, &ae):
 		switch ae.Code {
 		case "access_denied":
@@ -101,18 +106,25 @@ func StatusCode(err error) int {
 	return http.StatusInternalServerError
 }
 
-// safeMessage is the text of the default error page: fixed wording per
-// class, plus the provider's error code when it is a plain RFC 6749 code.
-// It never holds provider descriptions (attacker-controllable text on the
-// callback) nor anything secret.
-func safeMessage(err error) string {
+// Message is the text of the default error page for err ([DefaultOnError]):
+// fixed wording per class, plus the provider's error code when it is a
+// plain RFC 6749 code. It never holds provider descriptions or URIs
+// (attacker-controllable text on the callback) nor anything secret, so an
+// app's own error page can show it; log err itself for the details.
+func Message(err error) string {
 	var ae *client.AuthorizationError
 	var re *client.ResponseError
 	switch {
 	case errors.Is(err, ErrMethodNotAllowed):
 		return "method not allowed"
 	case errors.Is(err, ErrCrossOrigin):
+		var le *Error
+		if errors.As(err, &le) && le.Op == OpLogout {
+			return "logout must be started from this site"
+		}
 		return "login must be started from this site"
+	case errors.Is(err, ErrRateLimited):
+		return "too many logins are being started; please wait a moment and try again"
 	case errors.As(err, &ae):
 		if ae.Code == "access_denied" {
 			return "login was cancelled or denied" + codeSuffix(ae.Code)
@@ -134,27 +146,30 @@ func safeMessage(err error) string {
 	return "internal error"
 }
 
-// codeSuffix formats an error code when it is made of the characters
-// RFC 6749 §4.1.2.1 allows and is short; otherwise nothing.
+// codeSuffix formats an error code when it is a short token of letters,
+// digits and _ . - (every registered OAuth error code, RFC 6749 §4.1.2.1);
+// otherwise nothing. RFC 6749 allows spaces and most punctuation in a
+// code, but a code from the callback is anybody's text: a sentence in it
+// could be phishing on the app's page.
 func codeSuffix(code string) string {
 	if code == "" || len(code) > 64 {
 		return ""
 	}
 	for _, r := range code {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
 			return ""
 		}
 	}
-	return " (" + strings.TrimSpace(code) + ")"
+	return " (" + code + ")"
 }
 
 // DefaultOnError writes a short text/plain error page with [StatusCode] and
-// a safe message: the provider's error code at most, never a description,
+// [Message]: the provider's error code at most, never a description,
 // token or secret.
 func DefaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
 	status := StatusCode(err)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, safeMessage(err), status)
+	http.Error(w, Message(err), status)
 }
 
 // isTemporary reports whether an error in err's chain says it is temporary,

@@ -120,3 +120,18 @@ func ExampleNewCookieStore() {
 	// https://op.example <nil>
 	// true
 }
+
+// ExampleForwardedFor counts login starts by the address that the app's one
+// reverse proxy saw: the last X-Forwarded-For entry. Entries further left
+// are the client's own words and are not trusted.
+func ExampleForwardedFor() {
+	addr := login.ForwardedFor(1)
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.RemoteAddr = "10.0.0.2:51000" // the proxy
+	r.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
+	fmt.Println(addr(r))
+
+	// In login.Config:
+	_ = login.Config{StartLimits: login.StartLimits{ClientAddress: login.ForwardedFor(1)}}
+	// Output: 198.51.100.7
+}

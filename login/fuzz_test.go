@@ -3,6 +3,9 @@ package login
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +90,32 @@ func FuzzPackFlow(f *testing.F) {
 func sameFlow(a, b *client.Flow) bool {
 	return a.State == b.State && a.Nonce == b.Nonce && a.CodeVerifier == b.CodeVerifier && a.RequestURI == b.RequestURI &&
 		a.RedirectURL == b.RedirectURL && a.Issuer == b.Issuer && a.DPoPJKT == b.DPoPJKT && a.ExpiresAt.Equal(b.ExpiresAt)
+}
+
+// FuzzClientAddress feeds arbitrary X-Forwarded-For headers and remote
+// addresses to ForwardedFor and the limiter's key: no panic, the address
+// is the RemoteAddr's host or one of the header's entries (never text
+// spanning two), and the key is at most 64 bytes or an IP prefix.
+func FuzzClientAddress(f *testing.F) {
+	f.Add("203.0.113.9, 198.51.100.7", "10.0.0.1:443", 1)
+	f.Add("[2001:db8::7]:443", "[::1]:1", 1)
+	f.Add(",,,", "garbage", 2)
+	f.Add("a,b,c,d", "10.0.0.1:1", 3)
+	f.Fuzz(func(t *testing.T, xff, remote string, proxies int) {
+		r := httptest.NewRequest(http.MethodPost, "/login", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := ForwardedFor(proxies % 8)(r)
+		if got != RemoteAddress(r) {
+			if !strings.Contains(xff, got) {
+				t.Fatalf("ForwardedFor(%d) with %q from %q = %q: neither the peer nor an entry", proxies%8, xff, remote, got)
+			}
+			if strings.Contains(got, ",") {
+				t.Fatalf("address %q spans two entries", got)
+			}
+		}
+		if k := clientKey(got); len(k) > 64 && !strings.HasSuffix(k, "/64") {
+			t.Fatalf("clientKey(%q) = %q: longer than 64 bytes", got, k)
+		}
+	})
 }

@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,13 +71,29 @@ type Config struct {
 	// With response_mode=form_post (the MitID broker's choice) the callback
 	// is a cross-site POST that carries no Lax cookies: set SameSite to
 	// http.SameSiteNoneMode, here and in a CookieStore. For the binding
-	// cookie that is the default when the client's ResponseMode is form_post.
+	// cookie that is the default when the client's ResponseMode is a
+	// form-post mode ([IsFormPostMode]); New refuses Lax or Strict flow
+	// cookies with such a mode when the provider is on another site.
 	Cookie CookieConfig
 
 	// StartPath, CallbackPath and LogoutPath are the paths ServeHTTP and Mux
-	// route. Defaults: /login, /callback, /logout. CallbackPath must be the
-	// path of the client's RedirectURL.
+	// route. Defaults: /login, /callback, /logout. The path of the client's
+	// RedirectURL must end with CallbackPath: it is prefix + CallbackPath
+	// under Mux(prefix), CallbackPath itself under ServeHTTP; New refuses a
+	// CallbackPath that can never receive the callback. When you mount
+	// Callback yourself, set CallbackPath to the RedirectURL's path.
 	StartPath, CallbackPath, LogoutPath string
+
+	// StartLimits limit the login starts per client address and in total,
+	// so that a script cannot spend the app's PAR quota at the provider nor
+	// fill the flow store. On by default: 50 starts per second per address
+	// (bursts of 100) and 200 per second in total (bursts of 400); see
+	// [StartLimits]. Behind a reverse proxy set StartLimits.ClientAddress.
+	StartLimits StartLimits
+	// InsecureNoStartLimits turns StartLimits off. Set it only when
+	// something in front of the Handler (a reverse proxy, a WAF) limits
+	// login starts already.
+	InsecureNoStartLimits bool
 
 	// Logger receives Debug traces, failed requests included (never a
 	// secret). Default: silent.
@@ -99,6 +119,7 @@ type Handler struct {
 	getLogout  bool
 	cop        *http.CrossOriginProtection
 	cookie     cookieAttrs
+	limit      *limiter // nil with InsecureNoStartLimits
 
 	startPath, callbackPath, logoutPath string
 
@@ -110,7 +131,20 @@ type Handler struct {
 // itself, so the Handler needs no binding cookie.
 type browserBound interface{ browserBound() }
 
-// New checks cfg and returns a Handler.
+// New checks cfg and returns a Handler. Besides malformed values it
+// refuses configurations that can never log anybody in, naming the field:
+//
+//   - a CallbackPath that is not a suffix of the path of the client's
+//     RedirectURL (the callback would meet a 404);
+//   - with a form-post response mode (see [IsFormPostMode]) and a provider
+//     on another site, flow cookies that are not SameSite=None (a
+//     [CookieStore]'s, or the binding cookie's): the provider's cross-site
+//     POST to the callback would carry no Lax or Strict cookie, and every
+//     login would fail with ErrFlowNotFound or ErrBrowserMismatch.
+//
+// New sees the client's configured RedirectURL and ResponseMode only: a
+// redirect_uri or response_mode set per push through PushOptions is not
+// checked.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("login: config: Client is nil")
@@ -180,15 +214,135 @@ func New(cfg Config) (*Handler, error) {
 	if h.startPath == h.callbackPath || h.startPath == h.logoutPath || h.callbackPath == h.logoutPath {
 		return nil, errors.New("login: config: StartPath, CallbackPath and LogoutPath must differ")
 	}
+	if err := h.checkCallbackPath(); err != nil {
+		return nil, err
+	}
+	formPost := IsFormPostMode(cfg.Client.ResponseMode())
 	c := cfg.Cookie
-	if c.SameSite == 0 && !c.InsecureCookie && cfg.Client.ResponseMode() == "form_post" {
+	if c.SameSite == 0 && !c.InsecureCookie && formPost {
 		// A form_post callback is a cross-site POST: Lax cookies would not
 		// come back with it, so the binding cookie must be SameSite=None
 		// (which browsers accept only with Secure).
 		c.SameSite = http.SameSiteNoneMode
 	}
 	h.cookie = resolveCookie(c.Name, c.Path, c.Domain, c.SameSite, c.InsecureCookie)
+	if formPost {
+		if err := h.checkFormPostCookies(cfg.Client.ResponseMode(), c); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.InsecureNoStartLimits {
+		l, err := newLimiter(cfg.StartLimits, h.now())
+		if err != nil {
+			return nil, err
+		}
+		h.limit = l
+	}
 	return h, nil
+}
+
+// IsFormPostMode reports whether a response_mode makes the provider
+// deliver the callback as a POST from its own page (OAuth 2.0 Form Post
+// Response Mode): a cross-site request, which carries only SameSite=None
+// cookies. The rule is by name, so that modes built on form_post are
+// covered before the SDK knows them: a mode that starts or ends with
+// "form_post", such as form_post and JARM's form_post.jwt.
+func IsFormPostMode(mode string) bool {
+	return strings.HasPrefix(mode, "form_post") || strings.HasSuffix(mode, "form_post")
+}
+
+// checkCallbackPath refuses a CallbackPath that no mounting can route the
+// client's redirect URI to: Mux(prefix) serves prefix+CallbackPath and
+// ServeHTTP CallbackPath, so the redirect URI's path must end with it.
+func (h *Handler) checkCallbackPath() error {
+	u, err := url.Parse(h.c.RedirectURL())
+	if err != nil || h.c.RedirectURL() == "" {
+		return nil // the client checks its redirect URL
+	}
+	p := u.Path
+	if p == "" {
+		p = "/"
+	}
+	if !strings.HasSuffix(p, h.callbackPath) {
+		return fmt.Errorf("login: config: CallbackPath %q can never receive the callback: the client's RedirectURL path is %q, "+
+			"and the Handler serves prefix+CallbackPath (Mux) or CallbackPath (ServeHTTP); set CallbackPath to %q or a suffix of it",
+			h.callbackPath, p, p)
+	}
+	return nil
+}
+
+// checkFormPostCookies refuses flow cookies that a form-post callback from
+// the provider's site can never carry back.
+func (h *Handler) checkFormPostCookies(mode string, c CookieConfig) error {
+	authz := h.c.Metadata().AuthorizationEndpoint
+	if !crossSite(authz, h.c.RedirectURL()) {
+		return nil // a same-site POST carries Lax and Strict cookies too
+	}
+	why := fmt.Sprintf("with response_mode %q the callback is a cross-site POST from %s, which carries no SameSite=Lax or Strict cookie", mode, hostOf(authz))
+	if cs, ok := h.store.(*CookieStore); ok && cs.attrs.sameSite != http.SameSiteNoneMode {
+		return fmt.Errorf("login: config: Store: the CookieStore's cookies are SameSite=%s: %s, so every login would fail with flow not found; "+
+			"create it with CookieConfig.SameSite http.SameSiteNoneMode", sameSiteName(cs.attrs.sameSite), why)
+	}
+	if h.bind && h.cookie.sameSite != http.SameSiteNoneMode {
+		field := "Cookie.SameSite"
+		if c.InsecureCookie {
+			field = "Cookie.InsecureCookie" // SameSite=None needs Secure
+		}
+		return fmt.Errorf("login: config: %s: the binding cookie is SameSite=%s: %s, so every login would fail; "+
+			"use a Secure cookie with SameSite=None (the default for form-post modes)", field, sameSiteName(h.cookie.sameSite), why)
+	}
+	return nil
+}
+
+// crossSite reports whether a page at URL a and URL b are certainly on
+// different sites (RFC 6265bis §5.2), judged without the Public Suffix
+// List: different IP addresses, or domain names without a common parent of
+// two or more labels, which a registrable domain always has. When unsure
+// (a.example.co.uk and b.example.co.uk) it reports false, so New refuses
+// only what can never work.
+func crossSite(a, b string) bool {
+	ua, err := url.Parse(a)
+	if err != nil {
+		return false
+	}
+	ub, err := url.Parse(b)
+	if err != nil {
+		return false
+	}
+	ha := strings.ToLower(strings.TrimSuffix(ua.Hostname(), "."))
+	hb := strings.ToLower(strings.TrimSuffix(ub.Hostname(), "."))
+	if ha == "" || hb == "" || ha == hb {
+		return false
+	}
+	if _, err := netip.ParseAddr(ha); err == nil {
+		return true // an IP address is a site of its own
+	}
+	if _, err := netip.ParseAddr(hb); err == nil {
+		return true
+	}
+	la, lb := strings.Split(ha, "."), strings.Split(hb, ".")
+	common := 0
+	for common < len(la) && common < len(lb) && la[len(la)-1-common] == lb[len(lb)-1-common] {
+		common++
+	}
+	return common < 2
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return "the provider"
+}
+
+func sameSiteName(s http.SameSite) string {
+	switch s {
+	case http.SameSiteStrictMode:
+		return "Strict"
+	case http.SameSiteNoneMode:
+		return "None"
+	}
+	return "Lax"
 }
 
 // ServeHTTP routes StartPath, CallbackPath and LogoutPath (exact matches) to
@@ -230,6 +384,8 @@ func (h *Handler) Mux(prefix string) *http.ServeMux {
 // Config.AllowGETStart, GET is accepted when Sec-Fetch-Site is same-origin
 // or none (typed or bookmarked), and never for a prefetch (Sec-Purpose).
 // Refusals are [ErrMethodNotAllowed] (405) and [ErrCrossOrigin] (403).
+// Then Config.StartLimits apply: a start over them is refused with
+// [ErrRateLimited] (429, with Retry-After) before anything is pushed.
 //
 // When the request_uri has already expired by the time the URL is built
 // (a slow push), Start pushes once more (RFC 9126 §4: a request_uri is never
@@ -238,6 +394,13 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
 	if err := h.checkRequest(w, r, h.getStart); err != nil {
 		h.fail(w, r, OpStart, err)
 		return
+	}
+	if h.limit != nil {
+		if wait, err := h.limit.allow(r, h.now()); err != nil {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			h.fail(w, r, OpStart, err)
+			return
+		}
 	}
 	ctx := r.Context()
 	var opts []oauth2.AuthCodeOption

@@ -484,6 +484,10 @@ func TestConcurrentLogins(t *testing.T) {
 			a := newApp(t, appOptions{cookieStore: st.cookie, users: users, plainHTTP: true, partest: func(c *partest.Config) {
 				c.IDTokenAlg = jose.ES256 // cheaper than RSA under -race
 				c.OpaqueAccessTokens = true
+			}, login: func(c *login.Config) {
+				// n starts at once from one address: far over the default
+				// burst of 100 per address.
+				c.StartLimits = login.StartLimits{PerClient: login.RateLimit{Rate: n, Burst: n}, Global: login.RateLimit{Rate: n, Burst: n}}
 			}})
 			var wg sync.WaitGroup
 			for i := range n {
@@ -603,7 +607,15 @@ func TestLogoutNotConfigured(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, appOptions{})
+	// The redirect URI is …/auth/cb: Mux("/auth") serves it, and so does
+	// ServeHTTP behind http.StripPrefix("/auth", h).
+	a := newApp(t, appOptions{
+		partest: func(c *partest.Config) {
+			c.Clients[0].RedirectURIs = []string{strings.TrimSuffix(c.Clients[0].RedirectURIs[0], "/callback") + "/auth/cb"}
+		},
+		client: func(c *client.Config) { c.RedirectURL = strings.TrimSuffix(c.RedirectURL, "/callback") + "/auth/cb" },
+		login:  func(c *login.Config) { c.CallbackPath = "/auth/cb" },
+	})
 	h, err := login.New(login.Config{Client: a.c, StartPath: "/in", CallbackPath: "/cb", LogoutPath: "/out"})
 	if err != nil {
 		t.Fatal(err)
@@ -680,6 +692,9 @@ func TestDefaultOnError(t *testing.T) {
 		{"denied", wrap(login.OpExchange, &client.AuthorizationError{Code: "access_denied", Description: secret}), 403, "(access_denied)"},
 		{"provider down", wrap(login.OpExchange, &client.AuthorizationError{Code: "temporarily_unavailable"}), 503, "(temporarily_unavailable)"},
 		{"odd code", wrap(login.OpExchange, &client.AuthorizationError{Code: "<script>"}), 400, "did not complete the login"},
+		{"sentence as code", wrap(login.OpExchange, &client.AuthorizationError{Code: "Call 70 12 34 56 to unlock your account"}), 400, "did not complete the login\n"},
+		{"rate limited", wrap(login.OpStart, fmt.Errorf("%w from this client address", login.ErrRateLimited)), 429, "please wait a moment"},
+		{"cross-origin logout", wrap(login.OpLogout, login.ErrCrossOrigin), 403, "logout must be started from this site"},
 		{"token error", wrap(login.OpExchange, &client.ResponseError{Endpoint: "token", StatusCode: 400, Code: "invalid_grant", Description: secret}), 502, "(invalid_grant)"},
 		{"par 503", wrap(login.OpStart, &client.ResponseError{Endpoint: "par", StatusCode: 503}), 503, "refused the request"},
 		{"id token", wrap(login.OpExchange, fmt.Errorf("%w: %s", client.ErrInvalidIDToken, secret)), 502, "could not be verified"},

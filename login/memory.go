@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -81,8 +82,15 @@ func (s *MemoryStore) Save(_ context.Context, _ http.ResponseWriter, _ *http.Req
 	return nil
 }
 
+// errNotInMemory is the MemoryStore's ErrFlowNotFound, with the hint
+// that a flow of another replica is not in this one's memory.
+var errNotInMemory = fmt.Errorf("%w; with several app instances it may sit in another instance's MemoryStore: "+
+	"use a CookieStore or a shared Store (such as Redis)", ErrFlowNotFound)
+
 // Take removes and returns the flow stored under state. A missing, expired
-// or already taken flow gives ErrFlowNotFound.
+// or already taken flow gives an error wrapping ErrFlowNotFound, which
+// hints that with several app instances the flow may have been saved in
+// another instance's memory.
 func (s *MemoryStore) Take(_ context.Context, _ http.ResponseWriter, _ *http.Request, state string) (*client.Flow, error) {
 	now := s.now().UnixNano()
 	s.mu.Lock()
@@ -92,7 +100,7 @@ func (s *MemoryStore) Take(_ context.Context, _ http.ResponseWriter, _ *http.Req
 	}
 	s.mu.Unlock()
 	if !ok || e.expires <= now {
-		return nil, ErrFlowNotFound
+		return nil, errNotInMemory
 	}
 	f := e.flow
 	return &f, nil

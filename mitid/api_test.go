@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -58,21 +59,23 @@ func TestAuthRequestLogValue(t *testing.T) {
 	r := &mitid.AuthRequest{ID: "auth-req-id-7c1e0d", ExpiresAt: time.Date(2026, 11, 24, 12, 5, 0, 0, time.UTC),
 		Interval: 5 * time.Second}
 	var buf bytes.Buffer
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("started", "req", r, "none", (*mitid.AuthRequest)(nil))
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("started", "req", r, "value", *r)
 	var rec struct {
-		Req  string `json:"req"`
-		None string `json:"none"`
+		Req   string `json:"req"`
+		Value string `json:"value"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		t.Fatalf("log line %s: %v", buf.Bytes(), err)
 	}
-	if want := "ciba auth request (expires 2026-11-24T12:05:00Z, interval 5s, id redacted)"; rec.Req != want {
-		t.Errorf("LogValue = %q, want %q", rec.Req, want)
+	if want := "ciba auth request (expires 2026-11-24T12:05:00Z, interval 5s, id redacted)"; rec.Req != want || rec.Value != want {
+		t.Errorf("LogValue = %q and %q, want %q", rec.Req, rec.Value, want)
 	}
-	if rec.None != "<nil auth request>" {
-		t.Errorf("nil LogValue = %q", rec.None)
+	if got := fmt.Sprint((*mitid.AuthRequest)(nil)); got != "<nil>" {
+		t.Errorf("nil prints as %q", got)
 	}
-	if strings.Contains(buf.String(), r.ID) {
-		t.Errorf("log line %s shows the auth_req_id", buf.Bytes())
+	for _, out := range []string{buf.String(), fmt.Sprintf("%v %+v %#v %s %#v", r, *r, *r, *r, r)} {
+		if strings.Contains(out, r.ID) {
+			t.Errorf("%s shows the auth_req_id", out)
+		}
 	}
 }

@@ -75,7 +75,7 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
-		if status, body, err = c.do(req, "init-auth", c.initURL); err != nil {
+		if status, body, err = c.do(req, "init-auth", c.initURL, r.ID, p.State); err != nil {
 			return nil, stepError("init-auth", err)
 		}
 	} else {
@@ -88,7 +88,9 @@ func (c *CIBA) InitAuth(ctx context.Context, r *AuthRequest, p InitAuthParams) (
 		}
 		var err error
 		if status, body, err = c.client.Post(ctx, c.initURL, form); err != nil {
-			return nil, stepError("init-auth", err)
+			// The client redacts its credentials and the state; the
+			// requestId is the broker's own member, unknown to it.
+			return nil, stepError("init-auth", redactResponseError(err, r.ID, p.State))
 		}
 	}
 	if status != http.StatusOK && status != http.StatusCreated {

@@ -167,17 +167,18 @@ type AuthRequest struct {
 	Interval  time.Duration // minimum wait between polls (default 5 s)
 }
 
-// String describes r without its ID.
-func (r *AuthRequest) String() string {
-	if r == nil {
-		return "<nil auth request>"
-	}
+// String describes r without its ID. It has a value receiver, so an
+// AuthRequest value is redacted too.
+func (r AuthRequest) String() string {
 	return fmt.Sprintf("ciba auth request (expires %s, interval %s, id redacted)",
 		r.ExpiresAt.UTC().Format(time.RFC3339), r.Interval)
 }
 
+// GoString (the %#v verb) is String.
+func (r AuthRequest) GoString() string { return r.String() }
+
 // LogValue logs r without its ID.
-func (r *AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r AuthRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // Start sends the backchannel authentication request (CIBA Core §7.1) to the
 // broker's backchannel_authentication_endpoint: grant_type, scope and
@@ -352,7 +353,7 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 		return errors.New("mitid: ciba: cancel: cannot build the request")
 	}
 	req.Header.Set("Accept", "application/json")
-	status, _, err := c.do(req, "cancel", c.cancelURL)
+	status, _, err := c.do(req, "cancel", c.cancelURL, r.ID)
 	if err != nil {
 		return stepError("cancel", err)
 	}
@@ -363,9 +364,12 @@ func (c *CIBA) Cancel(ctx context.Context, r *AuthRequest) error {
 // do sends a request that carries no client authentication (the broker
 // documents Cancel, and init-auth's JSON form, without any) and reads the
 // capped body. An answer other than 2xx is a *client.ResponseError, read
-// with the SDK's one RFC 6749 §5.2 parser and Retry-After rule. Transport
-// errors show the origin only: the path may hold the auth_req_id.
-func (c *CIBA) do(req *http.Request, name, endpoint string) (int, []byte, error) {
+// with the SDK's one RFC 6749 §5.2 parser and Retry-After rule from the
+// header and body with every value of sent (the auth_req_id, the init-auth
+// state) redacted: the broker's error must not echo them into Error() or a
+// log line. Transport errors show the origin only: the path may hold the
+// auth_req_id.
+func (c *CIBA) do(req *http.Request, name, endpoint string, sent ...string) (int, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, httpx.RedactError(err, false)
@@ -375,9 +379,11 @@ func (c *CIBA) do(req *http.Request, name, endpoint string) (int, []byte, error)
 		return 0, nil, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: resp.Header,
-			Body: body, RetryAfter: backchannel.RetryAfter(resp.Header.Get("Retry-After"), c.now())}
-		e.Code, e.Description, e.URI = backchannel.ParseError(resp.Header, body)
+		v := sentValues(sent...)
+		h, body := v.Header(resp.Header), v.Bytes(body)
+		e := &client.ResponseError{Endpoint: name, URL: endpoint, StatusCode: resp.StatusCode, Header: h,
+			Body: body, RetryAfter: backchannel.RetryAfter(h.Get("Retry-After"), c.now())}
+		e.Code, e.Description, e.URI = backchannel.ParseError(h, body)
 		return 0, nil, e
 	}
 	return resp.StatusCode, body, nil

@@ -192,7 +192,7 @@ func (b *fakeBroker) tokenResponse(accessToken string, change func(map[string]an
 		"iat": now, "nbf": now, "exp": now + 300, "auth_time": now,
 		"at_hash": base64.RawURLEncoding.EncodeToString(sum[:16]),
 		"idp":     "mitid", "idtoken_type": "ciba", "mitid.age": "88", "mitid.has_cpr": "true",
-		"loa": mitid.NSISSubstantial,
+		"loa": mitid.Substantial.URI(),
 	}
 	if change != nil {
 		change(claims)
@@ -318,15 +318,9 @@ func TestCIBAStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newFakeBroker(t)
 		ciba := newCIBA(t, b, nil)
-		idps, err := mitid.IDPValues(mitid.MitID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lang, err := mitid.Language(mitid.Danish)
-		if err != nil {
-			t.Fatal(err)
-		}
-		params, err := mitid.Params{MitID: &mitid.MitIDParams{LoA: mitid.Substantial, ReferenceText: "Log på"}}.Options()
+		idps := mitid.IDPValues(mitid.MitID)
+		lang := mitid.Language(mitid.Danish)
+		params, err := mitid.Params{LoA: mitid.Substantial, ReferenceText: "Log på"}.Options()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,22 +44,16 @@ func decode(t *testing.T, name string) mitid.Claims {
 
 func TestClaimsIDToken(t *testing.T) {
 	t.Parallel()
-	c := decode(t, "id_token_claims.json")
+	c := decode(t, "id_token_claims_documented.json") // the documented token carries mitid.*
 	want := mitid.Claims{
 		Issuer:       "https://pp.netseidbroker.dk/op",
 		Subject:      "7c9484f5-44bf-4e29-a683-84548951d3b8",
-		AuthTime:     1715087453,
+		AuthTime:     time.Unix(1715087453, 0),
 		IDP:          mitid.MitID,
-		IdentityType: mitid.Private,
+		IdentityType: "private",
 		SessionID:    "2E4C1B7F0A6D45A8B5C3E9F1D2A4B6C8",
-		LoA:          mitid.NSISSubstantial,
-		AMR:          mitid.Strings{"code_app"},
-		MitID: mitid.MitIDClaims{
-			UUID:   "eee4b272-6a33-40da-ab0b-5ce2abd42e78",
-			Age:    88,
-			HasCPR: true,
-			PSD2:   false,
-		},
+		LoA:          "https://data.gov.dk/concept/core/nsis/Substantial",
+		AMR:          []string{"code_app"},
 		Extra: map[string]json.RawMessage{
 			"nbf":     json.RawMessage(`1715087453`),
 			"iat":     json.RawMessage(`1715087453`),
@@ -67,14 +63,17 @@ func TestClaimsIDToken(t *testing.T) {
 			"nonce":   json.RawMessage(`"n-0S6_WzA2Mj"`),
 		},
 	}
+	want.MitID.UUID = "eee4b272-6a33-40da-ab0b-5ce2abd42e78"
+	want.MitID.Age = 88      // "88"
+	want.MitID.HasCPR = true // "true"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("decoded ID token claims:\n got %+v\nwant %+v", c, want)
 	}
 	if err := c.RequireLevel(mitid.Substantial); err != nil {
 		t.Errorf("RequireLevel(Substantial) = %v", err)
 	}
-	if got := c.AuthTime.Time(); !got.Equal(time.Date(2024, 5, 7, 13, 10, 53, 0, time.UTC)) {
-		t.Errorf("AuthTime.Time() = %v", got)
+	if !c.AuthTime.Equal(time.Date(2024, 5, 7, 13, 10, 53, 0, time.UTC)) {
+		t.Errorf("AuthTime = %v", c.AuthTime)
 	}
 }
 
@@ -87,17 +86,17 @@ func TestClaimsUserInfo(t *testing.T) {
 	}{
 		{"IDPEnvironment", c.IDPEnvironment, "pp"},
 		{"TransactionID", c.TransactionID, "0ee59512-2b1c-4f3e-9d5a-7c6b8e9901ad"},
-		{"SessionExpiry (string)", c.SessionExpiry, mitid.NumericDate(1715105453)},
-		{"IAL", c.IAL, mitid.NSISSubstantial},
-		{"AAL", c.AAL, mitid.NSISHigh},
-		{"AMR (string)", c.AMR, mitid.Strings{"code_app"}},
+		{"SessionExpiry (string)", c.SessionExpiry, time.Unix(1715105453, 0)},
+		{"IAL", c.IAL, "https://data.gov.dk/concept/core/nsis/Substantial"},
+		{"AAL", c.AAL, "https://data.gov.dk/concept/core/nsis/High"},
+		{"AMR (string)", c.AMR, []string{"code_app"}},
 		{"MitID.DateOfBirth", c.MitID.DateOfBirth, "1936-02-09"},
-		{"MitID.Age", c.MitID.Age, mitid.Int(88)},
+		{"MitID.Age", c.MitID.Age, 88},
 		{"MitID.IdentityName", c.MitID.IdentityName, "Saga Poulsen"},
 		{"MitID.TransactionID", c.MitID.TransactionID, "b09eab99-85e0-41e4-beed-99e85520194d"},
 		{"MitID.IAL", c.MitID.IAL, "SUBSTANTIAL"},
-		{"MitID.HasCPR", c.MitID.HasCPR, mitid.Bool(true)},
-		{"MitID.PSD2", c.MitID.PSD2, mitid.Bool(false)},
+		{"MitID.HasCPR", c.MitID.HasCPR, true},
+		{"MitID.PSD2", c.MitID.PSD2, false},
 		{"CPR", c.CPR, "0902361234"},
 		{"NemIDPID", c.NemIDPID, "9208-2002-2-123456789012"},
 		{"NemIDPIDStat", c.NemIDPIDStat, "success"},
@@ -116,32 +115,27 @@ func TestClaimsUserInfo(t *testing.T) {
 func TestClaimsErhverv(t *testing.T) {
 	t.Parallel()
 	c := decode(t, "userinfo_erhverv.json")
-	want := mitid.NemLoginClaims{
-		CVR:                      "12345678",
-		OrgName:                  "Testfirma ApS",
-		Name:                     "Jens Hansen",
-		GivenName:                "Jens",
-		FamilyName:               "Hansen",
-		Email:                    "jens@testfirma.example",
-		DateOfBirth:              "1980-05-17",
-		PersistentProfessionalID: "urn:uuid:8a1d0b4c-3e2f-4a5b-9c6d-7e8f9a0b1c2d",
-		CPRUUID:                  "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
-		SENumber:                 "12345678",
-		PNumber:                  "1012345678",
+	var want mitid.Claims
+	n := &want.NemLogin
+	n.CVR, n.OrgName, n.Name = "12345678", "Testfirma ApS", "Jens Hansen"
+	n.GivenName, n.FamilyName, n.Email = "Jens", "Hansen", "jens@testfirma.example"
+	n.DateOfBirth = "1980-05-17"
+	n.PersistentProfessionalID = "urn:uuid:8a1d0b4c-3e2f-4a5b-9c6d-7e8f9a0b1c2d"
+	n.CPRUUID = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
+	n.SENumber, n.PNumber = "12345678", "1012345678"
+	if c.NemLogin != want.NemLogin {
+		t.Errorf("NemLogin =\n %+v\nwant\n %+v", c.NemLogin, want.NemLogin)
 	}
-	if c.NemLogin != want {
-		t.Errorf("NemLogin =\n %+v\nwant\n %+v", c.NemLogin, want)
-	}
-	if c.IDP != mitid.MitIDErhverv || c.IdentityType != mitid.Professional {
+	if c.IDP != mitid.MitIDErhverv || c.IdentityType != "professional" {
 		t.Errorf("IDP, IdentityType = %q, %q", c.IDP, c.IdentityType)
 	}
-	if c.SessionExpiry != 1715105453 || !c.AMR.Contains("mitid:code_app") {
+	if c.SessionExpiry.Unix() != 1715105453 || !slices.Contains(c.AMR, "mitid:code_app") {
 		t.Errorf("SessionExpiry, AMR = %v, %v", c.SessionExpiry, c.AMR)
 	}
 	if _, ok := c.Extra["loip"]; !ok || len(c.Extra) != 1 {
 		t.Errorf("Extra = %v, want only loip", c.Extra)
 	}
-	if c.MitID != (mitid.MitIDClaims{}) {
+	if c.MitID != want.MitID {
 		t.Errorf("MitID = %+v, want zero", c.MitID)
 	}
 }
@@ -149,15 +143,64 @@ func TestClaimsErhverv(t *testing.T) {
 func TestClaimsTransactionToken(t *testing.T) {
 	t.Parallel()
 	c := decode(t, "transaction_token_claims.json")
-	if c.AuthTime != 1663143384 {
-		t.Errorf("AuthTime (string) = %d", c.AuthTime)
+	if c.AuthTime.Unix() != 1663143384 {
+		t.Errorf("AuthTime (string) = %v", c.AuthTime)
 	}
-	if c.MitID.Age != 17 || !reflect.DeepEqual(c.AMR, mitid.Strings{"code_app"}) {
+	if c.MitID.Age != 17 || !reflect.DeepEqual(c.AMR, []string{"code_app"}) {
 		t.Errorf("MitID.Age, AMR = %d, %v", c.MitID.Age, c.AMR)
 	}
-	var actions []string
-	if err := json.Unmarshal(c.Extra["transaction_actions"], &actions); err != nil || len(actions) != 2 {
-		t.Errorf("Extra[transaction_actions] = %s, %v", c.Extra["transaction_actions"], err)
+	if want := []string{"mitid.login", "mitid.transaction_signing"}; !reflect.DeepEqual(c.TransactionActions, want) {
+		t.Errorf("TransactionActions = %q, want %q", c.TransactionActions, want)
+	}
+	if _, ok := c.Extra["transaction_actions"]; ok {
+		t.Error("transaction_actions is also in Extra")
+	}
+	if got := c.DisplayName(); got != "Edvard Nielsen" {
+		t.Errorf("DisplayName = %q, want mitid.identity_name", got)
+	}
+}
+
+// TestDisplayName: the name sits in mitid.identity_name for MitID and in
+// the nemlogin.* name claims for MitID Erhverv; the login's idp decides
+// which comes first; OIDC's name is the last resort; the ID token of the
+// recorded broker has none.
+func TestDisplayName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		json string
+		want string
+	}{
+		{"mitid", `{"idp":"mitid","mitid.identity_name":"Karen Test Hansen"}`, "Karen Test Hansen"},
+		{"erhverv name", `{"idp":"mitid_erhverv","nemlogin.name":"Lene Test Nielsen","nemlogin.given_name":"L","nemlogin.family_name":"N"}`, "Lene Test Nielsen"},
+		{"erhverv given and family", `{"idp":"mitid_erhverv","nemlogin.given_name":"Jens","nemlogin.family_name":"Hansen"}`, "Jens Hansen"},
+		{"erhverv given only", `{"idp":"mitid_erhverv","nemlogin.given_name":"Jens"}`, "Jens"},
+		{"erhverv first when idp is erhverv", `{"idp":"mitid_erhverv","mitid.identity_name":"Private Name","nemlogin.name":"Work Name"}`, "Work Name"},
+		{"mitid first when idp is mitid", `{"idp":"mitid","mitid.identity_name":"Private Name","nemlogin.name":"Work Name"}`, "Private Name"},
+		{"no idp, erhverv claims only", `{"nemlogin.name":"Work Name"}`, "Work Name"},
+		{"erhverv idp with only mitid claims", `{"idp":"mitid_erhverv","mitid.identity_name":"Private Name"}`, "Private Name"},
+		{"oidc name", `{"sub":"alice","name":"Alice Example"}`, "Alice Example"},
+		{"oidc name not a string", `{"name":{"first":"A"}}`, ""},
+		{"blank names skipped", `{"idp":"mitid","mitid.identity_name":"  ","name":"Alice"}`, "Alice"},
+		{"trimmed", `{"mitid.identity_name":" Karen "}`, "Karen"},
+		{"none", `{"idp":"mitid","sub":"x"}`, ""},
+	}
+	for _, tt := range tests {
+		var c mitid.Claims
+		if err := json.Unmarshal([]byte(tt.json), &c); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := c.DisplayName(); got != tt.want {
+			t.Errorf("%s: DisplayName = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	for _, f := range []string{"userinfo.json", "userinfo_erhverv.json"} {
+		if c := decode(t, f); c.DisplayName() == "" {
+			t.Errorf("%s: DisplayName is empty", f)
+		}
+	}
+	if c := decode(t, "id_token_claims.json"); c.DisplayName() != "" {
+		t.Errorf("the recorded ID token has a name: %q", c.DisplayName())
 	}
 }
 
@@ -173,7 +216,7 @@ func TestClaimsFromVerifiedIDToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := signer.Sign(readFixture(t, "id_token_claims.json"))
+	jws, err := signer.Sign(readFixture(t, "id_token_claims_documented.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +239,7 @@ func TestClaimsFromVerifiedIDToken(t *testing.T) {
 	if err := idToken.Claims(&c); err != nil {
 		t.Fatalf("IDToken.Claims: %v", err)
 	}
-	if c.Subject != idToken.Subject || c.MitID.Age != 88 || !bool(c.MitID.HasCPR) || c.SessionID == "" {
+	if c.Subject != idToken.Subject || c.MitID.Age != 88 || !c.MitID.HasCPR || c.SessionID == "" {
 		t.Errorf("claims from IDToken = %+v", c)
 	}
 }
@@ -218,10 +261,14 @@ func TestClaimsWrongTypes(t *testing.T) {
 		{`{"mitid.psd2":1}`, "mitid.psd2", ""},
 		{`{"session_expiry":"soon"}`, "session_expiry", "soon"},
 		{`{"auth_time":"NaN"}`, "auth_time", ""},
+		{`{"auth_time":253402300800}`, "auth_time", "253402300800"},
+		{`{"session_expiry":-62135596801}`, "session_expiry", "62135596801"},
 		{`{"sub":5}`, "sub", ""},
 		{`{"dk.cpr":1234567890}`, "dk.cpr", "1234567890"},
 		{`{"amr":[1,2]}`, "amr", ""},
 		{`{"amr":{"a":"b"}}`, "amr", ""},
+		{`{"transaction_actions":7}`, "transaction_actions", ""},
+		{`{"transaction_actions":["mitid.login",{"x":"secret-9"}]}`, "transaction_actions", "secret-9"},
 	}
 	for _, tt := range tests {
 		var c mitid.Claims
@@ -247,67 +294,84 @@ func TestClaimsWrongTypes(t *testing.T) {
 	}
 }
 
+// TestFlexibleValues checks the fields the broker writes in more than one
+// JSON form: numbers and booleans as strings, NumericDates (RFC 7519 §2) as
+// strings or with fractions, amr as a string or an array.
 func TestFlexibleValues(t *testing.T) {
 	t.Parallel()
-	bools := []struct {
+	claims := func(t *testing.T, claim, value string) mitid.Claims {
+		t.Helper()
+		var c mitid.Claims
+		if err := json.Unmarshal([]byte(`{"`+claim+`":`+value+`}`), &c); err != nil {
+			t.Fatalf("%s: %s: %v", claim, value, err)
+		}
+		return c
+	}
+	for _, tt := range []struct {
 		in   string
-		want mitid.Bool
+		want bool
 	}{
 		{`true`, true}, {`false`, false}, {`"true"`, true}, {`"false"`, false},
 		{`"True"`, true}, {`"FALSE"`, false},
-	}
-	for _, tt := range bools {
-		b := mitid.Bool(!tt.want)
-		if err := json.Unmarshal([]byte(tt.in), &b); err != nil || b != tt.want {
-			t.Errorf("Bool(%s) = %v, %v; want %v", tt.in, b, err, tt.want)
+	} {
+		if got := claims(t, "mitid.has_cpr", tt.in).MitID.HasCPR; got != tt.want {
+			t.Errorf("mitid.has_cpr %s = %v, want %v", tt.in, got, tt.want)
+		}
+		if got := claims(t, "mitid.psd2", tt.in).MitID.PSD2; got != tt.want {
+			t.Errorf("mitid.psd2 %s = %v, want %v", tt.in, got, tt.want)
 		}
 	}
-	ints := []struct {
+	for _, tt := range []struct {
 		in   string
-		want mitid.Int
+		want int
 	}{
 		{`88`, 88}, {`"88"`, 88}, {`88.0`, 88}, {`"-3"`, -3}, {`0`, 0},
 		{`9223372036854775807`, 9223372036854775807},
-	}
-	for _, tt := range ints {
-		var n mitid.Int
-		if err := json.Unmarshal([]byte(tt.in), &n); err != nil || n != tt.want {
-			t.Errorf("Int(%s) = %v, %v; want %v", tt.in, n, err, tt.want)
+	} {
+		if got := claims(t, "mitid.age", tt.in).MitID.Age; got != tt.want {
+			t.Errorf("mitid.age %s = %v, want %v", tt.in, got, tt.want)
 		}
 	}
-	dates := []struct {
+	for _, tt := range []struct {
 		in   string
-		want mitid.NumericDate
+		want time.Time
 	}{
-		{`1663143384`, 1663143384}, {`"1663143384"`, 1663143384}, {`1663143384.75`, 1663143384},
-	}
-	for _, tt := range dates {
-		var d mitid.NumericDate
-		if err := json.Unmarshal([]byte(tt.in), &d); err != nil || d != tt.want {
-			t.Errorf("NumericDate(%s) = %v, %v; want %v", tt.in, d, err, tt.want)
+		{`1663143384`, time.Unix(1663143384, 0)},
+		{`"1663143384"`, time.Unix(1663143384, 0)},
+		{`1663143384.75`, time.Unix(1663143384, 0)},
+		{`0`, time.Time{}},
+		{`253402300799`, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+	} {
+		for _, claim := range []string{"auth_time", "session_expiry"} {
+			c := claims(t, claim, tt.in)
+			got := c.AuthTime
+			if claim == "session_expiry" {
+				got = c.SessionExpiry
+			}
+			if !got.Equal(tt.want) || got.IsZero() != tt.want.IsZero() {
+				t.Errorf("%s %s = %v, want %v", claim, tt.in, got, tt.want)
+			}
 		}
 	}
-	if !(mitid.NumericDate(0)).Time().IsZero() {
-		t.Error("NumericDate(0).Time() is not the zero time")
-	}
-	strs := []struct {
+	for _, tt := range []struct {
 		in   string
-		want mitid.Strings
+		want []string
 	}{
-		{`"code_app"`, mitid.Strings{"code_app"}},
-		{`"openid mitid"`, mitid.Strings{"openid mitid"}},
-		{`["password","code_app"]`, mitid.Strings{"password", "code_app"}},
-		{`[]`, mitid.Strings{}},
-	}
-	for _, tt := range strs {
-		var s mitid.Strings
-		if err := json.Unmarshal([]byte(tt.in), &s); err != nil || !reflect.DeepEqual(s, tt.want) {
-			t.Errorf("Strings(%s) = %#v, %v; want %#v", tt.in, s, err, tt.want)
+		{`"code_app"`, []string{"code_app"}},
+		{`"openid mitid"`, []string{"openid mitid"}},
+		{`["password","code_app"]`, []string{"password", "code_app"}},
+		{`[]`, []string{}},
+	} {
+		if got := claims(t, "amr", tt.in).AMR; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("amr %s = %#v, want %#v", tt.in, got, tt.want)
+		}
+		if got := claims(t, "transaction_actions", tt.in).TransactionActions; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("transaction_actions %s = %#v, want %#v", tt.in, got, tt.want)
 		}
 	}
 	// null leaves every flexible value unchanged.
 	var c mitid.Claims
-	if err := json.Unmarshal([]byte(`{"mitid.age":null,"mitid.has_cpr":null,"amr":null,"auth_time":null,"sub":null}`), &c); err != nil {
+	if err := json.Unmarshal([]byte(`{"mitid.age":null,"mitid.has_cpr":null,"amr":null,"transaction_actions":null,"auth_time":null,"sub":null}`), &c); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c, mitid.Claims{}) {
@@ -317,7 +381,7 @@ func TestFlexibleValues(t *testing.T) {
 
 func TestClaimsMarshalRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+	for _, name := range []string{"id_token_claims.json", "id_token_claims_documented.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
 		c := decode(t, name)
 		b, err := json.Marshal(c)
 		if err != nil {
@@ -333,11 +397,14 @@ func TestClaimsMarshalRoundTrip(t *testing.T) {
 		if !bytes.Contains(b, []byte(`"mitid.age":88`)) && c.MitID.Age == 88 {
 			t.Errorf("%s: Marshal wrote age as %s, want a number", name, b)
 		}
+		if !c.AuthTime.IsZero() && !bytes.Contains(b, fmt.Appendf(nil, `"auth_time":%d`, c.AuthTime.Unix())) {
+			t.Errorf("%s: Marshal wrote auth_time as %s, want a NumericDate", name, b)
+		}
 	}
 }
 
 func FuzzClaims(f *testing.F) {
-	for _, name := range []string{"id_token_claims.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
+	for _, name := range []string{"id_token_claims.json", "id_token_claims_documented.json", "userinfo.json", "userinfo_erhverv.json", "transaction_token_claims.json"} {
 		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte(`{"mitid.age":"1e3","amr":"x","auth_time":"-1.5"}`))

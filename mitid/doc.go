@@ -5,21 +5,31 @@
 // The broker speaks standard OpenID Connect with PAR (RFC 9126), plus custom
 // authorization request parameters. This package builds those parameters as
 // [oauth2.AuthCodeOption] values, validated against the broker's
-// documentation, so they can be passed to the client's Push:
+// documentation, so they can be passed to the client's Push. [IDPValues] and
+// [Language] take constants and return no error (a malformed constant is a
+// programming error and panics); the config-style types [Params],
+// [SignText] and [Simulation] hold caller data, validate it in their Options
+// method and name the bad parameter in a *[ParamError]:
 //
-//	idps, err := mitid.IDPValues(mitid.MitID)
+//	params, err := mitid.Params{LoA: mitid.Substantial, ReferenceText: "Log på Netbank"}.Options()
 //	...
-//	params, err := mitid.Params{MitID: &mitid.MitIDParams{
-//		LoA:           mitid.Substantial,
-//		ReferenceText: "Log på Netbank",
-//	}}.Options()
-//	...
-//	flow, err := c.Push(ctx, append(params, idps)...)
+//	flow, err := c.Push(ctx, append(params, mitid.IDPValues(mitid.MitID), mitid.Language(mitid.Danish))...)
 //
 // After the login, [Claims] decodes the broker's ID token and UserInfo claims,
-// whose values are often strings ("88", "true"), and [Claims.RequireLevel]
-// enforces a minimum NSIS level of assurance (the broker issues no acr claim;
-// assurance is in loa, ial and aal).
+// whose values are often strings ("88", "true"), into plain Go types, and
+// [Claims.RequireLevel] enforces a minimum NSIS level of assurance (the
+// broker issues no acr claim; assurance is in loa, ial and aal).
+// [Claims.DisplayName] finds the user's name wherever MitID or MitID
+// Erhverv put it. The broker puts these claims in UserInfo, not in the ID
+// token of a code-flow login: decode both.
+//
+// A login the broker ends without a code (the user cancelled, the browser
+// lost its cookies, MitID failed) reaches the app as an error whose
+// error_description is one of the broker's published codes.
+// [OutcomeOf] sorts them into groups, each with a fixed message, and
+// [UserCancelled] recognises the cancel:
+//
+//	if mitid.UserCancelled(err) { … } // access_denied + mitid_user_aborted, and seven more codes
 //
 // [CIBA] runs backend-initiated flows (OpenID CIBA Core, poll mode) and the
 // broker's CIBA→PAR bridge: Start sends the backchannel authentication

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log"
 	"net/url"
+	"strings"
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/client"
 	"github.com/go-par/par/mitid"
 )
 
@@ -23,13 +25,13 @@ func showParams(names []string, opts ...oauth2.AuthCodeOption) {
 // Simulation replaces MitID with the broker's simulator in a test
 // environment (enterprise/simulation.md); never in production.
 func ExampleSimulation() {
-	opt, err := mitid.Simulation(mitid.SimulationParams{Mode: mitid.SimulationNoUI, CPR: "0101701234"})
+	opts, err := mitid.Simulation{NoUI: true, CPR: "0101701234"}.Options()
 	if err != nil {
 		log.Fatal(err)
 	}
-	showParams([]string{"simulation"}, opt)
+	showParams([]string{"simulation"}, opts...)
 
-	_, err = mitid.Simulation(mitid.SimulationParams{Mode: mitid.SimulationNoUI, CPR: "12345"})
+	_, err = mitid.Simulation{NoUI: true, CPR: "12345"}.Options()
 	var pe *mitid.ParamError
 	fmt.Println(errors.As(err, &pe), pe.Param)
 	// Output:
@@ -37,10 +39,10 @@ func ExampleSimulation() {
 	// true simulation
 }
 
-// SignTextID shows a text registered through the broker's Signtext API; it
-// adds prompt=login, without which the broker does not show the text.
-func ExampleSignTextID() {
-	opts, err := mitid.SignTextID("c7a4b2e0-3f5d-4a8e-9b1c-2d6e8f0a1b3c")
+// A text registered through the broker's Signtext API is sent by its id,
+// with prompt=login, without which the broker does not show the text.
+func ExampleSignText_registered() {
+	opts, err := mitid.SignText{ID: "c7a4b2e0-3f5d-4a8e-9b1c-2d6e8f0a1b3c"}.Options()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -50,28 +52,48 @@ func ExampleSignTextID() {
 	// prompt="login"
 }
 
-// JSON gives the idp_params object for callers that build their own
-// request object.
-func ExampleParams_JSON() {
-	b, err := mitid.Params{MitID: &mitid.MitIDParams{LoA: mitid.High, RequirePSD2: true}}.JSON()
-	if err != nil {
-		log.Fatal(err)
+// Language takes one of the three languages the broker supports; map a
+// user's preference onto them.
+func ExampleLanguage() {
+	lang := mitid.English
+	if accept := "da-DK,da;q=0.9"; strings.HasPrefix(accept, "da") {
+		lang = mitid.Danish
 	}
-	fmt.Println(string(b))
+	showParams([]string{"language"}, mitid.Language(lang))
 	// Output:
-	// {"mitid":{"loa_value":"high","require_psd2":true}}
+	// language="da"
 }
 
-// FrontChannelOptions refuses a cpr_hint, which the broker accepts only in a
-// pushed or encrypted request.
-func ExampleParams_FrontChannelOptions() {
-	p := mitid.Params{MitID: &mitid.MitIDParams{CPRHint: "0101701234"}}
-	_, err := p.FrontChannelOptions()
-	fmt.Println(errors.Is(err, mitid.ErrCPRHintFrontChannel))
-
-	opts, err := p.Options() // for Push: the same parameters travel server to server
-	fmt.Println(len(opts) > 0, err)
+// Level.URI gives the NSIS URI the broker issues in loa, ial and aal, for
+// test fixtures and logs.
+func ExampleLevel_URI() {
+	fmt.Println(mitid.Substantial.URI())
 	// Output:
-	// true
-	// true <nil>
+	// https://data.gov.dk/concept/core/nsis/Substantial
+}
+
+// OutcomeOf tells an app what the broker's error response means, so that a
+// cancel is shown as a cancel. The error is what client.Exchange (or
+// login.Handler's OnError) returns for the broker's recorded cancel:
+// error=access_denied, error_description=mitid_user_aborted, no iss.
+func ExampleOutcomeOf() {
+	err := fmt.Errorf("login: exchange: %w", &client.AuthorizationError{Code: "access_denied", Description: "mitid_user_aborted"})
+
+	if mitid.UserCancelled(err) {
+		fmt.Println("cancelled: offer to start again")
+	}
+	switch o := mitid.OutcomeOf(err); o {
+	case mitid.OutcomeNone:
+		fmt.Println("not an outcome from the provider: show your failure page")
+	default:
+		fmt.Printf("%s: %s\n", o, o.Message())
+	}
+	other := &client.AuthorizationError{Code: "access_denied", Description: "mitid_erhverv.no_identities"}
+	fmt.Println(mitid.OutcomeOf(other))
+	fmt.Println(mitid.OutcomeOf(&client.AuthorizationError{Code: "access_denied", Description: "a code from 2030"}))
+	// Output:
+	// cancelled: offer to start again
+	// cancelled: You cancelled the login.
+	// identity
+	// unknown
 }

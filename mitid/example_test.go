@@ -29,25 +29,18 @@ func printParams(opts ...oauth2.AuthCodeOption) {
 }
 
 func ExampleParams_Options() {
-	idps, err := mitid.IDPValues(mitid.MitID)
-	if err != nil {
-		log.Fatal(err)
-	}
-	lang, err := mitid.Language(mitid.Danish)
-	if err != nil {
-		log.Fatal(err)
-	}
-	opts, err := mitid.Params{MitID: &mitid.MitIDParams{
+	opts, err := mitid.Params{
 		LoA:           mitid.High,
 		ReferenceText: "Overfør 100 kr.",
-		ActionText:    mitid.ActionApprove,
+		ActionText:    "APPROVE",
 		EnableStepUp:  true, // adds prompt=login
-	}}.Options()
+	}.Options()
 	if err != nil {
 		log.Fatal(err)
 	}
-	// With a client: flow, err := c.Push(ctx, append(opts, idps, lang)...)
-	printParams(append(opts, idps, lang)...)
+	opts = append(opts, mitid.IDPValues(mitid.MitID), mitid.Language(mitid.Danish))
+	// With a client: flow, err := c.Push(ctx, opts...)
+	printParams(opts...)
 	// Output:
 	// idp_values=mitid
 	// idp_params={"mitid":{"loa_value":"high","reference_text":"T3ZlcmbDuHIgMTAwIGtyLg==","action_text":"APPROVE","enable_step_up":true}}
@@ -56,9 +49,9 @@ func ExampleParams_Options() {
 }
 
 func ExampleParams_Options_error() {
-	_, err := mitid.Params{MitID: &mitid.MitIDParams{
+	_, err := mitid.Params{
 		ReferenceText: "This reference text is far too long for the MitID client, which shows at most one hundred and thirty characters at its final steps.",
-	}}.Options()
+	}.Options()
 	var pe *mitid.ParamError
 	if errors.As(err, &pe) {
 		fmt.Println(pe.Param)
@@ -69,23 +62,21 @@ func ExampleParams_Options_error() {
 	// mitid: reference_text: 131 characters, at most 130 allowed
 }
 
+// IDPValues with several providers gives the user a chooser; Params carries
+// the settings of each.
 func ExampleIDPValues() {
-	opt, err := mitid.IDPValues(mitid.MitIDErhverv, mitid.MitID)
+	opts, err := mitid.Params{AllowPrivate: true}.Options()
 	if err != nil {
 		log.Fatal(err)
 	}
-	erhverv, err := mitid.Params{MitIDErhverv: &mitid.MitIDErhvervParams{AllowPrivate: true}}.Options()
-	if err != nil {
-		log.Fatal(err)
-	}
-	printParams(append(erhverv, opt)...)
+	printParams(append(opts, mitid.IDPValues(mitid.MitIDErhverv, mitid.MitID))...)
 	// Output:
 	// idp_values=mitid_erhverv mitid
 	// idp_params={"mitid_erhverv":{"allow_private":true}}
 }
 
 func ExampleSignText() {
-	opts, err := mitid.SignText(mitid.SignTextPlain, []byte("Simple document to be signed"))
+	opts, err := mitid.SignText{Text: "Simple document to be signed"}.Options()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -155,13 +146,9 @@ func ExampleCIBA() {
 	ciba := newCIBA(exampleTB{}, broker, nil) // CIBAConfig{Client: c}
 	ctx := context.Background()
 
-	idps, err := mitid.IDPValues(mitid.MitID)
-	if err != nil {
-		log.Fatal(err)
-	}
 	req, err := ciba.Start(ctx, mitid.CIBARequest{
 		Scopes:  []string{"openid", "mitid"},
-		Options: []oauth2.AuthCodeOption{idps, client.WithPrompt("login")},
+		Options: []oauth2.AuthCodeOption{mitid.IDPValues(mitid.MitID), client.WithPrompt("login")},
 	})
 	if err != nil {
 		log.Fatal(err)

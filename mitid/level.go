@@ -2,7 +2,6 @@ package mitid
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -19,20 +18,10 @@ const (
 	High
 )
 
-// The NSIS level URIs as the MitID broker issues them in loa, ial and aal
-// (idps/mitid.md). NemLog-in (OIOSAML) and some other brokers put "loa/"
-// before the level name; [ParseLevel] accepts both.
-const (
-	NSISLow         = nsisPrefix + "Low"
-	NSISSubstantial = nsisPrefix + "Substantial"
-	NSISHigh        = nsisPrefix + "High"
-)
-
 const nsisPrefix = "https://data.gov.dk/concept/core/nsis/"
 
-// ErrUnknownLevel is returned (wrapped) by ParseLevel for a value that is not
-// an NSIS level URI.
-var ErrUnknownLevel = errors.New("not an NSIS level URI")
+// errNotLevel does not show the value: it is a claim.
+var errNotLevel = errors.New("mitid: not an NSIS level URI")
 
 func (l Level) valid() bool { return l >= Low && l <= High }
 
@@ -52,9 +41,9 @@ func (l Level) String() string {
 	return "Level(" + strconv.Itoa(int(l)) + ")"
 }
 
-// URI returns the broker's spelling of the level's NSIS URI
-// (https://data.gov.dk/concept/core/nsis/Substantial), or "" for a value that
-// is not a level.
+// URI returns the level's NSIS URI as the MitID broker issues it in the
+// loa, ial and aal claims (https://data.gov.dk/concept/core/nsis/Substantial,
+// idps/mitid.md), or "" for a value that is not a level.
 func (l Level) URI() string {
 	if !l.valid() {
 		return ""
@@ -66,6 +55,7 @@ func (l Level) URI() string {
 // https://data.gov.dk/concept/core/nsis/Substantial (the MitID broker) or
 // https://data.gov.dk/concept/core/nsis/loa/Substantial (NemLog-in, OIOSAML).
 // The comparison is exact (case-sensitive), as for any URI used in a policy.
+// The error does not show uri.
 func ParseLevel(uri string) (Level, error) {
 	name, ok := strings.CutPrefix(uri, nsisPrefix)
 	if ok {
@@ -79,18 +69,14 @@ func ParseLevel(uri string) (Level, error) {
 			return High, nil
 		}
 	}
-	if len(uri) > 80 {
-		uri = uri[:80] + "…"
-	}
-	return 0, fmt.Errorf("mitid: %q: %w", uri, ErrUnknownLevel)
+	return 0, errNotLevel
 }
 
 // LevelError is returned by [Claims.RequireLevel] when the level of
 // assurance is below Want. Got is zero when the loa claim is missing or not
-// an NSIS level; Err then holds the parse error.
+// an NSIS level URI.
 type LevelError struct {
 	Got, Want Level
-	Err       error
 }
 
 // Error names the level found and the level required.
@@ -100,6 +86,3 @@ func (e *LevelError) Error() string {
 	}
 	return "mitid: level of assurance " + e.Got.String() + " is below the required " + e.Want.String()
 }
-
-// Unwrap returns the parse error, nil when the level parsed but is too low.
-func (e *LevelError) Unwrap() error { return e.Err }

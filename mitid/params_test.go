@@ -47,6 +47,21 @@ func wantParamError(t *testing.T, err error, param string, secrets ...string) {
 	}
 }
 
+// wantPanic runs f and checks that it panics with a *mitid.ParamError for
+// param.
+func wantPanic(t *testing.T, param string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		err, _ := recover().(error)
+		if err == nil {
+			t.Fatalf("no panic with an error, want a *ParamError for %s", param)
+		}
+		wantParamError(t, err, param)
+	}()
+	f()
+}
+
 func TestIDPValues(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -57,22 +72,21 @@ func TestIDPValues(t *testing.T) {
 		{"mitid", []mitid.IDP{mitid.MitID}, "mitid"},
 		{"order kept", []mitid.IDP{mitid.MitIDErhverv, mitid.MitID}, "mitid_erhverv mitid"},
 		{"undocumented passed on", []mitid.IDP{mitid.MitID, "futureid"}, "mitid futureid"},
+		{"prefix is not a duplicate", []mitid.IDP{"mitid_erhverv", "mitid_erhverv2", "mitid"}, "mitid_erhverv mitid_erhverv2 mitid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opt, err := mitid.IDPValues(tt.idps...)
-			if err != nil {
-				t.Fatalf("IDPValues(%v) error: %v", tt.idps, err)
-			}
-			if got := query(t, opt).Get("idp_values"); got != tt.want {
+			if got := query(t, mitid.IDPValues(tt.idps...)).Get("idp_values"); got != tt.want {
 				t.Errorf("IDPValues(%v) = %q, want %q", tt.idps, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestIDPValuesInvalid(t *testing.T) {
+// TestIDPValuesPanics checks that a malformed identity provider, which can
+// only come from a programming error, panics with a *ParamError.
+func TestIDPValuesPanics(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -88,11 +102,7 @@ func TestIDPValuesInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opt, err := mitid.IDPValues(tt.idps...)
-			if opt != nil {
-				t.Errorf("IDPValues(%q) returned an option with error %v", tt.idps, err)
-			}
-			wantParamError(t, err, "idp_values")
+			wantPanic(t, "idp_values", func() { mitid.IDPValues(tt.idps...) })
 		})
 	}
 }
@@ -100,17 +110,12 @@ func TestIDPValuesInvalid(t *testing.T) {
 func TestLanguage(t *testing.T) {
 	t.Parallel()
 	for _, l := range []mitid.LanguageCode{mitid.Danish, mitid.English, mitid.Greenlandic} {
-		opt, err := mitid.Language(l)
-		if err != nil {
-			t.Fatalf("Language(%q) error: %v", l, err)
-		}
-		if got := query(t, opt).Get("language"); got != string(l) {
+		if got := query(t, mitid.Language(l)).Get("language"); got != string(l) {
 			t.Errorf("Language(%q) sets %q", l, got)
 		}
 	}
 	for _, l := range []mitid.LanguageCode{"", "fr", "DA", "da-DK", "en "} {
-		_, err := mitid.Language(l)
-		wantParamError(t, err, "language")
+		wantPanic(t, "language", func() { mitid.Language(l) })
 	}
 }
 
@@ -129,33 +134,32 @@ func TestParamsOptions(t *testing.T) {
 		},
 		{
 			// The broker's own example (idps/mitid.md), byte for byte.
-			name: "documented example",
-			params: mitid.Params{MitID: &mitid.MitIDParams{
-				LoA: mitid.Substantial, ReferenceText: "Test reference text",
-			}},
+			name:     "documented example",
+			params:   mitid.Params{LoA: mitid.Substantial, ReferenceText: "Test reference text"},
 			wantJSON: `{"mitid":{"loa_value":"substantial","reference_text":"VGVzdCByZWZlcmVuY2UgdGV4dA=="}}`,
 		},
 		{
-			name:     "empty mitid section",
-			params:   mitid.Params{MitID: &mitid.MitIDParams{}},
-			wantJSON: `{"mitid":{}}`,
+			name:     "one field sends the mitid section",
+			params:   mitid.Params{RequirePSD2: true},
+			wantJSON: `{"mitid":{"require_psd2":true}}`,
 		},
 		{
+			// app_switch_url's & stays unescaped (no \u0026).
 			name: "all mitid fields",
-			params: mitid.Params{MitID: &mitid.MitIDParams{
+			params: mitid.Params{
 				LoA:                       mitid.High,
 				ReferenceText:             "Overfør 100 kr. til 1234-5678",
-				ActionText:                mitid.ActionApprove,
+				ActionText:                "APPROVE",
 				UUIDHint:                  "eee4b272-6a33-40da-ab0b-5ce2abd42e78",
 				CPRHint:                   "0101701234",
 				RequirePSD2:               true,
 				EnableStepUp:              true,
 				EnableAppSwitch:           true,
-				AppSwitchOS:               mitid.IOS,
+				AppSwitchOS:               "ios",
 				AppSwitchURL:              "https://app.example/mitid-return?x=1&y=2",
 				TransferTokenExchangeCode: "38e195d6-14ad-4ed9-9f0b-d72a26c8ed95",
 				TransferTokenText:         "Videre til Bank B",
-			}},
+			},
 			wantJSON: `{"mitid":{"loa_value":"high","reference_text":"T3ZlcmbDuHIgMTAwIGtyLiB0aWwgMTIzNC01Njc4",` +
 				`"action_text":"APPROVE","uuid_hint":"eee4b272-6a33-40da-ab0b-5ce2abd42e78","cpr_hint":"0101701234",` +
 				`"require_psd2":true,"enable_step_up":true,"enable_app_switch":true,"app_switch_os":"ios",` +
@@ -165,31 +169,33 @@ func TestParamsOptions(t *testing.T) {
 		},
 		{
 			name:     "aal only",
-			params:   mitid.Params{MitID: &mitid.MitIDParams{AAL: mitid.Low}},
+			params:   mitid.Params{AAL: mitid.Low},
 			wantJSON: `{"mitid":{"aal_value":"low"}}`,
 		},
 		{
 			name:       "step-up adds prompt=login",
-			params:     mitid.Params{MitID: &mitid.MitIDParams{AAL: mitid.High, EnableStepUp: true}},
+			params:     mitid.Params{AAL: mitid.High, EnableStepUp: true},
 			wantJSON:   `{"mitid":{"aal_value":"high","enable_step_up":true}}`,
 			wantPrompt: "login",
 		},
 		{
+			name:     "android app switch",
+			params:   mitid.Params{EnableAppSwitch: true, AppSwitchOS: "android"},
+			wantJSON: `{"mitid":{"enable_app_switch":true,"app_switch_os":"android"}}`,
+		},
+		{
 			name:     "erhverv",
-			params:   mitid.Params{MitIDErhverv: &mitid.MitIDErhvervParams{AllowPrivate: true}},
+			params:   mitid.Params{AllowPrivate: true},
 			wantJSON: `{"mitid_erhverv":{"allow_private":true}}`,
 		},
 		{
-			name: "both sections",
-			params: mitid.Params{
-				MitID:        &mitid.MitIDParams{ActionText: mitid.ActionSign},
-				MitIDErhverv: &mitid.MitIDErhvervParams{},
-			},
-			wantJSON: `{"mitid":{"action_text":"SIGN"},"mitid_erhverv":{}}`,
+			name:     "both sections",
+			params:   mitid.Params{ActionText: "SIGN", AllowPrivate: true},
+			wantJSON: `{"mitid":{"action_text":"SIGN"},"mitid_erhverv":{"allow_private":true}}`,
 		},
 		{
 			name:     "reference text of exactly 130 characters",
-			params:   mitid.Params{MitID: &mitid.MitIDParams{ReferenceText: strings.Repeat("æ", 130)}},
+			params:   mitid.Params{ReferenceText: strings.Repeat("æ", 130)},
 			wantJSON: `{"mitid":{"reference_text":"` + b64(strings.Repeat("æ", 130)) + `"}}`,
 		},
 	}
@@ -219,10 +225,6 @@ func TestParamsOptions(t *testing.T) {
 			}
 			if len(q) != wantN {
 				t.Errorf("Options() set %v, want only idp_params (and prompt)", q)
-			}
-			b, err := tt.params.JSON()
-			if err != nil || string(b) != tt.wantJSON {
-				t.Errorf("JSON() = %s, %v; want %s", b, err, tt.wantJSON)
 			}
 		})
 	}
@@ -256,174 +258,42 @@ func TestParamsInvalid(t *testing.T) {
 	long := strings.Repeat("a", 131)
 	tests := []struct {
 		name    string
-		params  mitid.MitIDParams
+		params  mitid.Params
 		param   string
 		secrets []string
 	}{
-		{"loa out of range", mitid.MitIDParams{LoA: 7}, "loa_value", nil},
-		{"aal out of range", mitid.MitIDParams{AAL: -1}, "aal_value", nil},
-		{"loa and aal", mitid.MitIDParams{LoA: mitid.High, AAL: mitid.Low}, "aal_value", nil},
-		{"reference text too long", mitid.MitIDParams{ReferenceText: long}, "reference_text", []string{long}},
-		{"reference text 131 runes", mitid.MitIDParams{ReferenceText: strings.Repeat("ø", 131)}, "reference_text", nil},
-		{"reference text not utf-8", mitid.MitIDParams{ReferenceText: "a\xffb"}, "reference_text", nil},
-		{"reference text control", mitid.MitIDParams{ReferenceText: "line\nbreak"}, "reference_text", []string{"line"}},
-		{"action text", mitid.MitIDParams{ActionText: "log_on"}, "action_text", nil},
-		{"uuid hint", mitid.MitIDParams{UUIDHint: "not-a-uuid"}, "uuid_hint", []string{"not-a-uuid"}},
-		{"uuid hint braces", mitid.MitIDParams{UUIDHint: "{eee4b272-6a33-40da-ab0b-5ce2abd42e7}"}, "uuid_hint", nil},
-		{"cpr hint with dash", mitid.MitIDParams{CPRHint: "010170-1234"}, "cpr_hint", []string{"010170-1234", "010170"}},
-		{"cpr hint short", mitid.MitIDParams{CPRHint: cpr[:9]}, "cpr_hint", []string{cpr[:9]}},
-		{"step-up without level", mitid.MitIDParams{EnableStepUp: true}, "enable_step_up", nil},
-		{"app switch os without enable", mitid.MitIDParams{AppSwitchOS: mitid.Android}, "enable_app_switch", nil},
-		{"app switch os", mitid.MitIDParams{EnableAppSwitch: true, AppSwitchOS: "windows"}, "app_switch_os", nil},
-		{"app switch url http", mitid.MitIDParams{EnableAppSwitch: true, AppSwitchURL: "http://app.example/"}, "app_switch_url", nil},
-		{"app switch url relative", mitid.MitIDParams{EnableAppSwitch: true, AppSwitchURL: "/return"}, "app_switch_url", nil},
-		{"transfer code alone", mitid.MitIDParams{TransferTokenExchangeCode: "38e195d6"}, "transfer_token_exchange_code", []string{"38e195d6"}},
-		{"transfer text alone", mitid.MitIDParams{TransferTokenText: "x"}, "transfer_token_exchange_code", nil},
-		{"transfer code spaces", mitid.MitIDParams{TransferTokenExchangeCode: "a b", TransferTokenText: "x"}, "transfer_token_exchange_code", nil},
-		{"transfer text too long", mitid.MitIDParams{TransferTokenExchangeCode: "c", TransferTokenText: long}, "transfer_token_text", []string{long}},
+		{"loa out of range", mitid.Params{LoA: 7}, "loa_value", nil},
+		{"aal out of range", mitid.Params{AAL: -1}, "aal_value", nil},
+		{"loa and aal", mitid.Params{LoA: mitid.High, AAL: mitid.Low}, "aal_value", nil},
+		{"reference text too long", mitid.Params{ReferenceText: long}, "reference_text", []string{long}},
+		{"reference text 131 runes", mitid.Params{ReferenceText: strings.Repeat("ø", 131)}, "reference_text", nil},
+		{"reference text not utf-8", mitid.Params{ReferenceText: "a\xffb"}, "reference_text", nil},
+		{"reference text control", mitid.Params{ReferenceText: "line\nbreak"}, "reference_text", []string{"line"}},
+		{"action text", mitid.Params{ActionText: "log_on"}, "action_text", []string{"log_on"}},
+		{"uuid hint", mitid.Params{UUIDHint: "not-a-uuid"}, "uuid_hint", []string{"not-a-uuid"}},
+		{"uuid hint braces", mitid.Params{UUIDHint: "{eee4b272-6a33-40da-ab0b-5ce2abd42e7}"}, "uuid_hint", nil},
+		{"cpr hint with dash", mitid.Params{CPRHint: "010170-1234"}, "cpr_hint", []string{"010170-1234", "010170"}},
+		{"cpr hint short", mitid.Params{CPRHint: cpr[:9]}, "cpr_hint", []string{cpr[:9]}},
+		{"step-up without level", mitid.Params{EnableStepUp: true}, "enable_step_up", nil},
+		{"app switch os without enable", mitid.Params{AppSwitchOS: "android"}, "enable_app_switch", nil},
+		{"app switch os", mitid.Params{EnableAppSwitch: true, AppSwitchOS: "windows"}, "app_switch_os", []string{"windows"}},
+		{"app switch os case", mitid.Params{EnableAppSwitch: true, AppSwitchOS: "iOS"}, "app_switch_os", nil},
+		{"app switch url http", mitid.Params{EnableAppSwitch: true, AppSwitchURL: "http://app.example/"}, "app_switch_url", nil},
+		{"app switch url relative", mitid.Params{EnableAppSwitch: true, AppSwitchURL: "/return"}, "app_switch_url", nil},
+		{"transfer code alone", mitid.Params{TransferTokenExchangeCode: "38e195d6"}, "transfer_token_exchange_code", []string{"38e195d6"}},
+		{"transfer text alone", mitid.Params{TransferTokenText: "x"}, "transfer_token_exchange_code", nil},
+		{"transfer code spaces", mitid.Params{TransferTokenExchangeCode: "a b", TransferTokenText: "x"}, "transfer_token_exchange_code", nil},
+		{"transfer text too long", mitid.Params{TransferTokenExchangeCode: "c", TransferTokenText: long}, "transfer_token_text", []string{long}},
+		{"erhverv section does not hide a bad mitid one", mitid.Params{AllowPrivate: true, CPRHint: "12"}, "cpr_hint", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := mitid.Params{MitID: &tt.params}
-			opts, err := p.Options()
+			opts, err := tt.params.Options()
 			if opts != nil {
 				t.Errorf("Options() returned options with error %v", err)
 			}
 			wantParamError(t, err, tt.param, tt.secrets...)
-			if err := p.Validate(); err == nil {
-				t.Error("Validate() = nil, want error")
-			}
-			if _, err := p.JSON(); err == nil {
-				t.Error("JSON() error = nil, want error")
-			}
 		})
-	}
-}
-
-func TestFrontChannelOptionsRefusesCPRHint(t *testing.T) {
-	t.Parallel()
-	const cpr = "0101701234"
-	p := mitid.Params{MitID: &mitid.MitIDParams{CPRHint: cpr}}
-	if _, err := p.Options(); err != nil {
-		t.Fatalf("Options() with cpr_hint (pushed) error: %v", err)
-	}
-	_, err := p.FrontChannelOptions()
-	if !errors.Is(err, mitid.ErrCPRHintFrontChannel) {
-		t.Fatalf("FrontChannelOptions() error = %v, want ErrCPRHintFrontChannel", err)
-	}
-	wantParamError(t, err, "cpr_hint", cpr)
-
-	p = mitid.Params{MitID: &mitid.MitIDParams{UUIDHint: "eee4b272-6a33-40da-ab0b-5ce2abd42e78"}}
-	opts, err := p.FrontChannelOptions()
-	if err != nil {
-		t.Fatalf("FrontChannelOptions() without cpr_hint error: %v", err)
-	}
-	if got := query(t, opts...).Get("idp_params"); got != `{"mitid":{"uuid_hint":"eee4b272-6a33-40da-ab0b-5ce2abd42e78"}}` {
-		t.Errorf("FrontChannelOptions() idp_params = %s", got)
-	}
-}
-
-func TestSignText(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		typ     mitid.SignTextType
-		content []byte
-		want    string
-	}{
-		{"text", mitid.SignTextPlain, []byte("Simple document to be signed"), "U2ltcGxlIGRvY3VtZW50IHRvIGJlIHNpZ25lZA=="},
-		{"html", mitid.SignTextHTML, []byte("<p>Jeg accepterer</p>"), b64("<p>Jeg accepterer</p>")},
-		{"pdf binary", mitid.SignTextPDF, []byte("%PDF-1.6\xe2\xe3\xcf\xd3"), b64("%PDF-1.6\xe2\xe3\xcf\xd3")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			opts, err := mitid.SignText(tt.typ, tt.content)
-			if err != nil {
-				t.Fatalf("SignText error: %v", err)
-			}
-			q := query(t, opts...)
-			want := url.Values{"signtext_base64": {tt.want}, "signtext_type": {string(tt.typ)}, "prompt": {"login"}}
-			if q.Encode() != want.Encode() {
-				t.Errorf("SignText(%q) = %v, want %v", tt.typ, q, want)
-			}
-		})
-	}
-}
-
-func TestSignTextInvalid(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		typ     mitid.SignTextType
-		content []byte
-		param   string
-	}{
-		{"no type", "", []byte("x"), "signtext_type"},
-		{"unknown type", "docx", []byte("x"), "signtext_type"},
-		{"empty", mitid.SignTextPDF, nil, "signtext_base64"},
-		{"text not utf-8", mitid.SignTextPlain, []byte{0xff}, "signtext_base64"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := mitid.SignText(tt.typ, tt.content)
-			wantParamError(t, err, tt.param)
-		})
-	}
-}
-
-func TestSignTextID(t *testing.T) {
-	t.Parallel()
-	const id = "pdf_ab79c129-099e-4800-826b-8c63891e68f3"
-	opts, err := mitid.SignTextID(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := query(t, opts...)
-	if q.Get("signtext_id") != id || q.Get("prompt") != "login" || len(q) != 2 {
-		t.Errorf("SignTextID = %v", q)
-	}
-	for _, bad := range []string{"", "a b", strings.Repeat("x", 257)} {
-		_, err := mitid.SignTextID(bad)
-		wantParamError(t, err, "signtext_id")
-	}
-}
-
-func TestSimulation(t *testing.T) {
-	t.Parallel()
-	const u1, u2 = "8314ab25-bf71-49ff-aee6-15e7d084cec1", "761b37f4-4315-4ae7-a9d6-f1f5d8663423"
-	tests := []struct {
-		name string
-		s    mitid.SimulationParams
-		want string
-	}{
-		{"ui", mitid.SimulationParams{Mode: mitid.SimulationUI}, "ui"},
-		{"ui uuid", mitid.SimulationParams{Mode: mitid.SimulationUI, UUID: u1}, "ui uuid:" + u1},
-		{"no-ui all", mitid.SimulationParams{Mode: mitid.SimulationNoUI, UUID: u1, CPR: "0902322779", MitIDErhvervUUID: u2},
-			"no-ui uuid:" + u1 + " cpr:0902322779 mitid_erhverv_uuid:" + u2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			opt, err := mitid.Simulation(tt.s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := query(t, opt).Get("simulation"); got != tt.want {
-				t.Errorf("Simulation = %q, want %q", got, tt.want)
-			}
-		})
-	}
-	for _, bad := range []mitid.SimulationParams{
-		{},
-		{Mode: "UI"},
-		{Mode: mitid.SimulationUI, UUID: "x"},
-		{Mode: mitid.SimulationUI, CPR: "123"},
-		{Mode: mitid.SimulationUI, MitIDErhvervUUID: u1 + "0"},
-	} {
-		_, err := mitid.Simulation(bad)
-		wantParamError(t, err, "simulation")
 	}
 }

@@ -1,9 +1,9 @@
 package partest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -34,7 +34,10 @@ type authzRequest struct {
 	loginHint    string
 	prompt       string
 	params       url.Values
-	ciba         string // auth_req_id of a request pushed by the CIBA→PAR bridge
+	details      json.RawMessage // authorization_details as received (RFC 9396), or nil
+	ciba         string          // auth_req_id of a request pushed by the CIBA→PAR bridge
+	tx           *txText         // the transaction text to sign (BrokerLayout)
+	clientIP     string          // the browser's address at the authorization endpoint
 }
 
 type parRecord struct {
@@ -68,11 +71,16 @@ func (s *Server) validateAuthz(c *Client, params url.Values, viaPAR bool) (*auth
 	}
 	req.redirectURI = ru
 	req.state = params.Get("state")
-	switch rm := params.Get("response_mode"); rm {
-	case "", "query":
+	switch rm := params.Get("response_mode"); {
+	case rm == "" || rm == "query":
 		req.responseMode = "query"
-	case "form_post":
+	case rm == "form_post":
 		req.responseMode = "form_post"
+	case s.jarm() && (rm == "jwt" || rm == "query.jwt"):
+		// JARM §2.3.4: jwt is query.jwt for the code flow.
+		req.responseMode = "query.jwt"
+	case s.jarm() && rm == "form_post.jwt":
+		req.responseMode = rm
 	default:
 		req.responseMode = "query"
 		return req, invalidRequest("response_mode %q is not supported", rm)
@@ -131,6 +139,13 @@ func (s *Server) validateAuthz(c *Client, params url.Values, viaPAR bool) (*auth
 		req.jkt = jkt
 	}
 	req.loginHint = params.Get("login_hint")
+	if params.Has("authorization_details") {
+		details, e := parseAuthorizationDetails(params.Get("authorization_details"), c.AuthorizationDetailsTypes)
+		if e != nil {
+			return req, e
+		}
+		req.details = details
+	}
 	return req, nil
 }
 
@@ -144,18 +159,18 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	s.addDPoPNonce(w)
 	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	jkt, hasProof, e := s.checkDPoP(r, pathPAR, "")
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if form.Has("request_uri") {
 		// RFC 9126 §2.1: request_uri must not be pushed; the PAR endpoint
 		// does not support it (OIDC Core §3.1.2.6 request_uri_not_supported).
-		writeError(w, newError(http.StatusBadRequest, "request_uri_not_supported", "request_uri must not be sent to the pushed authorization request endpoint"))
+		s.writeError(w, newError(http.StatusBadRequest, "request_uri_not_supported", "request_uri must not be sent to the pushed authorization request endpoint"))
 		return
 	}
 	params := url.Values{}
@@ -163,12 +178,12 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 		// RFC 9126 §3: only the request object's parameters are used.
 		params, e = s.verifyRequestObject(c, raw)
 		if e != nil {
-			writeError(w, e)
+			s.writeError(w, e)
 			return
 		}
 	} else {
 		if c.RequireSignedRequestObject {
-			writeError(w, invalidRequest("the client must use a request object"))
+			s.writeError(w, invalidRequest("the client must use a request object"))
 			return
 		}
 		for k, v := range form {
@@ -181,27 +196,28 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	// §4.1.1), so a push carries it even when Basic names the client.
 	switch id := params.Get("client_id"); {
 	case id == "":
-		writeError(w, invalidRequest("client_id is required"))
+		s.writeError(w, invalidRequest("client_id is required"))
 		return
 	case id != c.ID:
-		writeError(w, invalidRequest("client_id does not match the authenticated client"))
+		s.writeError(w, invalidRequest("client_id does not match the authenticated client"))
 		return
 	}
 	req, e := s.validateAuthz(c, params, true)
+	if e == nil {
+		e = s.checkBrokerParams(req, form.Get("request") != "")
+	}
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if hasProof {
 		if req.jkt != "" && req.jkt != jkt {
-			writeError(w, invalidRequest("dpop_jkt does not match the DPoP proof key"))
+			s.writeError(w, invalidRequest("dpop_jkt does not match the DPoP proof key"))
 			return
 		}
 		req.jkt = jkt
 	}
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	uri := requestURIPrefix + strings.ToUpper(hex.EncodeToString(b))
+	uri := newRequestURI()
 	s.mu.Lock()
 	s.pars[uri] = &parRecord{req: req, expires: s.Config.Now().Add(s.Config.RequestURILifetime)}
 	s.mu.Unlock()
@@ -273,6 +289,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, f *Faul
 			return
 		}
 	} else {
+		signed := false
 		if raw := params.Get("request"); raw != "" {
 			ro, e := s.verifyRequestObject(c, raw)
 			if e != nil {
@@ -283,14 +300,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, f *Faul
 				s.errorPage(w, newError(http.StatusBadRequest, "invalid_request_object", "client_id claim does not match"))
 				return
 			}
-			params = ro
+			params, signed = ro, true
 		} else if c.RequireSignedRequestObject {
 			s.errorPage(w, invalidRequest("the client must use a request object"))
 			return
 		}
 		req, e = s.validateAuthz(c, params, false)
+		if e == nil {
+			e = s.checkBrokerParams(req, signed)
+		}
 		if e != nil {
-			if req == nil {
+			// The recorded broker shows every error of the request on its
+			// own page, never at the client.
+			if req == nil || s.recorded() {
 				s.errorPage(w, e)
 			} else {
 				s.redirectError(w, req, e, f)
@@ -298,6 +320,15 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, f *Faul
 			return
 		}
 	}
+	if s.recorded() {
+		// broker-recorded.md: an unknown idp_values fails at the
+		// authorization endpoint, on the broker's error page.
+		if e := checkIDPValues(req); e != nil {
+			s.errorPage(w, e)
+			return
+		}
+	}
+	req.clientIP = clientIP(r)
 	if hasScope(req.prompt, "none") {
 		// No session cookies: a headless server never has a session.
 		s.redirectError(w, req, newError(http.StatusBadRequest, "login_required", "end-user authentication is required"), f)
@@ -344,43 +375,60 @@ func (s *Server) pickUser(c *Client, req *authzRequest, subject string) (*User, 
 }
 
 type codeRecord struct {
-	req      *authzRequest
-	sub      string
-	authTime time.Time
-	expires  time.Time
-	used     bool
-	grant    string // grant id: tokens issued from this code
+	req     *authzRequest
+	sub     string
+	sess    *loginSession
+	expires time.Time
+	used    bool
+	grant   string // grant id: tokens issued from this code
 }
 
-// approve issues a code for user u and sends the authorization response.
+// approve issues a code for user u and sends the authorization response,
+// unless FailNextLogin queued a failure for this login.
 func (s *Server) approve(w http.ResponseWriter, req *authzRequest, u *User, f *Fault) {
+	if e := s.takeFailure(); e != nil {
+		s.redirectError(w, req, e, f)
+		return
+	}
+	sess := s.newSession(u, req.clientIP, req.tx)
 	if req.ciba != "" {
-		s.finishCIBA(w, req, u, nil, f)
+		s.finishCIBA(w, req, u, sess, nil, f)
 		return
 	}
 	code := randomString(32)
 	now := s.Config.Now()
 	s.mu.Lock()
-	s.codes[code] = &codeRecord{req: req, sub: u.Subject, authTime: now, expires: now.Add(s.Config.CodeLifetime), grant: randomString(12)}
+	s.codes[code] = &codeRecord{req: req, sub: u.Subject, sess: sess, expires: now.Add(s.Config.CodeLifetime), grant: randomString(12)}
 	s.mu.Unlock()
-	s.respond(w, req, url.Values{"code": {code}}, f)
+	v := url.Values{"code": {code}}
+	if s.recorded() {
+		v.Set("session_state", sessionState(req.clientID, req.redirectURI, sess.sid))
+	}
+	s.respond(w, req, v, false, f)
 }
 
+// redirectError sends an error to the client (RFC 6749 §4.1.2.1): with
+// state and iss, or as the recorded MitID broker does, with state and
+// session_state and without iss.
 func (s *Server) redirectError(w http.ResponseWriter, req *authzRequest, e *oauthError, f *Fault) {
 	if req.ciba != "" {
-		s.finishCIBA(w, req, nil, e, f)
+		s.finishCIBA(w, req, nil, nil, e, f)
 		return
 	}
 	v := url.Values{"error": {e.code}}
 	if e.desc != "" {
 		v.Set("error_description", e.desc)
 	}
-	s.respond(w, req, v, f)
+	s.respond(w, req, v, true, f)
 }
 
 // respond sends authorization response parameters to the client, with
 // state and (RFC 9207) iss, as a 303 redirect or an auto-submitting form.
-func (s *Server) respond(w http.ResponseWriter, req *authzRequest, v url.Values, f *Fault) {
+// The recorded MitID broker sends session_state in every response and
+// leaves iss out of error responses (isError), although it advertises
+// authorization_response_iss_parameter_supported; a Fault's Issuer still
+// puts one there.
+func (s *Server) respond(w http.ResponseWriter, req *authzRequest, v url.Values, isError bool, f *Fault) {
 	if req.state != "" {
 		v.Set("state", req.state)
 	}
@@ -388,10 +436,36 @@ func (s *Server) respond(w http.ResponseWriter, req *authzRequest, v url.Values,
 	if f != nil && f.Issuer != "" {
 		iss = f.Issuer
 	}
-	if !s.Config.NoIssParameter && (f == nil || !f.OmitIss) {
+	sendIss := !s.Config.NoIssParameter && (f == nil || !f.OmitIss)
+	if s.recorded() {
+		if isError && (f == nil || f.Issuer == "") {
+			sendIss = false
+		}
+		if !v.Has("session_state") {
+			v.Set("session_state", sessionState(req.clientID, req.redirectURI, newUUID()))
+		}
+	}
+	if sendIss {
 		v.Set("iss", iss)
 	}
-	if req.responseMode == "form_post" {
+	if f != nil && f.AuthorizationResponse != nil {
+		f.AuthorizationResponse(v)
+	}
+	if isJARM(req.responseMode) {
+		jwt, err := s.jarmResponse(s.clients[req.clientID], v, iss, f)
+		if err != nil {
+			s.errorPage(w, newError(http.StatusInternalServerError, "server_error", "could not sign the authorization response"))
+			return
+		}
+		plain := v
+		v = url.Values{"response": {jwt}}
+		if f != nil && f.JARMWithPlainParams {
+			for k, vs := range plain {
+				v[k] = vs
+			}
+		}
+	}
+	if req.responseMode == "form_post" || req.responseMode == "form_post.jwt" {
 		s.formPost(w, req.redirectURI, v)
 		return
 	}
@@ -448,7 +522,13 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 
 // errorPage shows an error to the user instead of redirecting, for errors
 // found before the redirect_uri is known to be valid (RFC 6749 §4.1.2.1).
+// The recorded MitID broker sends the browser to its own error page for
+// these and for every other error of the request (BrokerLayout).
 func (s *Server) errorPage(w http.ResponseWriter, e *oauthError) {
+	if s.recorded() {
+		s.brokerErrorRedirect(w, e)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(e.status)
@@ -457,21 +537,91 @@ func (s *Server) errorPage(w http.ResponseWriter, e *oauthError) {
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>partest login</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}button{display:block;width:100%;margin:.5em 0;padding:.8em;text-align:left}small{color:#555}</style>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}button{display:block;width:100%;margin:.5em 0;padding:.8em;text-align:left}small{color:#555}.cancel{text-align:center}pre{white-space:pre-wrap;border:1px solid #999;padding:.5em}</style>
 </head><body><h1>Choose a test identity</h1>
 <p>Client <code>{{.Client}}</code> asks for <code>{{.Scope}}</code>. partest is a test server: no password is needed.</p>
-<form method="post" action="{{.Action}}">
+{{if .Sign}}<section id="transaction-text"><h2>You are asked to sign ({{.SignType}})</h2><pre>{{.Sign}}</pre></section>
+{{end}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="tx" value="{{.Tx}}"/>
-{{range .Users}}<button type="submit" name="sub" value="{{.Subject}}"{{if .Hinted}} autofocus{{end}}><strong>{{.Name}}</strong> <small>{{.Subject}}</small><br><small>{{.Summary}}</small></button>
-{{end}}</form></body></html>
+{{range .Users}}<button type="submit" name="sub" value="{{.Subject}}"{{if .Hinted}} autofocus{{end}}><strong>{{.Name}}</strong>{{if .Kind}} <small>{{.Kind}}</small>{{end}}{{if .Levels}}<br><span class="levels">{{.Levels}}</span>{{end}}{{if .Details}}<br><small>{{.Details}}</small>{{end}}<br><small>sub {{.Subject}}</small></button>
+{{end}}<button type="submit" name="cancel" value="1" class="cancel">Cancel</button>
+</form></body></html>
 `))
 
 type loginUser struct {
-	Subject, Name, Summary string
-	Hinted                 bool
+	Subject, Name, Kind, Levels, Details string
+	Hinted                               bool
 }
 
-// loginPage renders the interactive identity picker (Config.Interactive).
+// describeUser returns what the identity page shows of u: a display name
+// (name, mitid.identity_name, nemlogin.name, given and family name, else
+// the subject), the kind of identity, its assurance levels and a few
+// details.
+func describeUser(u User) loginUser {
+	str := func(k string) string {
+		v, _ := stringValue(u.Claims[k])
+		s, _ := v.(string)
+		return s
+	}
+	out := loginUser{Subject: u.Subject}
+	for _, k := range []string{"name", "mitid.identity_name", "nemlogin.name"} {
+		if out.Name = str(k); out.Name != "" {
+			break
+		}
+	}
+	if out.Name == "" {
+		out.Name = strings.TrimSpace(str("given_name") + " " + str("family_name"))
+	}
+	if out.Name == "" {
+		out.Name = u.Subject
+	}
+	var kind []string
+	switch idp := str("idp"); idp {
+	case "mitid":
+		kind = append(kind, "MitID")
+	case "mitid_erhverv":
+		kind = append(kind, "MitID Erhverv")
+	case "":
+	default:
+		kind = append(kind, idp)
+	}
+	if t := str("identity_type"); t != "" {
+		kind = append(kind, t)
+	}
+	out.Kind = strings.Join(kind, ", ")
+	var levels []string
+	for _, l := range []struct{ claim, label string }{{"loa", "LoA"}, {"ial", "IAL"}, {"aal", "AAL"}, {"acr", "acr"}} {
+		if v := str(l.claim); v != "" {
+			levels = append(levels, l.label+" "+v[strings.LastIndex(v, "/")+1:])
+		}
+	}
+	out.Levels = strings.Join(levels, " · ")
+	var details []string
+	if v := str("mitid.date_of_birth"); v != "" {
+		details = append(details, "born "+v)
+	}
+	if v := str("mitid.age"); v != "" {
+		details = append(details, "age "+v)
+	}
+	if v := str("mitid.has_cpr"); v != "" {
+		details = append(details, "CPR "+v)
+	}
+	if v := str("nemlogin.org_name"); v != "" {
+		details = append(details, v)
+	}
+	if v := str("nemlogin.cvr"); v != "" {
+		details = append(details, "CVR "+v)
+	}
+	if v := str("email"); v != "" {
+		details = append(details, v)
+	}
+	out.Details = strings.Join(details, ", ")
+	return out
+}
+
+// loginPage renders the interactive identity picker (Config.Interactive):
+// each user with name, levels and details, the transaction text to sign,
+// and a Cancel button.
 func (s *Server) loginPage(w http.ResponseWriter, req *authzRequest) {
 	tx := randomString(24)
 	s.mu.Lock()
@@ -479,36 +629,29 @@ func (s *Server) loginPage(w http.ResponseWriter, req *authzRequest) {
 	s.mu.Unlock()
 	var users []loginUser
 	for _, u := range s.users {
-		name, _ := u.Claims["name"].(string)
-		if name == "" {
-			name = u.Subject
+		lu := describeUser(u)
+		lu.Hinted = u.Subject == req.loginHint
+		users = append(users, lu)
+	}
+	data := map[string]any{
+		"Client": req.clientID, "Scope": req.scope, "Tx": tx, "Users": users,
+		"Action": template.URL(s.endpointURL(pathLoginForm)),
+	}
+	if req.tx != nil {
+		data["SignType"] = req.tx.textType
+		if req.tx.textType == "pdf" {
+			data["Sign"] = fmt.Sprintf("a PDF document of %d bytes", len(req.tx.decodedText()))
+		} else {
+			data["Sign"] = req.tx.decodedText()
 		}
-		var parts []string
-		keys := make([]string, 0, len(u.Claims))
-		for k := range u.Claims {
-			if k != "name" {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			b, _ := json.Marshal(u.Claims[k])
-			parts = append(parts, k+"="+string(b))
-			if len(parts) == 4 {
-				break
-			}
-		}
-		users = append(users, loginUser{Subject: u.Subject, Name: name, Summary: strings.Join(parts, ", "), Hinted: u.Subject == req.loginHint})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = loginTmpl.Execute(w, map[string]any{
-		"Client": req.clientID, "Scope": req.scope, "Tx": tx, "Users": users,
-		"Action": template.URL(s.endpointURL(pathLoginForm)),
-	})
+	_ = loginTmpl.Execute(w, data)
 }
 
-// handleLoginForm completes an interactive login: the user picked sub.
+// handleLoginForm completes an interactive login: the user picked sub, or
+// pressed Cancel.
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -528,6 +671,10 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request, f *Faul
 		s.errorPage(w, invalidRequest("login transaction is unknown, used or expired"))
 		return
 	}
+	if r.PostForm.Has("cancel") {
+		s.redirectError(w, rec.req, s.cancelError(), f)
+		return
+	}
 	c := s.clients[rec.req.clientID]
 	u, e := s.pickUser(c, rec.req, r.PostForm.Get("sub"))
 	if e != nil {
@@ -542,14 +689,16 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request, f *Faul
 // and returns its claims as authorization parameters.
 func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthError) {
 	bad := func(format string, args ...any) *oauthError {
-		return newError(http.StatusBadRequest, "invalid_request_object", format, args...)
+		e := newError(http.StatusBadRequest, "invalid_request_object", format, args...)
+		e.brokerDesc = "Invalid JWT request" // broker-recorded.md, "Back channel"
+		return e
 	}
 	if strings.Count(raw, ".") == 4 {
 		// RFC 9101 §6.1: a nested JWT, signed and then encrypted.
 		if !s.Config.BrokerJWKS {
 			return nil, bad("encrypted request objects are not supported (no encryption key published)")
 		}
-		inner, err := decryptRequestObject(raw)
+		inner, err := s.decryptRequestObject(raw)
 		if err != nil {
 			return nil, bad("request object could not be decrypted")
 		}
@@ -618,6 +767,13 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 			return nil, bad("request object jti has already been used")
 		}
 	}
+	// JSON-valued claims (authorization_details, claims, idp_params) keep
+	// their text as sent: no float64 detour for large numbers, members in
+	// their order.
+	var raws map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &raws); err != nil {
+		return nil, bad("request object payload is not a JSON object")
+	}
 	out := url.Values{}
 	for k, v := range claims {
 		switch k {
@@ -632,8 +788,11 @@ func (s *Server) verifyRequestObject(c *Client, raw string) (url.Values, *oauthE
 		case bool:
 			out.Set(k, strconv.FormatBool(x))
 		default:
-			b, _ := json.Marshal(x)
-			out.Set(k, string(b))
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raws[k]); err != nil {
+				return nil, bad("request object claim %s is malformed", k)
+			}
+			out.Set(k, buf.String())
 		}
 	}
 	return out, nil

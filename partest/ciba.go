@@ -45,7 +45,7 @@ type cibaRecord struct {
 	lastPoll time.Time // creation or last answered poll
 	status   cibaStatus
 	sub      string
-	authTime time.Time
+	sess     *loginSession
 	denial   *oauthError
 	grant    string
 }
@@ -58,12 +58,12 @@ type cibaRecord struct {
 func (s *Server) handleCIBA(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	rec, e := s.newCIBA(c, form)
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	id := newCIBAID()
@@ -132,7 +132,7 @@ func (s *Server) newCIBA(c *Client, form url.Values) (*cibaRecord, *oauthError) 
 		if err != nil || stringClaim(claims, "iss") != s.Issuer() {
 			return nil, invalidRequest("id_token_hint is not a valid ID token of this issuer")
 		}
-		rec.hint = stringClaim(claims, "sub")
+		rec.hint = s.userSubject(c, stringClaim(claims, "sub"))
 	}
 	if rec.hint != "" && !slices.ContainsFunc(s.users, func(u User) bool { return u.Subject == rec.hint }) {
 		return nil, newError(http.StatusBadRequest, "unknown_user_id", "the hinted user is not known")
@@ -193,7 +193,7 @@ func parseLoginHintToken(raw string) (url.Values, error) {
 func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method %s not allowed, use POST", r.Method))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method %s not allowed, use POST", r.Method))
 		return
 	}
 	var in url.Values
@@ -203,7 +203,7 @@ func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault
 	case "application/x-www-form-urlencoded":
 		form, cl, e := s.readAuthenticated(w, r)
 		if e != nil {
-			writeError(w, e)
+			s.writeError(w, e)
 			return
 		}
 		c = cl
@@ -212,7 +212,7 @@ func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault
 		var m map[string]string
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxForm+1))
 		if err != nil || len(b) > maxForm || json.Unmarshal(b, &m) != nil || m == nil {
-			writeError(w, invalidRequest("body must be a JSON object of strings"))
+			s.writeError(w, invalidRequest("body must be a JSON object of strings"))
 			return
 		}
 		in = url.Values{}
@@ -220,12 +220,12 @@ func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault
 			in.Set(k, v)
 		}
 	default:
-		writeError(w, invalidRequest("content type must be application/x-www-form-urlencoded or application/json"))
+		s.writeError(w, invalidRequest("content type must be application/x-www-form-urlencoded or application/json"))
 		return
 	}
 	id := in.Get("requestId")
 	if id == "" {
-		writeError(w, invalidRequest("requestId is required"))
+		s.writeError(w, invalidRequest("requestId is required"))
 		return
 	}
 	now := s.Config.Now()
@@ -249,13 +249,13 @@ func (s *Server) handleInitAuth(w http.ResponseWriter, r *http.Request, _ *Fault
 	}
 	s.mu.Unlock()
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	c = s.clients[clientID]
 	ru := in.Get("redirectUri")
 	if ru != "" && !slices.Contains(c.RedirectURIs, ru) && !(c.AllowUnregisteredRedirectURIsViaPAR && validRedirectURI(ru)) {
-		writeError(w, invalidRequest("redirectUri is not registered for the client"))
+		s.writeError(w, invalidRequest("redirectUri is not registered for the client"))
 		return
 	}
 	req := &authzRequest{
@@ -290,7 +290,7 @@ func newRequestURI() string {
 func (s *Server) handleCIBACancel(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	if r.Method != http.MethodDelete {
 		w.Header().Set("Allow", http.MethodDelete)
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method %s not allowed, use DELETE", r.Method))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method %s not allowed, use DELETE", r.Method))
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, s.Config.IssuerPath+pathCIBACancel)
@@ -299,7 +299,7 @@ func (s *Server) handleCIBACancel(w http.ResponseWriter, r *http.Request, _ *Fau
 	delete(s.cibas, id)
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, newError(http.StatusNotFound, "invalid_request", "unknown auth_req_id"))
+		s.writeError(w, newError(http.StatusNotFound, "invalid_request", "unknown auth_req_id"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -332,7 +332,7 @@ func (s *Server) cibaGrant(c *Client, id string) (*grant, *oauthError) {
 		return nil, rec.denial
 	case cibaApproved:
 		rec.status = cibaDone
-		g := &grant{client: c, sub: rec.sub, scope: rec.scope, nonce: rec.params.Get("nonce"), id: rec.grant, authTime: rec.authTime}
+		g := &grant{client: c, sub: rec.sub, scope: rec.scope, nonce: rec.params.Get("nonce"), id: rec.grant, sess: rec.sess, fresh: true}
 		if s.Config.BrokerLayout {
 			g.extra = map[string]any{"idtoken_type": "ciba"}
 		}
@@ -347,20 +347,20 @@ func (s *Server) cibaGrant(c *Client, id string) (*grant, *oauthError) {
 }
 
 // finishCIBA ends the browser part of a bridged request: the user u
-// approved (e == nil) or the login failed with e. Without a redirectUri the
-// browser lands on a page saying the window may be closed (or on an error
-// page); with one, it is redirected there with state and iss, and error
-// and error_description on failure.
-func (s *Server) finishCIBA(w http.ResponseWriter, req *authzRequest, u *User, e *oauthError, f *Fault) {
+// approved in login session sess (e == nil) or the login failed with e.
+// Without a redirectUri the browser lands on a page saying the window may
+// be closed (or on an error page); with one, it is redirected there with
+// state and iss, and error and error_description on failure.
+func (s *Server) finishCIBA(w http.ResponseWriter, req *authzRequest, u *User, sess *loginSession, e *oauthError, f *Fault) {
 	now := s.Config.Now()
 	s.mu.Lock()
 	rec := s.cibas[req.ciba]
 	ok := rec != nil && rec.status == cibaPending && now.Before(rec.expires)
 	if ok {
 		if e == nil {
-			rec.status, rec.sub, rec.authTime = cibaApproved, u.Subject, now
+			rec.status, rec.sub, rec.sess = cibaApproved, u.Subject, sess
 		} else {
-			rec.status, rec.denial = cibaDenied, newError(http.StatusBadRequest, "access_denied", "%s", e.code)
+			rec.status, rec.denial = cibaDenied, cibaDenial(e)
 		}
 	}
 	s.mu.Unlock()
@@ -376,7 +376,7 @@ func (s *Server) finishCIBA(w http.ResponseWriter, req *authzRequest, u *User, e
 				v.Set("error_description", e.desc)
 			}
 		}
-		s.respond(w, req, v, f)
+		s.respond(w, req, v, e != nil, f)
 		return
 	}
 	if e != nil {
@@ -404,7 +404,7 @@ var doneTmpl = template.Must(template.New("done").Parse(`<!DOCTYPE html>
 func (s *Server) DenyCIBA(authReqID string) error {
 	return s.settleCIBA(authReqID, func(rec *cibaRecord) error {
 		rec.status = cibaDenied
-		rec.denial = newError(http.StatusBadRequest, "access_denied", "mitid_user_aborted")
+		rec.denial = cibaDenial(newError(http.StatusBadRequest, "access_denied", "mitid_user_aborted"))
 		return nil
 	})
 }
@@ -422,9 +422,24 @@ func (s *Server) ApproveCIBA(authReqID, subject string) error {
 		if e != nil {
 			return fmt.Errorf("partest: %s", e.desc)
 		}
-		rec.status, rec.sub, rec.authTime = cibaApproved, u.Subject, s.Config.Now()
+		rec.status, rec.sub, rec.sess = cibaApproved, u.Subject, s.newSession(u, "127.0.0.1", nil)
 		return nil
 	})
+}
+
+// cibaDenial is the poll answer after a browser login that failed with e:
+// access_denied, described by the broker's code (e's description for an
+// access_denied, else e's code). The broker's bare error bodies keep that
+// description: it is the documented way to tell a cancel from other
+// denials, and no recording of a CIBA denial says otherwise.
+func cibaDenial(e *oauthError) *oauthError {
+	desc := e.code
+	if e.code == "access_denied" && e.desc != "" {
+		desc = e.desc
+	}
+	d := newError(http.StatusBadRequest, "access_denied", "%s", desc)
+	d.brokerDesc = desc
+	return d
 }
 
 func (s *Server) settleCIBA(id string, apply func(*cibaRecord) error) error {

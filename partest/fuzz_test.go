@@ -1,10 +1,12 @@
 package partest
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +125,36 @@ func FuzzRequestObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ro string) {
 		if _, err := srv.verifyRequestObject(srv.clients["app"], ro); err == nil {
 			t.Errorf("accepted a fuzzed request object")
+		}
+	})
+}
+
+// FuzzParseTxText: the transaction-text reader of idp_params never panics,
+// refuses only with invalid_request, takes a text only from a signed
+// request object, and its digest is the SHA-256 of the decoded text.
+func FuzzParseTxText(f *testing.F) {
+	f.Add(`{"mitid":{"transaction_text":"`+recordedTxText+`","transaction_text_type":"text"}}`, true)
+	f.Add(`{"mitid":{"transaction_text":"`+recordedTxText+`"}}`, false)
+	f.Add(`{"mitid":{"transaction_text":"a b","transaction_text_type":"pdf"}}`, true)
+	f.Add(`{"mitid":{"loa_value":"substantial"}}`, true)
+	f.Add(`{"mitid":null}`, true)
+	f.Add(`not json`, true)
+	f.Fuzz(func(t *testing.T, idpParams string, signed bool) {
+		tx, e := parseTxText(idpParams, signed)
+		switch {
+		case e != nil:
+			if tx != nil || e.code != "invalid_request" {
+				t.Fatalf("parseTxText = %v, %v", tx, e)
+			}
+		case tx != nil:
+			raw, err := decodeStdOrURL(tx.text)
+			sum := sha256.Sum256(raw)
+			if !signed || err != nil || tx.sha256 != base64.StdEncoding.EncodeToString(sum[:]) {
+				t.Fatalf("parseTxText(%q, %v) = %+v", idpParams, signed, tx)
+			}
+			if tx.textType != "" && !slices.Contains(transactionTextTypes, tx.textType) {
+				t.Fatalf("type %q accepted", tx.textType)
+			}
 		}
 	})
 }

@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -98,8 +97,8 @@ func withCertificate(k jose.JSONWebKey, priv crypto.Signer, name string) (jose.J
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: name, Organization: []string{"partest"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
+		NotBefore:    certNotBefore,
+		NotAfter:     certNotAfter,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
 	if err != nil {
@@ -116,8 +115,9 @@ func withCertificate(k jose.JSONWebKey, priv crypto.Signer, name string) (jose.J
 	return k, nil
 }
 
-// xmlEncRSAOAEP is the XML-Enc algorithm URI the MitID broker puts in its
-// encryption key's alg member instead of a JWA name.
+// xmlEncRSAOAEP is the XML-Enc algorithm URI the MitID broker's
+// documentation puts in its encryption key's alg member instead of a JWA
+// name (Config.BrokerDocumented).
 const xmlEncRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep"
 
 var brokerEncKey struct {
@@ -127,7 +127,8 @@ var brokerEncKey struct {
 	err  error
 }
 
-// encryptionJWK returns the broker-style encryption key (public part).
+// encryptionJWK returns the broker-style encryption key (public part),
+// without alg as in the broker's recorded JWKS.
 func encryptionJWK() (jose.JSONWebKey, error) {
 	brokerEncKey.once.Do(func() {
 		priv, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -135,7 +136,7 @@ func encryptionJWK() (jose.JSONWebKey, error) {
 			brokerEncKey.err = err
 			return
 		}
-		k, err := withCertificate(jose.JSONWebKey{Key: priv, Use: "enc", Algorithm: xmlEncRSAOAEP}, priv, "partest encryption key")
+		k, err := withCertificate(jose.JSONWebKey{Key: priv, Use: "enc"}, priv, "partest encryption key")
 		brokerEncKey.key, brokerEncKey.priv, brokerEncKey.err = k.Public(), priv, err
 	})
 	return brokerEncKey.key, brokerEncKey.err
@@ -173,17 +174,38 @@ func (s *Server) Keys() []jose.JSONWebKey {
 	return out
 }
 
-// PublicJWKS returns the JWKS the server publishes: the public signing keys
-// and, with Config.BrokerJWKS, the broker-style encryption key.
+// PublicJWKS returns the JWKS the server publishes: the public signing
+// keys and, with Config.BrokerJWKS, the MitID broker's shape: first the
+// transaction-signing key (certificate CN=NEB Transact PP issued by
+// [Server.TransactionCA]), then the ID-token signing keys, then the
+// encryption key (use enc), every key with a certificate (x5c), its
+// base64url SHA-1 thumbprint (x5t) and the upper-case hex of that
+// thumbprint as kid, and, as recorded, no alg member on any key unless
+// Config.BrokerDocumented asks for the documentation's shape. A
+// BrokerLayout server without BrokerJWKS publishes the transaction key
+// too, for its transaction tokens.
 func (s *Server) PublicJWKS() jose.JSONWebKeySet {
 	keys := s.Keys()
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys)+2)}
+	broker := s.Config.BrokerJWKS || s.Config.BrokerLayout
+	if broker {
+		if tx, err := transactionKeys(); err == nil {
+			set.Keys = append(set.Keys, tx.jwk.Public())
+		}
+	}
 	for _, k := range keys {
 		set.Keys = append(set.Keys, k.Public())
 	}
 	if s.Config.BrokerJWKS {
 		if enc, err := encryptionJWK(); err == nil {
 			set.Keys = append(set.Keys, enc)
+		}
+	}
+	if broker {
+		if !s.Config.BrokerDocumented {
+			for i := range set.Keys {
+				set.Keys[i].Algorithm = ""
+			}
 		}
 	}
 	return set
@@ -406,16 +428,15 @@ func verifyHMAC(raw string, alg string, secret []byte) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(parts[1])
 }
 
-// Encryption algorithms accepted for request objects (RFC 9101 §6.1).
-var (
-	requestKeyAlgs = []jose.KeyAlgorithm{jose.RSA_OAEP, jose.RSA_OAEP_256}
-	requestEncs    = []jose.ContentEncryption{jose.A128CBC_HS256, jose.A256CBC_HS512, jose.A128GCM, jose.A256GCM}
-)
+// Content encryption algorithms accepted for request objects (RFC 9101
+// §6.1).
+var requestEncs = []jose.ContentEncryption{jose.A128CBC_HS256, jose.A256CBC_HS512, jose.A128GCM, jose.A256GCM}
 
 // decryptRequestObject decrypts a nested (signed, then encrypted) request
 // object addressed to the broker-style encryption key.
-func decryptRequestObject(raw string) (string, error) {
-	obj, err := jose.ParseEncryptedCompact(raw, requestKeyAlgs, requestEncs)
+func (s *Server) decryptRequestObject(raw string) (string, error) {
+	algs := s.requestKeyAlgs()
+	obj, err := jose.ParseEncryptedCompact(raw, algs, requestEncs)
 	if err != nil {
 		return "", err
 	}
@@ -426,7 +447,7 @@ func decryptRequestObject(raw string) (string, error) {
 	if kid := obj.Header.KeyID; kid != "" && kid != enc.KeyID {
 		return "", fmt.Errorf("unknown encryption key %q", kid)
 	}
-	inner, err := obj.Decrypt(brokerEncKey.priv)
+	inner, err := obj.Decrypt(requestObjectDecrypter{priv: brokerEncKey.priv, algs: algs})
 	if err != nil {
 		return "", err
 	}

@@ -16,11 +16,16 @@ import (
 // AuthorizeError is returned by [Server.Login] when the authorization
 // endpoint shows an error page instead of redirecting to the client, as it
 // does for an unknown client, an unregistered redirect_uri or an invalid,
-// expired or reused request_uri (RFC 6749 §4.1.2.1, RFC 9126 §4).
+// expired or reused request_uri (RFC 6749 §4.1.2.1, RFC 9126 §4). A
+// BrokerLayout server, like the MitID broker, sends the browser (302) to
+// its own error page {issuer}/Error?errorId=… instead, for every error of
+// the request; Login follows that redirect and reports the page (status
+// 200) with its ErrorID.
 type AuthorizeError struct {
 	StatusCode  int
 	Code        string // such as invalid_request_uri
 	Description string
+	ErrorID     string // errorId of the MitID broker's error page, else ""
 }
 
 // Error shows the status, the error code and the description.
@@ -36,9 +41,13 @@ func (e *AuthorizeError) Error() string {
 // cookies and without following redirects, logs in the hinted user
 // (login_hint), the client's default user or the first user, and returns
 // the parameters the server sends to the redirect URI: code, state and iss,
-// or error, error_description, state and iss. It reads query redirects
-// and form_post pages, and submits the interactive login form when
-// Config.Interactive is set. An error page gives an [*AuthorizeError].
+// or error, error_description, state and iss (and session_state, and no
+// iss on errors, from a BrokerLayout server); in a JWT response mode
+// (JARM), the one parameter response. It reads query redirects and
+// form_post pages, and submits the interactive login form when
+// Config.Interactive is set. An error page gives an [*AuthorizeError]. To
+// make a login end with an error instead (the user cancels), see
+// [Server.FailNextLogin].
 //
 // For an authentication_uri of the CIBA→PAR bridge (Config.CIBA) the login
 // approves the backchannel request, and the browser lands on a page saying
@@ -75,9 +84,28 @@ func (s *Server) readLogin(ctx context.Context, hc *http.Client, resp *http.Resp
 	}
 	switch resp.StatusCode {
 	case http.StatusFound, http.StatusSeeOther, http.StatusMovedPermanently, http.StatusTemporaryRedirect:
-		u, err := url.Parse(resp.Header.Get("Location"))
+		loc := resp.Header.Get("Location")
+		u, err := url.Parse(loc)
 		if err != nil {
 			return nil, fmt.Errorf("partest: login: bad Location: %w", err)
+		}
+		if s.Config.BrokerLayout && strings.HasPrefix(loc, s.endpointURL(pathErrorPage)+"?") {
+			// The broker's own error page: the browser follows it, the
+			// client is never called.
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+			if err != nil {
+				return nil, fmt.Errorf("partest: login: %w", err)
+			}
+			resp2, err := hc.Do(req)
+			if err != nil {
+				return nil, fmt.Errorf("partest: login: %w", err)
+			}
+			body, err := httpx.ReadBody(resp2)
+			if err != nil {
+				return nil, fmt.Errorf("partest: login: %w", err)
+			}
+			code, desc := parseErrorPage(string(body))
+			return nil, &AuthorizeError{StatusCode: resp2.StatusCode, Code: code, Description: desc, ErrorID: u.Query().Get("errorId")}
 		}
 		return u.Query(), nil
 	case http.StatusOK:

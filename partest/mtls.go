@@ -4,7 +4,40 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
+
+// pathMTLS prefixes the RFC 8705 §5 endpoint aliases (Config.MTLSEndpointAliases).
+const pathMTLS = "/mtls"
+
+// mtlsAliased are the endpoints that get an alias.
+var mtlsAliased = []string{pathPAR, pathToken, pathUserinfo}
+
+// mtlsAliases adds mtls_endpoint_aliases to the metadata md.
+func (s *Server) mtlsAliases(md map[string]any) {
+	if !s.Config.MTLSEndpointAliases {
+		return
+	}
+	md["mtls_endpoint_aliases"] = map[string]any{
+		"pushed_authorization_request_endpoint": s.endpointURL(pathMTLS + pathPAR),
+		"token_endpoint":                        s.endpointURL(pathMTLS + pathToken),
+		"userinfo_endpoint":                     s.endpointURL(pathMTLS + pathUserinfo),
+	}
+}
+
+// withoutPlainCertificate hides the client certificate of a request to a
+// plain (not aliased) endpoint when the server has mTLS aliases.
+func (s *Server) withoutPlainCertificate(r *http.Request) *http.Request {
+	if !s.Config.MTLSEndpointAliases || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 ||
+		strings.HasPrefix(r.URL.Path, s.Config.IssuerPath+pathMTLS+"/") {
+		return r
+	}
+	cs := *r.TLS
+	cs.PeerCertificates, cs.VerifiedChains = nil, nil
+	r2 := r.WithContext(r.Context())
+	r2.TLS = &cs
+	return r2
+}
 
 // peerThumbprint returns the base64url SHA-256 thumbprint (x5t#S256) of the
 // TLS client certificate of r, or "" when there is none (RFC 8705 §3.1).

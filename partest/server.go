@@ -27,6 +27,7 @@ const (
 	EndpointCIBA       = "ciba"        // backchannel_authentication_endpoint (OpenID CIBA Core §7)
 	EndpointInitAuth   = "init_auth"   // the MitID broker's CIBA→PAR bridge, {issuer}/api/ciba/broker-oidc/init-auth
 	EndpointCIBACancel = "ciba_cancel" // the MitID broker's cancel API, DELETE {issuer}/api/v1/ciba/{auth_req_id}
+	EndpointErrorPage  = "error_page"  // the MitID broker's own error page, {issuer}/Error?errorId=… (broker mode)
 )
 
 // Client authentication methods (RFC 7591 §2, RFC 8705 §2.1.1).
@@ -55,6 +56,7 @@ const (
 	pathCIBA       = "/connect/ciba"
 	pathInitAuth   = "/api/ciba/broker-oidc/init-auth"
 	pathCIBACancel = "/api/v1/ciba/" // + auth_req_id
+	pathErrorPage  = "/Error"
 )
 
 // Config configures a [Server]. The zero value gives a server with no
@@ -76,6 +78,14 @@ type Config struct {
 	// uses tls_client_auth.
 	TLS bool
 
+	// MTLSEndpointAliases publishes mtls_endpoint_aliases (RFC 8705 §5)
+	// for the PAR, token and userinfo endpoints, served below /mtls, and
+	// makes the plain endpoints ignore client certificates, as a provider
+	// whose plain host does not ask for them: tls_client_auth and
+	// certificate-bound tokens then work through the aliases only. It
+	// implies TLS. DPoP proofs are checked against the plain endpoint URLs.
+	MTLSEndpointAliases bool
+
 	// RequirePAR advertises require_pushed_authorization_requests and
 	// rejects front-channel requests without a request_uri (RFC 9126 §5).
 	RequirePAR bool
@@ -91,6 +101,10 @@ type Config struct {
 	AccessTokenLifetime time.Duration
 	// IDTokenLifetime is the ID token lifetime. Default 5 min.
 	IDTokenLifetime time.Duration
+	// AuthorizationResponseLifetime is how long a JWT-secured authorization
+	// response is valid (its exp, JARM §2.1, which recommends at most 10
+	// minutes). Default 5 min.
+	AuthorizationResponseLifetime time.Duration
 	// IDTokenAlg signs ID tokens and signed userinfo: RS256 (default),
 	// PS256, ES256 or EdDSA.
 	IDTokenAlg jose.SignatureAlgorithm
@@ -136,8 +150,12 @@ type Config struct {
 	DPoPProofLifetime time.Duration
 
 	// Interactive shows an HTML page listing Users at the authorization
-	// endpoint; choosing one completes the login. Login still works: it
-	// submits the form for the hinted or first user.
+	// endpoint, each with its name, kind, assurance levels and a few
+	// details (and the transaction text to sign, if any); choosing one
+	// completes the login, its Cancel button ends the login with
+	// access_denied (error_description mitid_user_aborted with
+	// BrokerLayout). Login still works: it submits the form for the hinted
+	// or first user.
 	Interactive bool
 
 	// CIBA serves OpenID CIBA Core 1.0 in poll mode at
@@ -152,13 +170,26 @@ type Config struct {
 	// in whole seconds. Default 3 s, as at the MitID broker.
 	CIBAInterval time.Duration
 
-	// BrokerLayout publishes the discovery document the way the MitID
-	// broker does (brokers-and-profiles.md §8.1): its scopes and claims,
-	// pairwise subjects, prompt none/login, ui_locales da/en/kl, its four
-	// client authentication methods, and the CIBA members when CIBA is on.
-	// CIBA ID tokens then carry idtoken_type "ciba". The endpoint paths are
-	// the broker's in every layout. [BrokerConfig] sets it.
+	// BrokerLayout makes the server answer the way the MitID broker was
+	// recorded answering (broker-recorded.md; see [BrokerConfig] for the
+	// whole list): its discovery document, its error shapes on the front
+	// and back channel, its ID token, UserInfo, userinfo_token and
+	// transaction_token. The endpoint paths are the broker's in every
+	// layout. [BrokerConfig] sets it.
 	BrokerLayout bool
+	// BrokerDocumented makes a BrokerLayout or BrokerJWKS server follow the
+	// broker's documentation (brokers-and-profiles.md §8) where it differs
+	// from what the broker was recorded answering: the §8.1 discovery
+	// document, a JWKS whose signing keys carry alg and whose encryption key
+	// has a hex x5t and the XML-Enc alg URI, RFC-shaped errors (invalid_client
+	// with 401 and WWW-Authenticate, an error_description, errors of the
+	// authorization endpoint sent to the client with iss, a JSON body on
+	// UserInfo errors), an unknown idp_values refused at the PAR endpoint,
+	// an ID token carrying mitid.uuid, mitid.age, mitid.has_cpr and
+	// mitid.psd2 as in the documented pre-production token, and a
+	// userinfo_token only when the userinfo_token scope asks for one. The
+	// recording wins where they differ, so this is off in [BrokerConfig].
+	BrokerDocumented bool
 
 	// InProcess serves without a listener: Start binds nothing, URL defaults
 	// to https://partest.test, and [Server.Client],
@@ -190,8 +221,9 @@ type Client struct {
 	// keys, tls_client_auth when a TLS subject or thumbprint is set, else
 	// none.
 	AuthMethod string
-	// JWKS holds the client's public keys for private_key_jwt and request
-	// objects.
+	// JWKS holds the client's public keys: signing keys for
+	// private_key_jwt and request objects, and keys with use "enc" for
+	// encrypted authorization responses (AuthorizationEncryptedResponseAlg).
 	JWKS jose.JSONWebKeySet
 	// Scopes, when set, are the only scopes the client may request; other
 	// scopes fail the request with invalid_scope, as at the MitID broker.
@@ -216,9 +248,40 @@ type Client struct {
 	DPoPBound bool
 	// SignedUserinfo answers userinfo with a signed JWT.
 	SignedUserinfo bool
+	// AuthorizationSignedResponseAlg signs this client's JWT-secured
+	// authorization responses (JARM §3 authorization_signed_response_alg):
+	// RS256, PS256, ES256 or EdDSA. Default: Config.IDTokenAlg. The
+	// client chooses a JWT response mode per request (response_mode jwt,
+	// query.jwt or form_post.jwt).
+	AuthorizationSignedResponseAlg jose.SignatureAlgorithm
+	// AuthorizationEncryptedResponseAlg, when set, encrypts the signed
+	// authorization response to the client's key with use "enc" in JWKS
+	// (JARM §2.2 nested JWT, §3 authorization_encrypted_response_alg):
+	// RSA-OAEP or RSA-OAEP-256 for an RSA key, ECDH-ES, ECDH-ES+A128KW or
+	// ECDH-ES+A256KW for an EC key.
+	AuthorizationEncryptedResponseAlg jose.KeyAlgorithm
+	// AuthorizationEncryptedResponseEnc is the content encryption of those
+	// responses (authorization_encrypted_response_enc): A128CBC-HS256
+	// (default, JARM §3), A256CBC-HS512, A128GCM or A256GCM.
+	AuthorizationEncryptedResponseEnc jose.ContentEncryption
+	// AuthorizationDetailsTypes are the authorization_details types the
+	// client may request (RFC 9396 §2, the authorization_details_types
+	// client metadata of §10.2). Without any, every authorization_details
+	// parameter of the client is refused with invalid_authorization_details.
+	// The server advertises the types of all clients in
+	// authorization_details_types_supported.
+	AuthorizationDetailsTypes []string
 	// DefaultUser is the subject logged in for this client when no
 	// login_hint names a user. Default: the first user.
 	DefaultUser string
+	// Organisation maps subjects per organisation, as the MitID broker does
+	// (subject_type "org_mapped"): clients of one Organisation see the same
+	// sub for a user, clients of another organisation a different one (a
+	// name-based UUID of the organisation and the user's Subject, see
+	// [Server.SubjectFor]). Clients without an Organisation see the user's
+	// Subject itself. login_hint and [Server.LoginAs] always name the user
+	// by its Subject.
+	Organisation string
 }
 
 // User is an end-user identity.
@@ -267,6 +330,14 @@ type Server struct {
 	txs     map[string]*txRecord
 	cibas   map[string]*cibaRecord
 	nonce   string
+	// errPages are the errors shown on the broker's own error page, by
+	// errorId (BrokerLayout).
+	errPages map[string]errPage
+	// failures are the outcomes queued by FailNextLogin, oldest first.
+	failures []*oauthError
+	// lastJARM is the JWT-secured authorization response last sent to each
+	// client, for Fault.ReplayJARM.
+	lastJARM map[string]string
 }
 
 type route struct {
@@ -302,9 +373,12 @@ func NewUnstartedServer(cfg Config) *Server {
 		txs:     map[string]*txRecord{},
 		cibas:   map[string]*cibaRecord{},
 		nonce:   randomString(24),
+
+		errPages: map[string]errPage{},
+		lastJARM: map[string]string{},
 	}
 	for i := range cfg.Clients {
-		c := normalizeClient(cfg.Clients[i])
+		c := normalizeClient(cfg.Clients[i], cfg.IDTokenAlg)
 		if _, dup := s.clients[c.ID]; dup {
 			panic(fmt.Sprintf("partest: duplicate client %q", c.ID))
 		}
@@ -329,19 +403,40 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
 	}
+	if cfg.BrokerLayout {
+		s.routes[p+pathErrorPage] = route{EndpointErrorPage, (*Server).handleErrorPage}
+	}
 	if cfg.CIBA {
 		s.routes[p+pathCIBA] = route{EndpointCIBA, (*Server).handleCIBA}
 		s.routes[p+pathInitAuth] = route{EndpointInitAuth, (*Server).handleInitAuth}
 	}
+	if cfg.MTLSEndpointAliases {
+		s.Config.TLS = true
+		for _, ep := range mtlsAliased {
+			s.routes[p+pathMTLS+ep] = s.routes[p+ep]
+		}
+	}
 	if !cfg.InProcess {
 		s.ts = httptest.NewUnstartedServer(s)
 	}
-	// Generate the keys now, so the first request is not slowed.
+	// Generate the keys now, so the first request is not slowed and the
+	// JWKS holds every key a client's authorization responses are signed
+	// with.
 	if _, err := s.signingKey(cfg.IDTokenAlg); err != nil {
 		panic("partest: " + err.Error())
 	}
+	for _, c := range s.clients {
+		if _, err := s.signingKey(c.AuthorizationSignedResponseAlg); err != nil {
+			panic("partest: " + err.Error())
+		}
+	}
 	if cfg.BrokerJWKS {
 		if _, err := encryptionJWK(); err != nil {
+			panic("partest: " + err.Error())
+		}
+	}
+	if cfg.BrokerJWKS || cfg.BrokerLayout {
+		if _, err := transactionKeys(); err != nil {
 			panic("partest: " + err.Error())
 		}
 	}
@@ -365,6 +460,7 @@ func withDefaults(cfg Config) Config {
 	def(&cfg.CodeLifetime, 60*time.Second)
 	def(&cfg.AccessTokenLifetime, time.Hour)
 	def(&cfg.IDTokenLifetime, 5*time.Minute)
+	def(&cfg.AuthorizationResponseLifetime, 5*time.Minute)
 	def(&cfg.ClockSkew, 5*time.Second)
 	def(&cfg.MaxAssertionLifetime, 5*time.Minute)
 	def(&cfg.DPoPProofLifetime, 60*time.Second)
@@ -392,7 +488,7 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-func normalizeClient(c Client) Client {
+func normalizeClient(c Client, idTokenAlg jose.SignatureAlgorithm) Client {
 	if c.ID == "" {
 		panic("partest: client without ID")
 	}
@@ -400,7 +496,7 @@ func normalizeClient(c Client) Client {
 		switch {
 		case c.Secret != "":
 			c.AuthMethod = AuthClientSecretBasic
-		case len(c.JWKS.Keys) > 0:
+		case hasSigningKeys(c.JWKS):
 			c.AuthMethod = AuthPrivateKeyJWT
 		case c.TLSSubjectDN != "" || c.TLSCertThumbprint != "":
 			c.AuthMethod = AuthTLSClientAuth
@@ -414,7 +510,7 @@ func normalizeClient(c Client) Client {
 			panic(fmt.Sprintf("partest: client %q uses %s without a Secret", c.ID, c.AuthMethod))
 		}
 	case AuthPrivateKeyJWT:
-		if len(c.JWKS.Keys) == 0 {
+		if !hasSigningKeys(c.JWKS) {
 			panic(fmt.Sprintf("partest: client %q uses private_key_jwt without JWKS", c.ID))
 		}
 	case AuthTLSClientAuth:
@@ -433,7 +529,25 @@ func normalizeClient(c Client) Client {
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.Scopes = slices.Clone(c.Scopes)
+	c.AuthorizationDetailsTypes = slices.Clone(c.AuthorizationDetailsTypes)
+	if c.AuthorizationSignedResponseAlg == "" {
+		c.AuthorizationSignedResponseAlg = idTokenAlg
+	}
+	if err := checkJARMClient(&c); err != nil {
+		panic(fmt.Sprintf("partest: client %q: %v", c.ID, err))
+	}
 	return c
+}
+
+// hasSigningKeys reports whether set holds a key not reserved for
+// encryption.
+func hasSigningKeys(set jose.JSONWebKeySet) bool {
+	for _, k := range set.Keys {
+		if k.Use != "enc" {
+			return true
+		}
+	}
+	return false
 }
 
 // Start starts the server (with TLS when Config.TLS or a tls_client_auth
@@ -553,6 +667,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[rt.endpoint]++
 	s.mu.Unlock()
+	r = s.withoutPlainCertificate(r)
 	f := s.takeFault(rt.endpoint)
 	if f == nil {
 		rt.handle(s, w, r, nil)

@@ -2,6 +2,7 @@ package partest
 
 import (
 	"crypto"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -16,23 +17,30 @@ type tokenRecord struct {
 	clientID, sub, scope, jkt, grant string
 	x5t                              string // RFC 8705 §3 certificate binding (x5t#S256)
 	expires                          time.Time
+	sess                             *loginSession
 }
 
 type refreshRecord struct {
 	clientID, sub, scope, jkt, grant string
-	authTime                         time.Time
+	sess                             *loginSession
 	used                             bool
+	details                          json.RawMessage // RFC 9396 authorization_details granted
 }
 
 // grant is what a token response is issued for.
 type grant struct {
-	client   *Client
-	sub      string
-	scope    string
-	nonce    string
-	jkt      string
-	id       string
-	authTime time.Time
+	client *Client
+	sub    string
+	scope  string
+	nonce  string
+	jkt    string
+	id     string
+	sess   *loginSession // the login the grant comes from
+	// fresh is set for the grant of a login (code, CIBA), not of a
+	// refresh: only it gets a transaction_token.
+	fresh bool
+	// redirectURI is the login's redirect_uri (for the transaction token).
+	redirectURI string
 	// granted is the scope of the whole grant, which a refresh request may
 	// narrow for one access token only (RFC 6749 §6). Empty: scope.
 	granted string
@@ -40,6 +48,9 @@ type grant struct {
 	x5t string
 	// extra claims for the ID token.
 	extra map[string]any
+	// details are the authorization_details granted (RFC 9396), as the
+	// client sent them; nil for none.
+	details json.RawMessage
 }
 
 // handleToken serves the token endpoint (RFC 6749 §3.2, §4.1.3, §6).
@@ -47,18 +58,18 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.addDPoPNonce(w)
 	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	jkt, hasProof, e := s.checkDPoP(r, pathToken, "")
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if (c.DPoPBound || s.Config.RequireDPoP) && !hasProof {
 		// RFC 9449 §5.2 names no error code for a missing proof; like
 		// node-oidc-provider, the grant cannot be redeemed: invalid_grant.
-		writeError(w, invalidGrant("the client must send a DPoP proof"))
+		s.writeError(w, invalidGrant("the client must send a DPoP proof"))
 		return
 	}
 	var g *grant
@@ -79,7 +90,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 		e = newError(http.StatusBadRequest, "unsupported_grant_type", "grant_type %q is not supported", gt)
 	}
 	if e != nil {
-		writeError(w, e)
+		s.writeError(w, e)
 		return
 	}
 	if c.AuthMethod == AuthTLSClientAuth {
@@ -87,7 +98,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, f *Fault) {
 	}
 	resp, err := s.issue(g, f)
 	if err != nil {
-		writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign tokens"))
+		s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign tokens"))
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")
@@ -130,7 +141,8 @@ func (s *Server) codeGrant(c *Client, code, redirectURI, verifier, jkt string, h
 	if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant, authTime: rec.authTime}, nil
+	return &grant{client: c, sub: rec.sub, scope: rec.req.scope, nonce: rec.req.nonce, jkt: jkt, id: rec.grant,
+		sess: rec.sess, fresh: true, redirectURI: rec.req.redirectURI, details: rec.req.details}, nil
 }
 
 // refreshGrant redeems a refresh token, rotating it (RFC 6749 §6, OAuth
@@ -168,7 +180,7 @@ func (s *Server) refreshGrant(c *Client, token, scope, jkt string, hasProof bool
 	} else if !hasProof {
 		jkt = ""
 	}
-	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, authTime: rec.authTime, granted: rec.scope}, nil
+	return &grant{client: c, sub: rec.sub, scope: granted, jkt: jkt, id: rec.grant, sess: rec.sess, granted: rec.scope, details: rec.details}, nil
 }
 
 // revokeLocked drops every token of a grant. Guarded by s.mu.
@@ -202,12 +214,15 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		at = randomString(32)
 	} else {
 		claims := map[string]any{
-			"iss": s.Issuer(), "sub": g.sub, "aud": s.Issuer(), "client_id": g.client.ID,
+			"iss": s.Issuer(), "sub": s.subjectFor(g.client, g.sub), "aud": s.Issuer(), "client_id": g.client.ID,
 			"scope": g.scope, "iat": now.Unix(), "exp": now.Add(s.Config.AccessTokenLifetime).Unix(),
-			"jti": randomString(16), "auth_time": g.authTime.Unix(),
+			"jti": randomString(16), "auth_time": g.sess.authTime.Unix(),
 		}
 		if cnf := confirmation(g); cnf != nil {
 			claims["cnf"] = cnf
+		}
+		if g.details != nil {
+			claims["authorization_details"] = g.details // RFC 9396 §9.1
 		}
 		k, err := s.signingKey(s.Config.IDTokenAlg)
 		if err != nil {
@@ -227,15 +242,19 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		"expires_in":   int(s.Config.AccessTokenLifetime / time.Second),
 		"scope":        g.scope,
 	}
+	if g.details != nil {
+		resp["authorization_details"] = g.details // RFC 9396 §7, as received
+	}
 	s.mu.Lock()
-	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id, expires: now.Add(s.Config.AccessTokenLifetime)}
+	s.access[at] = &tokenRecord{clientID: g.client.ID, sub: g.sub, scope: g.scope, jkt: g.jkt, x5t: g.x5t, grant: g.id,
+		expires: now.Add(s.Config.AccessTokenLifetime), sess: g.sess}
 	whole := g.granted
 	if whole == "" {
 		whole = g.scope
 	}
 	if s.Config.RefreshTokens || hasScope(whole, "offline_access") {
 		rt := randomString(32)
-		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, authTime: g.authTime}
+		s.refresh[rt] = &refreshRecord{clientID: g.client.ID, sub: g.sub, scope: whole, jkt: g.jkt, grant: g.id, sess: g.sess, details: g.details}
 		resp["refresh_token"] = rt
 	}
 	s.mu.Unlock()
@@ -246,7 +265,36 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		}
 		resp["id_token"] = idt
 	}
+	if s.Config.BrokerLayout {
+		if err := s.addBrokerTokens(g, resp); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
+}
+
+// addBrokerTokens adds the MitID broker's extra tokens to a token
+// response: the userinfo_token (always, as recorded; with
+// Config.BrokerDocumented only for the userinfo_token scope) and, for the
+// grant of a login with the transaction_token scope, the
+// transaction_token and transaction_token_ocsp_resp.
+func (s *Server) addBrokerTokens(g *grant, resp map[string]any) error {
+	if !s.Config.BrokerDocumented || hasScope(g.scope, "userinfo_token") {
+		ut, err := s.userinfoToken(g)
+		if err != nil {
+			return err
+		}
+		resp["userinfo_token"] = ut
+	}
+	if g.fresh && hasScope(g.scope, "transaction_token") {
+		tt, ocspResp, err := s.transactionToken(g)
+		if err != nil {
+			return err
+		}
+		resp["transaction_token"] = tt
+		resp["transaction_token_ocsp_resp"] = ocspResp
+	}
+	return nil
 }
 
 // idToken builds and signs the ID token (OIDC Core §2, §3.1.3.6), applying
@@ -260,14 +308,16 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 		alg = f.IDTokenAlg
 	}
 	now := s.Config.Now()
-	claims := maps.Clone(s.user(g.sub).Claims)
-	if claims == nil {
+	var claims map[string]any
+	if s.Config.BrokerLayout {
+		claims = s.brokerIDTokenClaims(g, now)
+	} else if claims = maps.Clone(s.user(g.sub).Claims); claims == nil {
 		claims = map[string]any{}
 	}
 	maps.Copy(claims, map[string]any{
-		"iss": s.Issuer(), "sub": g.sub, "aud": g.client.ID,
+		"iss": s.Issuer(), "sub": s.subjectFor(g.client, g.sub), "aud": g.client.ID,
 		"iat": now.Unix(), "exp": now.Add(s.Config.IDTokenLifetime).Unix(),
-		"auth_time": g.authTime.Unix(),
+		"auth_time": g.sess.authTime.Unix(),
 	})
 	if alg != "none" {
 		claims["at_hash"] = halfHash(alg, accessToken)
@@ -282,6 +332,31 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 	if f != nil && f.IDToken != nil {
 		f.IDToken(claims)
 	}
+	if f != nil && f.RotateKeys {
+		if err := s.RotateKeys(); err != nil {
+			return "", err
+		}
+	}
+	tok, err := s.signIDToken(g, claims, alg, f)
+	if err == nil && f != nil && f.CorruptIDTokenSignature {
+		tok = corruptSignature(tok)
+	}
+	return tok, err
+}
+
+// signWithoutKeyID signs claims with the server's key for alg, without kid.
+func (s *Server) signWithoutKeyID(claims map[string]any, alg jose.SignatureAlgorithm) (string, error) {
+	k, err := s.signingKey(alg)
+	if err != nil {
+		return "", fmt.Errorf("partest: %w", err)
+	}
+	return signWithKey(k.Key, alg, "", "JWT", claims)
+}
+
+// signIDToken signs the ID token claims with alg: the fault's key, the
+// client secret for HS*, else the server's key (without kid when the fault
+// says so).
+func (s *Server) signIDToken(g *grant, claims map[string]any, alg jose.SignatureAlgorithm, f *Fault) (string, error) {
 	switch {
 	case f != nil && f.IDTokenKey != nil:
 		return signWithKey(f.IDTokenKey, alg, "", "JWT", claims)
@@ -290,6 +365,8 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 			return signWithKey([]byte("partest-no-client-secret"), alg, "", "JWT", claims)
 		}
 		return signWithKey([]byte(g.client.Secret), alg, "", "JWT", claims)
+	case f != nil && f.NoKeyID && alg != "none":
+		return s.signWithoutKeyID(claims, alg)
 	}
 	return s.SignIDToken(claims, alg)
 }
@@ -300,13 +377,21 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 	s.addDPoPNonce(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	tok = strings.TrimSpace(tok)
 	isDPoP := strings.EqualFold(scheme, "DPoP")
 	unauthorized := func(code, desc string) {
+		if s.recorded() && !isDPoP {
+			// broker-recorded.md: the code only in the challenge, an
+			// empty body.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="IdentityServer", error="invalid_token"`)
+			setBrokerNoCache(w.Header())
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		e := newError(http.StatusUnauthorized, code, "%s", desc)
 		ch := `Bearer realm="` + s.Issuer() + `"`
 		if isDPoP {
@@ -319,7 +404,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		if code == "" {
 			e.code = "invalid_token"
 		}
-		writeError(w, e)
+		s.writeError(w, e)
 	}
 	if tok == "" || (!isDPoP && !strings.EqualFold(scheme, "Bearer")) {
 		unauthorized("", "no access token")
@@ -339,15 +424,15 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		}
 		jkt, has, e := s.checkDPoP(r, pathUserinfo, tok)
 		if e != nil {
-			writeError(w, e)
+			s.writeError(w, e)
 			return
 		}
 		if !has {
-			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof is required"))
+			s.writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof is required"))
 			return
 		}
 		if jkt != rec.jkt {
-			writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof key does not match the token"))
+			s.writeError(w, s.dpopError(true, "invalid_dpop_proof", "DPoP proof key does not match the token"))
 			return
 		}
 	} else if isDPoP {
@@ -359,22 +444,28 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request, f *Fault
 		unauthorized("invalid_token", "access token is bound to another client certificate")
 		return
 	}
-	claims := maps.Clone(s.user(rec.sub).Claims)
-	if claims == nil {
+	c := s.clients[rec.clientID]
+	var claims map[string]any
+	if s.Config.BrokerLayout {
+		claims = s.brokerUserinfo(c, rec.sub, rec.sess)
+	} else if claims = maps.Clone(s.user(rec.sub).Claims); claims == nil {
 		claims = map[string]any{}
 	}
-	claims["sub"] = rec.sub
+	claims["sub"] = s.subjectFor(c, rec.sub)
 	if f != nil && f.Userinfo != nil {
 		f.Userinfo(claims)
 	}
-	c := s.clients[rec.clientID]
 	if (c != nil && c.SignedUserinfo) || strings.Contains(r.Header.Get("Accept"), "application/jwt") {
 		claims["iss"] = s.Issuer()
 		claims["aud"] = rec.clientID
 		claims["iat"] = s.Config.Now().Unix()
-		jwt, err := s.SignIDToken(claims, s.Config.IDTokenAlg)
+		sign := s.SignIDToken
+		if f != nil && f.NoKeyID {
+			sign = s.signWithoutKeyID
+		}
+		jwt, err := sign(claims, s.Config.IDTokenAlg)
 		if err != nil {
-			writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
+			s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not sign userinfo"))
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwt")
@@ -399,6 +490,12 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 		return
 	}
 	hint := params.Get("id_token_hint")
+	if hint == "" && s.recorded() {
+		// broker-recorded.md: without id_token_hint the broker shows its
+		// own logout page and ignores post_logout_redirect_uri.
+		signedOut(w)
+		return
+	}
 	if hint == "" {
 		s.errorPage(w, invalidRequest("id_token_hint is required"))
 		return
@@ -444,6 +541,11 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
+	signedOut(w)
+}
+
+// signedOut shows the provider's own logout page.
+func signedOut(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>Signed out</h1></body></html>\n"))
 }
@@ -452,7 +554,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.metadata(f))
@@ -509,13 +611,35 @@ func (s *Server) metadata(f *Fault) map[string]any {
 	if !s.Config.NoIssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
 	}
+	if s.jarm() {
+		// JARM §4.
+		md["response_modes_supported"] = append([]string{"query", "form_post"}, jarmModes...)
+		md["authorization_signing_alg_values_supported"] = algs(idTokenAlgs)
+		var keyAlgs, encs []string
+		for _, a := range jarmKeyAlgs {
+			keyAlgs = append(keyAlgs, string(a))
+		}
+		for _, e := range jarmEncs {
+			encs = append(encs, string(e))
+		}
+		md["authorization_encryption_alg_values_supported"] = keyAlgs
+		md["authorization_encryption_enc_values_supported"] = encs
+	}
+	if types := s.authorizationDetailsTypes(); len(types) > 0 {
+		md["authorization_details_types_supported"] = types // RFC 9396 §10.1
+	}
 	if s.Config.BrokerJWKS {
-		md["request_object_encryption_alg_values_supported"] = []string{string(jose.RSA_OAEP), string(jose.RSA_OAEP_256)}
+		var keyAlgs []string
+		for _, a := range s.requestKeyAlgs() {
+			keyAlgs = append(keyAlgs, string(a))
+		}
+		md["request_object_encryption_alg_values_supported"] = keyAlgs
 		md["request_object_encryption_enc_values_supported"] = []string{
 			string(jose.A128CBC_HS256), string(jose.A256CBC_HS512), string(jose.A128GCM), string(jose.A256GCM),
 		}
 	}
 	s.extendMetadata(md)
+	s.mtlsAliases(md)
 	if f != nil && f.Issuer != "" {
 		md["issuer"] = f.Issuer
 	}
@@ -526,10 +650,16 @@ func (s *Server) metadata(f *Fault) map[string]any {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, _ *Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
+		s.writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "method not allowed"))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.PublicJWKS())
+	b, err := s.publishedJWKS()
+	if err != nil {
+		s.writeError(w, newError(http.StatusInternalServerError, "server_error", "could not write the JWKS"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
 }
 
 // Grant describes tokens for [Server.IssueTokensFor].
@@ -545,8 +675,10 @@ type Grant struct {
 }
 
 // IssueTokensFor mints a token response (access_token, token_type,
-// expires_in, scope, id_token, and refresh_token when due) as the token
-// endpoint would after a login, without running a flow. The tokens work at
+// expires_in, scope, id_token, refresh_token when due, and with
+// BrokerLayout the broker's userinfo_token and, for the transaction_token
+// scope, transaction_token) as the token endpoint would after a login,
+// without running a flow. The tokens work at
 // the userinfo and token endpoints. Faults of the token endpoint are not
 // applied.
 func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
@@ -561,5 +693,5 @@ func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
 		g.Scope = "openid"
 	}
 	return s.issue(&grant{client: c, sub: g.Subject, scope: g.Scope, nonce: g.Nonce, jkt: g.DPoPJKT,
-		x5t: g.CertThumbprint, id: randomString(12), authTime: s.Config.Now()}, nil)
+		x5t: g.CertThumbprint, id: randomString(12), sess: s.newSession(s.user(g.Subject), "127.0.0.1", nil), fresh: true}, nil)
 }

@@ -22,6 +22,10 @@ type oauthError struct {
 	code   string
 	desc   string
 	header http.Header // extra headers (WWW-Authenticate, DPoP-Nonce)
+	// brokerDesc is the error_description the MitID broker's bare error
+	// bodies keep (BrokerLayout): "Invalid JWT request" for
+	// invalid_request_object, the broker's code for a CIBA denial.
+	brokerDesc string
 }
 
 func newError(status int, code, format string, args ...any) *oauthError {
@@ -40,8 +44,46 @@ func invalidGrant(format string, args ...any) *oauthError {
 	return newError(http.StatusBadRequest, "invalid_grant", format, args...)
 }
 
-// writeError writes e as JSON.
-func writeError(w http.ResponseWriter, e *oauthError) {
+// writeError writes e as JSON: RFC 6749 §5.2, or in the MitID broker's
+// recorded shape (BrokerLayout): a bare {"error":…} body, 400 even for
+// invalid_client and without its WWW-Authenticate challenge, an
+// error_description only where the broker sends one, and Cache-Control
+// no-store, no-cache, max-age=0 (broker-recorded.md, "Back channel").
+func (s *Server) writeError(w http.ResponseWriter, e *oauthError) {
+	if !s.recorded() {
+		writeRFCError(w, e)
+		return
+	}
+	status := e.status
+	for k, vs := range e.header {
+		if e.code == "invalid_client" && http.CanonicalHeaderKey(k) == "Www-Authenticate" {
+			continue
+		}
+		w.Header()[k] = vs
+	}
+	if e.code == "invalid_client" && status == http.StatusUnauthorized {
+		status = http.StatusBadRequest
+	}
+	body := map[string]string{"error": e.code}
+	if e.brokerDesc != "" {
+		body["error_description"] = e.brokerDesc
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	setBrokerNoCache(w.Header())
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// setBrokerNoCache sets the caching headers of the broker's back-channel
+// errors.
+func setBrokerNoCache(h http.Header) {
+	h.Set("Cache-Control", "no-store, no-cache, max-age=0")
+	h.Set("Pragma", "no-cache")
+}
+
+// writeRFCError writes e as RFC 6749 §5.2 JSON.
+func writeRFCError(w http.ResponseWriter, e *oauthError) {
 	for k, vs := range e.header {
 		w.Header()[k] = vs
 	}

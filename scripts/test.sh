@@ -59,7 +59,7 @@ for m in "${modules[@]}"; do
   log=$(mktemp)
   if [ "$m" = interop ]; then show='^\s*--- (PASS|FAIL|SKIP)'; else show='^--- (FAIL|SKIP)'; fi
   if (cd "$m" && go test -race -shuffle=on -count=1 -timeout 20m -v ./...) >"$log" 2>&1; then
-    grep -E "$show|^(ok|FAIL|PASS)\s|^\?\s|(agreement|hostile|interop|secrets|concurrency|load): " "$log" || true
+    grep -E "$show|^(ok|FAIL|PASS)\s|^\?\s|(agreement|hostile|interop|secrets|concurrency|load|conformance): " "$log" || true
     rm -f "$log"
   else
     cat "$log"

@@ -10,8 +10,14 @@
 // error, 2 usage, 3 network. Flags of push and login default to the
 // PAR_ISSUER, PAR_CLIENT_ID, PAR_CLIENT_SECRET, PAR_KEY_FILE,
 // PAR_KEY_PASSWORD, PAR_AUTH_METHOD, PAR_REDIRECT_URL, PAR_SCOPES, PAR_PARAMS
-// and PAR_PROFILE environment variables. Secrets, codes, verifiers and tokens
-// are never printed.
+// and PAR_PROFILE environment variables (--help never shows the secret
+// ones). Secrets, codes, verifiers and tokens are never printed. The page
+// that par login's loopback callback shows in the browser says only what
+// par chose to say (an RFC 6749 error code at most); the provider's own
+// text goes to stderr. A login the provider ended with an error code is
+// told by the code's group in the MitID broker's catalogue
+// (mitid.OutcomeOf): "You cancelled the login" for the broker's cancel,
+// which comes without iss, and a generic denial for codes outside it.
 //
 //	go run ./cmd/par discover https://pp.netseidbroker.dk/op
 //	PAR_CLIENT_SECRET=… go run ./cmd/par login --issuer https://pp.netseidbroker.dk/op \

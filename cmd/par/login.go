@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/mitid"
 )
 
 // loginResult is what login prints after a verified login.
@@ -103,6 +104,13 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	var once sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc(ru.Path, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			// HEAD is safe (RFC 9110 §9.2.1): a link checker's or a
+			// prefetcher's HEAD must not redeem the code or end the wait.
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		params, err := client.ParseResponse(r)
 		if err != nil {
 			http.Error(w, "not an authorization response", http.StatusBadRequest)
@@ -125,7 +133,11 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			if err != nil {
 				w.WriteHeader(http.StatusBadRequest)
 			}
-			_ = donePage.Execute(w, map[string]any{"Err": err})
+			// The page shows only a message of ours: provider-written text
+			// (error_description, error_uri, odd error codes) would be shown on
+			// this origin as if par said it. The detail goes to stderr.
+			heading, msg := pageMessage(err)
+			_ = donePage.Execute(w, map[string]any{"Heading": heading, "Message": msg})
 			results <- callbackResult{res, err}
 		})
 		if !handled {
@@ -180,8 +192,62 @@ func (c *cli) login(ctx context.Context, args []string) int {
 
 var donePage = template.Must(template.New("done").Parse(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>par login</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto}</style></head><body>
-{{if .Err}}<h1>Login failed</h1><p><code>{{.Err}}</code></p>{{else}}<h1>Login complete</h1>{{end}}
+<h1>{{.Heading}}</h1><p>{{.Message}}</p>
 <p>You can close this tab and return to the terminal.</p></body></html>`))
+
+// rfc6749Codes are the error codes registered by RFC 6749 for the
+// authorization endpoint (§4.1.2.1) and the token endpoint (§5.2): the
+// only provider-supplied text the callback page repeats.
+var rfc6749Codes = map[string]bool{
+	"invalid_request": true, "unauthorized_client": true, "access_denied": true,
+	"unsupported_response_type": true, "invalid_scope": true, "server_error": true,
+	"temporarily_unavailable": true, "invalid_client": true, "invalid_grant": true,
+	"unsupported_grant_type": true,
+}
+
+// pageMessage is what the local callback page says about the outcome: a
+// heading and a fixed sentence chosen by par, never the provider's
+// description or URI. A login the provider ended with an error code gets
+// the sentence of the code's group in the MitID broker's catalogue
+// (mitid.OutcomeOf; a cancel is a cancel, a code outside the catalogue a
+// generic denial). A provider error shows its code only when RFC 6749
+// registers it.
+func pageMessage(err error) (heading, msg string) {
+	const details = " The terminal shows the details."
+	if err == nil {
+		return "Login complete", "The login is verified; the terminal shows the claims."
+	}
+	var ae *client.AuthorizationError
+	var re *client.ResponseError
+	code, refused := "", false
+	switch {
+	case errors.As(err, &ae):
+		code, refused = ae.Code, true
+	case errors.As(err, &re) && re.Code != "":
+		code, refused = re.Code, true
+	}
+	registered := ""
+	if rfc6749Codes[code] {
+		registered = " (error code " + code + ")"
+	}
+	switch o := mitid.OutcomeOf(err); o {
+	case mitid.OutcomeNone:
+	case mitid.OutcomeCancelled:
+		return "Login cancelled", o.Message() + details
+	case mitid.OutcomeNavigation:
+		return "Login interrupted", o.Message() + details
+	case mitid.OutcomeIdentity:
+		return "Login not completed", o.Message() + details
+	case mitid.OutcomeUnknown:
+		return "Login denied", strings.TrimSuffix(o.Message(), ".") + registered + "." + details
+	default:
+		return "Login failed", o.Message() + details
+	}
+	if refused {
+		return "Login failed", "The provider refused the login" + registered + "." + details
+	}
+	return "Login failed", "The login could not be completed. The terminal shows why."
+}
 
 // loopbackRedirect checks that a redirect URI is one par login can listen
 // on: http, a loopback host, an explicit port.
@@ -260,6 +326,18 @@ func (c *cli) printLogin(jsonOut bool, r *loginResult) {
 
 // callbackHint suggests a fix for a failed callback or exchange.
 func callbackHint(err error) string {
+	switch mitid.OutcomeOf(err) {
+	case mitid.OutcomeCancelled:
+		return "the user cancelled the login at the provider: run par login again to retry"
+	case mitid.OutcomeNavigation:
+		return "the browser lost track of the login (back button, reload, blocked or time-skewed cookies): run par login again and finish it in one tab"
+	case mitid.OutcomeBadRequest:
+		return "the provider refused the request's parameters: check the --param values (idp_values, idp_params, hints)"
+	case mitid.OutcomeIdentity:
+		return "the login gave no identity the request allows (CPR match, no MitID Erhverv identity, missing consent)"
+	case mitid.OutcomeTechnical:
+		return "the provider or MitID had a technical problem: try again later"
+	}
 	var ae *client.AuthorizationError
 	switch {
 	case errors.As(err, &ae):

@@ -318,7 +318,17 @@ func TestLogin(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Login: %v", err)
 		}
-		resp, err := http.Get("http://" + listen + "/callback?" + params.Encode())
+		// A HEAD (link checker, prefetcher) neither redeems the code nor
+		// ends the wait.
+		resp, err := http.Head("http://" + listen + "/callback?" + params.Encode())
+		if err != nil {
+			t.Fatalf("HEAD callback: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
+			t.Errorf("HEAD callback = %d, Allow %q; want 405, GET, POST", resp.StatusCode, resp.Header.Get("Allow"))
+		}
+		resp, err = http.Get("http://" + listen + "/callback?" + params.Encode())
 		if err != nil {
 			t.Fatalf("callback: %v", err)
 		}
@@ -399,7 +409,7 @@ func TestLoginProviderError(t *testing.T) {
 	if code := <-done; code != exitProtocol {
 		t.Errorf("login after access_denied = %d, want 1", code)
 	}
-	for _, want := range []string{"ignored a callback whose state is not this login's", "access_denied", "hint: the provider ended the login with an error"} {
+	for _, want := range []string{"ignored a callback whose state is not this login's", "access_denied", "hint: the user cancelled the login at the provider"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

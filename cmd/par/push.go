@@ -28,6 +28,17 @@ type clientFlags struct {
 	dpop                                           bool
 }
 
+// secretValue is a flag.Value for a secret (client secret, PKCS#12
+// password). Its String is always empty, so the flag package never shows
+// the value: not as the "(default …)" of --help, which the environment
+// fills in, and not in parse errors. Every flag that takes a secret must
+// use it (TestSecretFlagsUseSecretValue).
+type secretValue struct{ s *string }
+
+func (v secretValue) String() string { return "" }
+
+func (v secretValue) Set(s string) error { *v.s = s; return nil }
+
 // multiFlag is a repeatable string flag.
 type multiFlag []string
 
@@ -44,9 +55,11 @@ func (c *cli) addClientFlags(fs *flag.FlagSet, defaultRedirect string) *clientFl
 	}
 	fs.StringVar(&f.issuer, "issuer", env("PAR_ISSUER", ""), "issuer `URL` (env PAR_ISSUER)")
 	fs.StringVar(&f.clientID, "client-id", env("PAR_CLIENT_ID", ""), "client_id (env PAR_CLIENT_ID)")
-	fs.StringVar(&f.secret, "secret", env("PAR_CLIENT_SECRET", ""), "client secret (env PAR_CLIENT_SECRET, preferred: flags show in ps)")
+	// Secrets take their environment default without showing it in --help.
+	f.secret, f.keyPassword = c.getenv("PAR_CLIENT_SECRET"), c.getenv("PAR_KEY_PASSWORD")
+	fs.Var(secretValue{&f.secret}, "secret", "client `secret` (env PAR_CLIENT_SECRET, preferred: flags show in ps; never shown here)")
 	fs.StringVar(&f.keyFile, "key", env("PAR_KEY_FILE", ""), "private key `file` for private_key_jwt: PEM, JWK(S), PKCS#12 (env PAR_KEY_FILE)")
-	fs.StringVar(&f.keyPassword, "key-password", env("PAR_KEY_PASSWORD", ""), "PKCS#12 password (env PAR_KEY_PASSWORD)")
+	fs.Var(secretValue{&f.keyPassword}, "key-password", "PKCS#12 `password` (env PAR_KEY_PASSWORD, preferred; never shown here)")
 	fs.StringVar(&f.authMethod, "auth-method", env("PAR_AUTH_METHOD", ""),
 		"client_secret_basic (default with --secret), client_secret_post, client_secret_jwt, private_key_jwt (default with --key), none")
 	fs.StringVar(&f.redirectURI, "redirect-uri", env("PAR_REDIRECT_URL", defaultRedirect), "redirect_uri (env PAR_REDIRECT_URL)")

@@ -96,7 +96,20 @@ func TestPARLoginEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
-	resp, err := http.Get(redirect + "?" + params.Encode())
+	// A link checker or prefetcher sends HEAD first: it must neither redeem
+	// the code nor end the login.
+	resp, err := http.Head(redirect + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
+		t.Errorf("HEAD callback = %d, Allow %q; want 405, GET, POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if call(t, http.MethodGet, ts.URL+"/logins/"+started.ID, &st); st.Status != statusPending {
+		t.Errorf("status after a HEAD callback = %+v, want pending", st)
+	}
+	resp, err = http.Get(redirect + "?" + params.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +161,14 @@ func TestPARLoginFailures(t *testing.T) {
 			return url.Values{"error": {"access_denied"}, "state": {v.Get("state")}, "iss": {v.Get("iss")}}
 		}, nil, "access_denied"},
 		{"token error", nil, &partest.Fault{Status: 400, Body: `{"error":"invalid_grant"}`, Times: 1}, "invalid_grant"},
+		// Provider-written text never reaches the API or the page.
+		{"sentence as the code", func(v url.Values) url.Values {
+			return url.Values{"error": {"Your account is locked, call +45 1234"}, "error_description": {"visit evil.example"},
+				"state": {v.Get("state")}, "iss": {v.Get("iss")}}
+		}, nil, "provider_error"},
+		{"token error with a description", nil, &partest.Fault{Status: 400,
+			Body: `{"error":"invalid_grant","error_description":"visit evil.example"}`, Times: 1}, "invalid_grant"},
+		{"id token failure", nil, &partest.Fault{IDToken: func(c map[string]any) { c["aud"] = "other" }, Times: 1}, "login_failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +188,11 @@ func TestPARLoginFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			page, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if strings.Contains(string(page), "evil.example") || strings.Contains(string(page), "locked") {
+				t.Errorf("callback page shows provider text: %s", page)
+			}
 			var st loginView
 			if call(t, http.MethodGet, ts.URL+"/logins/"+started.ID, &st); st.Status != statusFailed || st.Error != tt.wantErr {
 				t.Errorf("status = %+v, want failed with %q", st, tt.wantErr)

@@ -10,8 +10,9 @@
 //
 // POST /logins pushes the authorization request (RFC 9126 §2); the returned
 // URL carries only client_id and request_uri. GET|POST /callback takes the
-// flow once by its state and exchanges the code; GET /logins/{id} reports
-// the outcome with the subject.
+// flow once by its state and exchanges the code (HEAD gets 405: a link
+// checker's or prefetcher's HEAD must not use up the code); GET /logins/{id}
+// reports the outcome with the subject.
 //
 // POST /ciba-logins is the MitID broker's CIBA→PAR variant (package
 // mitid's CIBA): the service sends a backchannel authentication request,

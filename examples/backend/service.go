@@ -80,6 +80,10 @@ func (s *service) handler() http.Handler {
 	mux.HandleFunc("GET /logins/{id}", s.status)
 	mux.HandleFunc("GET /callback", s.callback)
 	mux.HandleFunc("POST /callback", s.callback)
+	// "GET /callback" also matches HEAD, which link checkers and
+	// prefetchers send: HEAD must not redeem the code (RFC 9110 §9.2.1), so
+	// it gets its own, more specific pattern.
+	mux.HandleFunc("HEAD /callback", callbackMethodNotAllowed)
 	return mux
 }
 
@@ -147,12 +151,7 @@ func (s *service) startCIBA(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, http.StatusNotImplemented, "the provider has no backchannel_authentication_endpoint (CIBA)", nil)
 		return
 	}
-	idps, err := mitid.IDPValues(mitid.MitID)
-	if err != nil {
-		s.apiError(w, r, http.StatusInternalServerError, "idp_values", err)
-		return
-	}
-	req, err := s.ciba.Start(r.Context(), mitid.CIBARequest{Scopes: []string{"openid", "mitid"}, Options: one(idps)})
+	req, err := s.ciba.Start(r.Context(), mitid.CIBARequest{Scopes: []string{"openid", "mitid"}, Options: one(mitid.IDPValues(mitid.MitID))})
 	if err != nil {
 		s.apiError(w, r, http.StatusBadGateway, "backchannel authentication failed", err)
 		return
@@ -205,27 +204,59 @@ func (s *service) finish(ctx context.Context, id string, tok *client.Tokens, err
 	s.update(id, func(r *loginRecord) { r.Status, r.Subject = statusDone, tok.IDToken.Subject })
 }
 
-// publicError is what GET /logins/{id} says about a failure: the provider's
-// error code, or a short description of the check that failed.
+// publicError is what GET /logins/{id} and the callback page say about a
+// failure: the provider's error code when it is a plain code, or a fixed
+// word for the check that failed. Never provider-written text (a
+// description, or a sentence sent as the code) nor the error's own text:
+// those go to the log.
 func publicError(err error) string {
 	var ae *client.AuthorizationError
 	var re *client.ResponseError
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && plainCode(ae.Code):
 		return ae.Code
-	case errors.As(err, &re) && re.Code != "":
+	case errors.As(err, &re) && plainCode(re.Code):
 		return re.Code
 	case errors.Is(err, mitid.ErrExpired):
 		return "expired"
 	case errors.Is(err, mitid.ErrAccessDenied):
 		return "access_denied"
+	case errors.As(err, &ae), errors.As(err, &re):
+		return "provider_error"
 	}
-	return err.Error()
+	return "login_failed"
+}
+
+// plainCode reports whether code looks like an OAuth error code (RFC 6749
+// §4.1.2.1: a short token), not a sentence a provider chose to show.
+func plainCode(code string) bool {
+	if code == "" || len(code) > 64 {
+		return false
+	}
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// callbackMethodNotAllowed answers 405 to a callback with any method but
+// GET and POST, before the flow is taken or the code exchanged.
+func callbackMethodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, POST")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
 
 // callback completes a PAR login: the flow is taken once by its state and
-// the code exchanged (state, iss, PKCE, ID token and nonce checked).
+// the code exchanged (state, iss, PKCE, ID token and nonce checked). Only
+// GET and POST reach it.
 func (s *service) callback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		callbackMethodNotAllowed(w, r)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	params, err := client.ParseResponse(r)

@@ -14,7 +14,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -50,12 +52,16 @@ type app struct {
 	log      *slog.Logger
 	tmpl     *template.Template
 	now      func() time.Time
-	provider string // shown on the page
-	clientID string // shown on the page
-	callback string // path of the redirect URI
-	secure   bool   // cookies get the Secure attribute
-	csp      string // Content-Security-Policy of every page
+	provider string   // shown on the page
+	clientID string   // shown on the page
+	callback string   // path of the redirect URI
+	redirect *url.URL // the redirect URI
+	secure   bool     // cookies get the Secure attribute and the __Host- prefix
+	csp      string   // Content-Security-Policy of every page
 	mux      *http.ServeMux
+
+	sessionCookie string // the session cookie's name
+	probeCookie   string // a cookie set by every page, to tell blocked cookies
 
 	embedded *partest.Server // nil with a real provider
 	secret   string          // embedded client's secret (tests look for leaks)
@@ -78,7 +84,15 @@ type session struct {
 	rawIDToken string // kept for id_token_hint at logout; never rendered
 }
 
-const sessionCookie = "webapp-session"
+// Cookie names. With Secure cookies (https, or a loopback redirect URI,
+// where browsers accept Secure cookies over http) they carry the __Host-
+// prefix: host-only, Path=/, Secure (RFC 6265bis §4.1.3.2), so a sibling
+// subdomain cannot plant them.
+const (
+	sessionCookieName = "webapp-session"
+	probeCookieName   = "webapp-cookies"
+	hostPrefix        = "__Host-"
+)
 
 // newApp builds the app for cfg. With an empty cfg.Issuer it starts the
 // embedded provider; close releases it.
@@ -102,6 +116,7 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	a.tmpl, err = template.New("").Funcs(template.FuncMap{
 		"info": stepInfoFor, "ms": func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) },
 		"clock": func(t time.Time) string { return t.Format("15:04:05.000") },
+		"head":  func(title string, d pageData) headData { return headData{Title: title, Private: d.private()} },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
 		return nil, nil, err
@@ -140,8 +155,19 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	if err != nil || ru.Path == "" {
 		return nil, nil, fmt.Errorf("webapp: PAR_REDIRECT_URL %q is not an absolute URL with a path", cfg.RedirectURL)
 	}
-	a.callback = ru.Path
-	a.secure = ru.Scheme == "https"
+	a.callback, a.redirect = ru.Path, ru
+	// Browsers accept Secure cookies from http://127.0.0.1 and localhost
+	// (potentially trustworthy origins), so a loopback development setup
+	// keeps the production attributes. Over plain http elsewhere they
+	// would be dropped.
+	a.secure = ru.Scheme == "https" || isLoopback(ru.Hostname())
+	a.sessionCookie, a.probeCookie = sessionCookieName, probeCookieName
+	if a.secure {
+		a.sessionCookie, a.probeCookie = hostPrefix+sessionCookieName, hostPrefix+probeCookieName
+	} else {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "webapp: the redirect URI is plain http on a non-loopback host: cookies are not Secure; use this for development only",
+			slog.String("redirect_uri", cfg.RedirectURL))
+	}
 
 	a.rec = &recorder{base: opt.Transport, log: opt.Logger, process: newTrace(opt.Now()), now: opt.Now}
 	auth, err := cfg.authMethod()
@@ -171,7 +197,8 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	}
 	a.clientID = cfg.ClientID
 	md := a.c.Metadata()
-	a.csp = "default-src 'self'; form-action 'self' " + formTargets(md.AuthorizationEndpoint, md.EndSessionEndpoint)
+	a.csp = "default-src 'self'; form-action 'self' " + formTargets(md.AuthorizationEndpoint, md.EndSessionEndpoint) +
+		"; frame-ancestors 'none'"
 	a.rec.setEndpoints(map[string]string{
 		md.JWKSURI: kindJWKS, md.PushedAuthorizationRequestEndpoint: kindPush, md.TokenEndpoint: kindToken,
 		md.UserinfoEndpoint: kindUserinfo, md.EndSessionEndpoint: kindEndSession,
@@ -197,8 +224,8 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		PostLogoutRedirectURL: cfg.PostLogoutURL,
 		PushOptions:           func(*http.Request) []client.Option { return pushOpts },
 		CallbackPath:          a.callback,
-		// Over plain http (a loopback development setup) the binding cookie
-		// cannot be Secure; with an https redirect URI it is.
+		// The binding cookie is __Host- and Secure with an https or a
+		// loopback redirect URI.
 		Cookie: login.CookieConfig{InsecureCookie: !a.secure},
 		Logger: opt.Logger,
 		Now:    opt.Now,
@@ -219,10 +246,55 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 }
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", a.csp)
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	// same-origin: the app's own POSTs carry their Origin (no-referrer
+	// made browsers send "Origin: null"), other sites get no Referer. The
+	// callback sets no-referrer for its own response (its URL holds the
+	// code).
+	h.Set("Referrer-Policy", "same-origin")
+	// No page of the app may be framed (clickjacking): CSP frame-ancestors,
+	// and X-Frame-Options for browsers without it.
+	h.Set("Content-Security-Policy", a.csp)
+	h.Set("X-Frame-Options", "DENY")
+	if a.otherLoopbackHost(r) {
+		// http://localhost:8080 with a redirect URI on 127.0.0.1: cookies
+		// set here would not reach the callback. Go to the redirect URI's
+		// host first.
+		u := *r.URL
+		u.Scheme, u.Host = a.redirect.Scheme, a.redirect.Host
+		http.Redirect(w, r, u.String(), http.StatusFound)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
+}
+
+// otherLoopbackHost reports a page request (GET or HEAD, not the callback)
+// to a loopback host name other than the redirect URI's, which is also
+// loopback: the same server under another name, whose cookies the callback
+// will not see. Other hosts are left alone (a reverse proxy may rewrite
+// Host).
+func (a *app) otherLoopbackHost(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.Path == a.callback {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	want := a.redirect.Hostname()
+	return !strings.EqualFold(host, want) && isLoopback(host) && isLoopback(want)
+}
+
+// isLoopback reports whether host is localhost (or a name under it) or a
+// loopback IP address.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // formTargets lists the provider origins that the login and logout forms'
@@ -242,7 +314,7 @@ func formTargets(authz, endSession string) string {
 	return strings.Join(origins, " ")
 }
 
-func (a *app) render(w http.ResponseWriter, status int, name string, data any) {
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := a.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		a.log.Error("template", slog.String("name", name), slog.String("error", err.Error()))
@@ -251,6 +323,11 @@ func (a *app) render(w http.ResponseWriter, status int, name string, data any) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	// Every page sets the probe cookie unless the browser has it: a login
+	// start without it comes from a browser that blocks cookies.
+	if _, err := r.Cookie(a.probeCookie); err != nil {
+		http.SetCookie(w, a.cookie(a.probeCookie, "1", 0))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
@@ -260,12 +337,52 @@ type pageData struct {
 	ClientID string
 	Session  *session
 	Steps    []Step
-	Error    string
+	Title    string // of the error page
+	Error    string // the error page's message: never provider-written text
+	Hint     string // what the user can do
 	Status   int
 }
 
+// private reports a page that shows personal data: the user's session or
+// the steps of a login.
+func (d pageData) private() bool { return d.Session != nil || len(d.Steps) > 0 }
+
+// headData is what the layout's head needs.
+type headData struct {
+	Title   string
+	Private bool // <html data-private>: never restored from the back/forward cache
+}
+
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	a.render(w, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(r)})
+	a.render(w, r, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(r)})
+}
+
+// cookie builds one of the app's cookies: host-only, Path=/, HttpOnly,
+// SameSite=Lax, Secure when a.secure. maxAge 0 makes a session cookie, -1
+// deletes it.
+func (a *app) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: a.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
+}
+
+// cookiesBlocked reports a request from a browser that sent back none of
+// the app's cookies: neither the probe cookie that every page sets nor a
+// session.
+func (a *app) cookiesBlocked(r *http.Request) bool {
+	_, errProbe := r.Cookie(a.probeCookie)
+	_, errSession := r.Cookie(a.sessionCookie)
+	return errProbe != nil && errSession != nil
+}
+
+// renderCookiesBlocked tells the user what can work: enabling cookies for
+// this site, not "start again".
+func (a *app) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps []Step) {
+	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: the browser sent no cookie back (cookies blocked?)",
+		slog.String("path", r.URL.Path))
+	a.render(w, r, http.StatusBadRequest, "error.html", pageData{Provider: a.provider, ClientID: a.clientID,
+		Title: "Cookies are blocked", Status: http.StatusBadRequest, Steps: steps,
+		Error: "your browser did not send back the cookies this site sets, and a login needs them",
+		Hint:  "Allow cookies for " + a.redirect.Host + " in your browser's settings, then reload the home page and log in again."})
 }
 
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
@@ -274,7 +391,7 @@ func (a *app) me(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	a.render(w, http.StatusOK, "me.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: s,
+	a.render(w, r, http.StatusOK, "me.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: s,
 		Steps: a.timeline(s.Trace)})
 }
 
@@ -294,7 +411,7 @@ func (a *app) timeline(t *Trace) []Step {
 }
 
 func (a *app) session(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(a.sessionCookie)
 	if err != nil {
 		return nil
 	}
@@ -305,6 +422,11 @@ func (a *app) session(r *http.Request) *session {
 // start wraps login.Handler.Start: it gives the login a trace, records the
 // authorization redirect, and files the trace under the pushed state.
 func (a *app) start(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && a.cookiesBlocked(r) {
+		// Tell it now, not after the user has been through the provider.
+		a.renderCookiesBlocked(w, r, nil)
+		return
+	}
 	t := newTrace(a.now())
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: start, pushing the authorization request", slog.String("trace", t.ID))
 	rw := &locationWriter{ResponseWriter: w}
@@ -367,19 +489,30 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 		t = newTrace(a.now())
 		t.add(Step{Kind: kindCallback, At: a.now(), Note: "No trace of the start of this login: it was started before the app restarted, in another app instance, or it is a replay."})
 	}
-	st := Step{Kind: kindCallback, At: a.now(), Method: r.Method + " (browser)", URL: a.callback, Params: redactQuery(params)}
+	st := Step{Kind: kindCallback, At: a.now(), Method: r.Method + " (browser)", URL: a.callback, Params: callbackParams(params)}
 	pushedState, _ := t.pushed()
 	if pushedState != "" {
 		st.Checks = append(st.Checks, Check{Name: "state", Value: "returned unchanged",
 			OK:  subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(pushedState)) == 1,
 			Why: "equals the state pushed, compared in constant time (RFC 6749 §10.12)"})
 	}
-	if iss := params.Get("iss"); iss != "" || a.c.Metadata().AuthorizationResponseISSParameterSupported {
+	switch iss := params.Get("iss"); {
+	case iss == "" && params.Get("error") != "" && a.c.Metadata().AuthorizationResponseISSParameterSupported:
+		// The MitID broker's cancel: no code, so nothing for a mix-up to
+		// steal; client.Exchange hands the error to the app.
+		st.Checks = append(st.Checks, Check{Name: "iss", Value: "absent from an error response", OK: true,
+			Why: "an error response carries no code, so a missing iss opens no mix-up (RFC 9207 §2.4); the MitID broker sends none with a cancel"})
+	case iss != "" || a.c.Metadata().AuthorizationResponseISSParameterSupported:
 		st.Checks = append(st.Checks, Check{Name: "iss", Value: iss, OK: iss == a.c.Metadata().Issuer,
 			Why: "equals the issuer: the response comes from the provider the request was pushed to (RFC 9207 §2.4)"})
 	}
 	if e := params.Get("error"); e != "" {
-		st.Facts = append(st.Facts, Param{Name: "error", Value: e}, Param{Name: "error_description", Value: params.Get("error_description")})
+		// The description goes to the log only: anybody can put text in a
+		// callback URL, and the page must not show it on the app's origin.
+		st.Facts = append(st.Facts, Param{Name: "error", Value: shownCode(e)})
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: the callback carries an error", slog.String("trace", t.ID),
+			slog.String("error", e), slog.String("error_description", params.Get("error_description")),
+			slog.String("error_uri", params.Get("error_uri")))
 	}
 	t.add(st)
 	names := make([]string, 0, len(params))
@@ -390,6 +523,40 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: callback received, exchanging the code",
 		slog.String("trace", t.ID), slog.String("parameters", strings.Join(names, ",")))
 	a.h.Callback(w, r.WithContext(withTrace(r.Context(), t)))
+}
+
+// callbackParams lists the callback parameters for the page: secrets
+// redacted, and the provider's free text (error_description, error_uri,
+// an error that is not a plain code) replaced by its length, because a
+// callback URL can be written by anybody.
+func callbackParams(v url.Values) []Param {
+	ps := redactQuery(v)
+	for i, p := range ps {
+		switch {
+		case p.Name == "error_description" || p.Name == "error_uri":
+			ps[i].Value, ps[i].Redacted = fmt.Sprintf("[not shown: text from the browser, %d chars; see the log]", len(p.Value)), true
+		case p.Name == "error":
+			ps[i].Value = shownCode(p.Value)
+			ps[i].Redacted = ps[i].Value != p.Value
+		}
+	}
+	return ps
+}
+
+// shownCode is an error code as the page may show it: a short token of
+// letters, digits and _ . - (every registered OAuth error code), or a
+// placeholder.
+func shownCode(code string) string {
+	ok := code != "" && len(code) <= 64
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
+			ok = false
+		}
+	}
+	if ok {
+		return code
+	}
+	return fmt.Sprintf("[not shown: not a plain error code, %d chars; see the log]", len(code))
 }
 
 // peekResponse reads the authorization response parameters like
@@ -455,13 +622,15 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 	} else {
 		s.UserInfo = "The provider has no userinfo_endpoint."
 	}
-	s.Name = s.Claims.MitID.IdentityName
+	// mitid.identity_name (MitID), the nemlogin.* name (MitID Erhverv) or
+	// OIDC's name, from UserInfo when it filled the claims, else from the
+	// ID token.
+	s.Name = s.Claims.DisplayName()
 	if s.Name == "" {
-		var n struct {
-			Name string `json:"name"`
+		var idc mitid.Claims
+		if err := tok.IDToken.Claims(&idc); err == nil {
+			s.Name = idc.DisplayName()
 		}
-		_ = tok.IDToken.Claims(&n)
-		s.Name = n.Name
 	}
 	if lvl, err := mitid.ParseLevel(s.Claims.LoA); err == nil {
 		s.Level, s.LevelURI = lvl.String(), s.Claims.LoA
@@ -470,13 +639,19 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 	} else {
 		s.Level, s.LevelURI = "not an NSIS level", s.Claims.LoA
 	}
+	// A new login replaces the browser's previous session: the old id dies
+	// here, and the new session gets a new id (no session fixation).
+	if old, err := r.Cookie(a.sessionCookie); err == nil {
+		if prev, ok := a.sessions.take(old.Value); ok {
+			a.log.LogAttrs(ctx, slog.LevelInfo, "login: previous session of this browser ended", slog.String("sub", prev.Subject))
+		}
+	}
 	id, err := a.sessions.newKey(s)
 	if err != nil {
 		a.onError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: a.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int((8 * time.Hour).Seconds())})
+	http.SetCookie(w, a.cookie(a.sessionCookie, id, int((8*time.Hour).Seconds())))
 	a.log.LogAttrs(ctx, slog.LevelInfo, "login: done", slog.String("trace", t.ID), slog.String("sub", s.Subject),
 		slog.String("loa", s.Level))
 	http.Redirect(w, r, "/me", http.StatusSeeOther)
@@ -547,24 +722,75 @@ func prettyJSON(v any) string {
 	return string(b)
 }
 
-// onError shows a failed login with its trace so far. The message is the
-// error's own: the SDK's errors never hold a secret.
+// onError shows a failed login or logout with its trace so far. The page
+// shows login.Message, the text login.DefaultOnError shows: never a
+// provider's description, which anybody can write into a callback URL; the
+// error itself goes to the log.
 func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
 	status := login.StatusCode(err)
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: failed", slog.Int("status", status), slog.String("error", err.Error()))
+	var le *login.Error
+	op := ""
+	if errors.As(err, &le) {
+		op = le.Op
+	}
+	replay := op == login.OpCallback && (errors.Is(err, login.ErrFlowNotFound) || errors.Is(err, login.ErrBrowserMismatch))
+	if replay && a.session(r) != nil {
+		// A reloaded or replayed callback in a logged-in browser: the
+		// login already happened. Show it, not "Login failed".
+		http.Redirect(w, r, "/me", http.StatusSeeOther)
+		return
+	}
 	var steps []Step
 	if t := traceFrom(r.Context()); t != nil {
 		steps = a.timeline(t)
 	}
-	a.render(w, status, "error.html", pageData{Provider: a.provider, ClientID: a.clientID, Error: err.Error(),
-		Status: status, Steps: steps})
+	if replay && r.Method == http.MethodGet && a.cookiesBlocked(r) {
+		a.renderCookiesBlocked(w, r, steps)
+		return
+	}
+	title, msg, hint := "Login failed", login.Message(err), "Start again from the home page."
+	switch {
+	case op == login.OpLogout:
+		title, hint = "Logout failed", "Use the Log out button on the result page."
+	case status == http.StatusTooManyRequests:
+		hint = "Wait a moment, then start again from the home page."
+	}
+	if o := mitid.OutcomeOf(err); o != mitid.OutcomeNone {
+		// The provider ended the login (a cancel comes without iss from
+		// the MitID broker): a message by the group of its code, never its
+		// text.
+		title, msg, hint = outcomePage(o)
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: ended by the provider", slog.String("outcome", o.String()))
+	}
+	a.render(w, r, status, "error.html", pageData{Provider: a.provider, ClientID: a.clientID, Title: title,
+		Error: msg, Hint: hint, Status: status, Steps: steps})
+}
+
+// outcomePage is the title, message and hint of the page for a login the
+// provider ended with an error code (mitid.OutcomeOf).
+func outcomePage(o mitid.Outcome) (title, msg, hint string) {
+	msg = o.Message()
+	switch o {
+	case mitid.OutcomeCancelled:
+		return "Login cancelled", msg, "You can start again from the home page whenever you like."
+	case mitid.OutcomeNavigation:
+		return "Login interrupted", msg, "Start again from the home page, in one tab, without the back button."
+	case mitid.OutcomeIdentity:
+		return "Login not completed", msg, "Start again with another identity, or contact the service."
+	case mitid.OutcomeTechnical:
+		return "Login failed", msg, "Wait a moment, then start again from the home page."
+	case mitid.OutcomeBadRequest:
+		return "Login failed", msg, "The app's login request needs fixing: see the log."
+	}
+	return "Login denied", msg, "Start again from the home page."
 }
 
 // onLogout ends the app's session and hands back the ID token for the
 // provider's end_session_endpoint.
 func (a *app) onLogout(w http.ResponseWriter, r *http.Request) (string, error) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.secure, MaxAge: -1})
-	c, err := r.Cookie(sessionCookie)
+	http.SetCookie(w, a.cookie(a.sessionCookie, "", -1))
+	c, err := r.Cookie(a.sessionCookie)
 	if err != nil {
 		return "", nil
 	}

@@ -195,21 +195,21 @@ func testUsers() []partest.User {
 	return []partest.User{
 		{Subject: "8a3b6a1e-54b1-4c1d-9d0e-2f6f7e3c4a11", Claims: map[string]any{
 			"name": "Anders Andersen", "idp": "mitid", "identity_type": "private",
-			"loa": mitid.NSISSubstantial, "ial": mitid.NSISSubstantial, "aal": mitid.NSISSubstantial,
+			"loa": mitid.Substantial.URI(), "ial": mitid.Substantial.URI(), "aal": mitid.Substantial.URI(),
 			"amr": []string{"code_app"}, "mitid.uuid": "1f7c0a8e-3b9d-4e2a-8c61-5d4b3a2f1e0d",
 			"mitid.age": "34", "mitid.date_of_birth": "1991-04-12", "mitid.has_cpr": "true",
 			"mitid.identity_name": "Anders Andersen", "neb_sid": "a4f0c2d9-7e31-4b8a-9f56-1c2d3e4f5a6b",
 		}},
 		{Subject: "c2d9e0f1-7a3b-4c5d-8e9f-0a1b2c3d4e5f", Claims: map[string]any{
 			"name": "Birgitte Sørensen", "idp": "mitid", "identity_type": "private",
-			"loa": mitid.NSISHigh, "ial": mitid.NSISHigh, "aal": mitid.NSISHigh,
+			"loa": mitid.High.URI(), "ial": mitid.High.URI(), "aal": mitid.High.URI(),
 			"amr": []string{"code_app", "chip"}, "mitid.uuid": "7e2d1c0b-9a8f-4e7d-b6c5-4a3b2c1d0e9f",
 			"mitid.age": "58", "mitid.date_of_birth": "1967-09-03", "mitid.has_cpr": "true",
 			"mitid.identity_name": "Birgitte Sørensen", "neb_sid": "b5e1d3c0-8f42-4c9b-a067-2d3e4f5a6b7c",
 		}},
 		{Subject: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", Claims: map[string]any{
 			"name": "Mads Nielsen", "idp": "mitid", "identity_type": "private",
-			"loa": mitid.NSISLow, "ial": mitid.NSISLow, "aal": mitid.NSISSubstantial,
+			"loa": mitid.Low.URI(), "ial": mitid.Low.URI(), "aal": mitid.Substantial.URI(),
 			"amr": []string{"password"}, "mitid.uuid": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
 			"mitid.age": "17", "mitid.date_of_birth": "2008-01-21", "mitid.has_cpr": "false",
 			"mitid.identity_name": "Mads Nielsen", "neb_sid": "c6f2e4d1-9053-4dac-b178-3e4f5a6b7c8d",

@@ -27,6 +27,36 @@
 //	PAR_PROFILE          default, broker or fapi2 (FAPI 2.0: private_key_jwt + DPoP)
 //	PORT                 listen on :PORT when -addr is not given
 //
+// What the app does for its users' safety, to copy along with the login:
+// the session cookie is __Host-webapp-session (host-only, Path=/, Secure,
+// HttpOnly, SameSite=Lax) and a new login replaces the browser's previous
+// session (new id, old one dead); pages with personal data are no-store and
+// never come back from the back/forward cache (static/app.js empties them
+// when they are left and reloads them when they are restored); every page
+// sends Content-Security-Policy with frame-ancestors 'none', X-Frame-Options
+// DENY and Referrer-Policy same-origin; error pages show login.Message, or
+// for a login the provider ended with an error code the message of the
+// code's group (mitid.OutcomeOf: "You cancelled the login" for the MitID
+// broker's cancel, which arrives without iss; a generic denial for codes
+// outside the broker's catalogue), never text from the callback URL, which
+// anybody can write, and the details go to the log. http://localhost is redirected to the redirect
+// URI's host (127.0.0.1 by default) before a login, a browser that blocks
+// cookies is told to allow them, a reopened callback in a logged-in
+// browser shows the session, and the login handler's default start limits
+// apply.
+//
+// On the loopback development setup the cookies keep __Host- and Secure:
+// Chromium (checked by the browser test in interop/browser) and Firefox
+// accept them from http://127.0.0.1 and localhost; a browser that does not
+// gets the "cookies are blocked" page when it starts a login. Cookies
+// ignore ports, though: any other program serving pages on 127.0.0.1 can
+// set cookies for the app, such as a login-binding cookie of a flow it
+// started, and so log your browser in as someone else. That is a risk of
+// development on loopback only; deployed over https on a host of its own,
+// the __Host- prefix keeps other hosts from planting cookies. Over plain
+// http on any other host the cookies cannot be Secure (the app logs a
+// warning): use that for development only.
+//
 // Each step is logged at Info level to stderr. The page's timeline is
 // recorded by an http.RoundTripper around the client's HTTP client, keyed
 // per login by the pushed state; it never holds a secret, code, verifier or

@@ -13,6 +13,7 @@ import (
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/dpopwire"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/redact"
 )
 
 // Authenticator authenticates one request (RFC 6749 §2.3): it sets form
@@ -62,6 +63,32 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+
+	// sent are the attempts that led to this answer (the first and any
+	// nonce retry), kept for Sent; held by value, so a success costs no
+	// allocation.
+	sent [2]attempt
+}
+
+// attempt is one request as sent: its form (nil for a GET) and header.
+type attempt struct {
+	form   url.Values
+	header http.Header
+}
+
+// Sent adds to v what the requests behind r carried that is secret (see
+// redact.Values.AddRequest): the secret form members of every attempt (code,
+// code_verifier, refresh_token, auth_req_id, client_secret, the client
+// assertion, …), the Authorization credentials and the DPoP proofs. A
+// provider's error response must not echo them into an error string or a
+// log line; the caller adds what only it knows (the client secret, values
+// inside a request object).
+func (r *Response) Sent(v *redact.Values) {
+	for _, a := range r.sent {
+		if a.header != nil {
+			v.AddRequest(a.form, a.header)
+		}
+	}
 }
 
 // Do sends r. Transport errors are returned with the URL redacted; a body
@@ -81,9 +108,10 @@ func (c *Channel) Do(ctx context.Context, r Request) (Response, error) {
 // doDPoP sends r with a DPoP proof and the single nonce retry. (Apart from
 // Do, so that a request without DPoP does not pay for the closure.)
 func (c *Channel) doDPoP(ctx context.Context, r Request, method string) (Response, error) {
-	tries := 0
+	var first attempt // the challenged attempt, for the retry's Sent
 	return dpopwire.Retry(c.Nonces, dpopwire.Origin(r.URL), true, func(nonce string) (Response, dpopwire.Reply, error) {
-		if tries++; tries > 1 {
+		retry := first.header != nil
+		if retry {
 			c.Logger.LogAttrs(ctx, slog.LevelDebug, "client: dpop nonce challenge, retrying once",
 				slog.String("endpoint", r.URL))
 		}
@@ -91,13 +119,18 @@ func (c *Channel) doDPoP(ctx context.Context, r Request, method string) (Respons
 		if err != nil {
 			return Response{}, dpopwire.Reply{}, err
 		}
+		if retry {
+			resp.sent[1] = first
+		} else {
+			first = resp.sent[0]
+		}
 		return resp, dpopwire.Reply{Status: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
 	}, nil)
 }
 
 // send makes one attempt and reads the response.
 func (c *Channel) send(ctx context.Context, r Request, method, nonce string, dp bool) (Response, error) {
-	req, err := c.request(ctx, r, method, nonce, dp)
+	req, form, err := c.request(ctx, r, method, nonce, dp)
 	if err != nil {
 		return Response{}, err
 	}
@@ -109,12 +142,14 @@ func (c *Channel) send(ctx context.Context, r Request, method, nonce string, dp 
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body,
+		sent: [2]attempt{{form: form, header: req.Header}}}, nil
 }
 
 // request builds one attempt: a fresh form with the client authentication,
-// and a fresh DPoP proof with nonce.
-func (c *Channel) request(ctx context.Context, r Request, method, nonce string, dp bool) (*http.Request, error) {
+// and a fresh DPoP proof with nonce. It returns the form as sent (nil for
+// a GET).
+func (c *Channel) request(ctx context.Context, r Request, method, nonce string, dp bool) (*http.Request, url.Values, error) {
 	var body *strings.Reader
 	var form url.Values
 	if r.Form != nil {
@@ -131,13 +166,13 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 		req, err = http.NewRequestWithContext(ctx, method, r.URL, nil)
 	}
 	if err != nil {
-		return nil, httpx.RedactError(err, true)
+		return nil, nil, httpx.RedactError(err, true)
 	}
 	h := req.Header
 	if form != nil {
 		if c.Auth != nil {
 			if err := c.Auth.Authenticate(form, h); err != nil {
-				return nil, fmt.Errorf("client authentication: %w", err)
+				return nil, nil, fmt.Errorf("client authentication: %w", err)
 			}
 		}
 		enc := form.Encode()
@@ -154,7 +189,7 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 	if dp {
 		proof, err := c.DPoP.Proof(method, r.URL, nonce, r.Token)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		h.Set("DPoP", proof)
 	}
@@ -170,5 +205,5 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 		accept = "application/json"
 	}
 	h.Set("Accept", accept)
-	return req, nil
+	return req, form, nil
 }

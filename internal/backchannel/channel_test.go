@@ -24,6 +24,7 @@ import (
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/dpopwire"
 	"github.com/go-par/par/internal/httpx"
+	"github.com/go-par/par/internal/redact"
 )
 
 // countingAuth mints a new "assertion" per call, as a JWT method does.
@@ -183,5 +184,58 @@ func TestDoLimits(t *testing.T) {
 	_, err = ch.Do(context.Background(), backchannel.Request{Name: "par", URL: "http://127.0.0.1:1/x?secret=s3cr3t", Form: url.Values{}})
 	if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "http://127.0.0.1:1/x") {
 		t.Errorf("transport error %v: want the URL without its query", err)
+	}
+}
+
+// TestResponseSent: a response keeps what every attempt behind it carried
+// that a provider's error must not echo (redact.Values.AddRequest): the
+// secret form members and client assertion of the first attempt and of
+// the nonce retry, both DPoP proofs, and a GET's access token; it leaves
+// ordinary members alone.
+func TestResponseSent(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var proofs []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proofs = append(proofs, r.Header.Get("DPoP"))
+		n := len(proofs)
+		mu.Unlock()
+		w.Header().Set("DPoP-Nonce", fmt.Sprintf("nonce-%d", n))
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"use_dpop_nonce"}`)
+	}))
+	defer srv.Close()
+	ch := &backchannel.Channel{HTTPClient: srv.Client(), Auth: &countingAuth{}, DPoP: newProofer(t),
+		Nonces: &dpopwire.MemoryStore{}, Logger: slog.New(slog.DiscardHandler)}
+	code := "code-0123456789"
+	resp, err := ch.Do(context.Background(), backchannel.Request{Name: "token", URL: srv.URL + "/token",
+		Form: url.Values{"code": {code}, "grant_type": {"authorization_code"}}, DPoP: true})
+	if err != nil || resp.StatusCode != http.StatusBadRequest || len(proofs) != 2 {
+		t.Fatalf("Do = %v, %v after %d requests; want the retry's 400", resp, err, len(proofs))
+	}
+	v := &redact.Values{}
+	resp.Sent(v)
+	for _, s := range []string{code, "assertion-1", "assertion-2", proofs[0], proofs[1]} {
+		if got := v.Redact("echo " + s + " echo"); got != "echo "+redact.Mask+" echo" {
+			t.Errorf("Sent misses %.20q…: %q", s, got)
+		}
+	}
+	if got := v.Redact("authorization_code"); got != "authorization_code" {
+		t.Errorf("Sent redacts grant_type: %q", got)
+	}
+
+	at := "access-token-0123456789"
+	resp, err = ch.Do(context.Background(), backchannel.Request{Name: "userinfo", URL: srv.URL + "/userinfo", Token: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = &redact.Values{}
+	resp.Sent(v)
+	if got := v.Redact("echo " + at); got != "echo "+redact.Mask {
+		t.Errorf("Sent misses the access token of a GET: %q", got)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", resp, resp, resp); strings.Contains(s, code) || strings.Contains(s, at) {
+		t.Errorf("a formatted Response shows what was sent: %s", s)
 	}
 }

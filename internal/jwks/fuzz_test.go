@@ -32,8 +32,10 @@ func addSeeds(f *testing.F, name string) {
 // with ErrInvalid, and returns only valid public signing keys.
 func FuzzParseJWKS(f *testing.F) {
 	addSeeds(f, "FuzzParseJWKS")
-	if b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "broker-jwks.json")); err == nil {
-		f.Add(b)
+	for _, name := range []string{"broker-jwks.json", "broker-jwks-documented.json"} {
+		if b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", name)); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		keys, err := parseJWKS(body)

@@ -36,9 +36,10 @@ var ErrInvalid = errors.New("jwks: invalid key set")
 const (
 	// refetchInterval: a token naming a kid not in the cached JWKS triggers
 	// an immediate refetch, but at most one such refetch per interval for
-	// the whole set. A flood of fresh random kids therefore costs the
-	// provider at most 12 fetches a minute, while a provider's rotation is
-	// picked up by the first token signed with the new key.
+	// the whole set (the first load does not count; a failed fetch does).
+	// A flood of fresh random kids therefore costs the provider at most 12
+	// fetches a minute, while a provider's rotation is picked up by the
+	// first token signed with the new key.
 	refetchInterval = 5 * time.Second
 	// unknownKidWait: a kid that stayed unknown after a refetch causes no
 	// further refetch for this long.
@@ -65,9 +66,12 @@ type KeySet struct {
 
 	mu        sync.RWMutex
 	keys      []jose.JSONWebKey
-	fetchedAt time.Time
-	lastErr   error
-	fetches   int
+	fetchedAt time.Time // the last fetch, successful or not
+	// lastRefetch is the last fetch made because a token named an unknown
+	// kid while keys were cached (zero until one happens).
+	lastRefetch time.Time
+	lastErr     error
+	fetches     int
 	// unknown holds the kids that a refetch did not find, with the time of
 	// that refetch.
 	unknown map[string]time.Time
@@ -137,7 +141,7 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	kid := jws.Signatures[0].Header.KeyID
 
 	s.mu.RLock()
-	keys, fetchedAt, lastErr := s.keys, s.fetchedAt, s.lastErr
+	keys, fetchedAt, lastRefetch, lastErr := s.keys, s.fetchedAt, s.lastRefetch, s.lastErr
 	unknownSince, stillUnknown := s.unknown[kid]
 	s.mu.RUnlock()
 	if payload, found, err := verifyWith(jws, keys, kid); found {
@@ -146,7 +150,9 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	// Unknown kid (or nothing cached yet): refetch, rate-limited.
 	if !fetchedAt.IsZero() {
 		now := s.now()
-		if (stillUnknown && now.Sub(unknownSince) < unknownKidWait) || now.Sub(fetchedAt) < refetchInterval {
+		if stillUnknown && now.Sub(unknownSince) < unknownKidWait ||
+			now.Sub(lastRefetch) < refetchInterval ||
+			lastErr != nil && now.Sub(fetchedAt) < refetchInterval {
 			if len(keys) == 0 && lastErr != nil {
 				return nil, lastErr
 			}
@@ -242,6 +248,9 @@ func (s *KeySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetchedAt = s.now()
+		if !seen.IsZero() {
+			s.lastRefetch = s.fetchedAt
+		}
 		s.fetches++
 		s.lastErr = err
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // KeySize is the size of a key: AES-256.
@@ -68,6 +69,24 @@ func New(keys ...[]byte) (*Sealer, error) {
 	}
 	return s, nil
 }
+
+// Keys returns how many keys the Sealer holds (for a store's redacted
+// String).
+func (s *Sealer) Keys() int { return len(s.aeads) }
+
+// String describes the Sealer by its number of keys, never the keys.
+func (s *Sealer) String() string {
+	if s == nil {
+		return "seal.Sealer(<nil>)"
+	}
+	return fmt.Sprintf("seal.Sealer(%d keys redacted)", len(s.aeads))
+}
+
+// GoString (the %#v verb) is String.
+func (s *Sealer) GoString() string { return s.String() }
+
+// LogValue logs the Sealer without its keys.
+func (s *Sealer) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Seal appends the sealed plain, bound to ad, to dst and returns it.
 func (s *Sealer) Seal(dst, plain, ad []byte) []byte {

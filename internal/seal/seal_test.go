@@ -3,6 +3,7 @@ package seal_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/go-par/par/internal/seal"
@@ -50,6 +51,24 @@ func TestSealOpen(t *testing.T) {
 	for _, keys := range [][][]byte{nil, {make([]byte, 16)}, {k1, make([]byte, 31)}} {
 		if _, err := seal.New(keys...); err == nil {
 			t.Errorf("New(%d keys) accepted bad keys", len(keys))
+		}
+	}
+}
+
+// TestSealerKeys: Keys counts the keys, and a formatted Sealer shows that
+// count only.
+func TestSealerKeys(t *testing.T) {
+	t.Parallel()
+	s, err := seal.New(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Keys() != 2 {
+		t.Errorf("Keys = %d, want 2", s.Keys())
+	}
+	for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
+		if got := fmt.Sprintf(verb, s); got != "seal.Sealer(2 keys redacted)" {
+			t.Errorf("%s: %q", verb, got)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package browser holds the browser test of go-par: headless Chromium,
+// Package browser holds the browser tests of go-par: headless Chromium,
 // driven over the DevTools protocol by chromedp, logs in to the example web
 // app (started with the README's own command, go run ./examples/webapp)
 // through its embedded test provider's login page, and checks the result
@@ -7,6 +7,16 @@
 // login page and the result page into $GOPAR_SCREENSHOTS (default: a
 // temporary directory).
 //
-// It needs chromium (Debian: apt-get install -y chromium). Without it the
-// test fails with that hint, unless GOPAR_SKIP_INTEROP=1, which skips it.
+// They also check what only a browser shows (issue 17, items 11–14): Back
+// after logout shows no personal data (the back/forward cache); the
+// session and binding cookies are __Host- and Secure even on
+// http://127.0.0.1, and Chromium keeps them; the login form's POST carries
+// the app's Origin (Referrer-Policy same-origin); no page can be framed; a
+// reopened callback while logged in shows the session; a refused logout is
+// titled as such; http://localhost leads to the redirect URI's host before
+// the login; and with cookies blocked (a profile whose preferences block
+// them) the user is told to allow cookies before going to the provider.
+//
+// They need chromium (Debian: apt-get install -y chromium). Without it the
+// tests fail with that hint, unless GOPAR_SKIP_INTEROP=1, which skips them.
 package browser

@@ -19,6 +19,9 @@
 //     "secrets": { "<client_id>": "<secret>", ... },
 //     "jwks":    { "<client_id>": { "keys": [ <public JWK> ] }, ... }
 //   }
+// A private_key_jwt client's jwks holds its signing keys; any other client
+// may have one too, holding its encryption key (use "enc") for encrypted
+// JWT-secured authorization responses.
 // The client catalogue (ids, authentication methods, algorithms) is below.
 // Login and consent are headless: GET /interaction/:uid finishes the
 // interaction for a fixed test user, so a cookie-jar HTTP client can follow
@@ -29,7 +32,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { parseArgs } from 'node:util';
 
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,6 +102,18 @@ const catalogue = [
   { client_id: 'jar-eddsa', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'EdDSA', request_object_signing_alg: 'EdDSA', require_signed_request_object: true },
   // Sender-constrained tokens (RFC 9449 §5.2).
   { client_id: 'dpop', token_endpoint_auth_method: 'client_secret_basic', dpop_bound_access_tokens: true },
+  // JWT-secured authorization responses (JARM §3): signed PS256; signed
+  // ES256 and encrypted to the client's RSA key (use enc in its jwks).
+  { client_id: 'jarm', token_endpoint_auth_method: 'client_secret_basic', authorization_signed_response_alg: 'PS256' },
+  {
+    client_id: 'jarm-enc',
+    token_endpoint_auth_method: 'client_secret_basic',
+    authorization_signed_response_alg: 'ES256',
+    authorization_encrypted_response_alg: 'RSA-OAEP-256',
+    authorization_encrypted_response_enc: 'A256GCM',
+  },
+  // Rich Authorization Requests (RFC 9396 §10.2 authorization_details_types).
+  { client_id: 'rar', token_endpoint_auth_method: 'client_secret_basic', authorization_details_types: ['payment_initiation', 'account_information'] },
 ];
 
 const clients = catalogue
@@ -110,9 +125,10 @@ const clients = catalogue
       redirect_uris: [redirectURI],
       ...c,
     };
-    if (c.token_endpoint_auth_method === 'private_key_jwt') {
+    if (c.token_endpoint_auth_method === 'private_key_jwt' || c.authorization_encrypted_response_alg) {
       out.jwks = jwksFor(c.client_id);
-    } else {
+    }
+    if (c.token_endpoint_auth_method !== 'private_key_jwt') {
       out.client_secret = secretFor(c.client_id);
     }
     return out;
@@ -132,6 +148,15 @@ const providerKeys = {
     privateJWK('ec', { namedCurve: 'P-256' }, { kid: 'op-ec', use: 'sig' }),
   ],
 };
+
+// Rich Authorization Requests (RFC 9396): the types the provider knows. Their
+// members are the resource server's business; the provider checks only the
+// common shape (type, locations, actions, datatypes, identifier, privileges).
+// Requests with authorization_details are for one resource server, the
+// default resource below (node-oidc-provider ties RAR to RFC 8707 resource
+// indicators), and what was asked is what is granted.
+const RAR_TYPES = ['payment_initiation', 'account_information'];
+const RAR_RESOURCE = 'urn:go-par:interop:rar';
 
 // The one test user.
 const ACCOUNT_ID = 'interop-user-1';
@@ -263,6 +288,9 @@ async function finishInteraction(provider, req, res) {
           grant.addResourceScope(indicator, scopes.join(' '));
         }
       }
+      for (const detail of d.rar ?? []) {
+        grant.addRar(detail);
+      }
       const id = await grant.save();
       await provider.interactionFinished(req, res, { consent: { grantId: id } }, { mergeWithLastSubmission: true });
       return;
@@ -305,6 +333,31 @@ function configuration() {
           : {}),
       },
       clientCredentials: { enabled: true },
+      // JARM: response_mode jwt, query.jwt, form_post.jwt (and fragment.jwt);
+      // encryption for authorization_encrypted_response_alg.
+      jwtResponseModes: { enabled: true },
+      encryption: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          return ctx.oidc.params?.authorization_details ? RAR_RESOURCE : undefined;
+        },
+        getResourceServerInfo: async (ctx, indicator) => {
+          if (indicator !== RAR_RESOURCE) throw new errors.InvalidTarget();
+          return { scope: '', audience: RAR_RESOURCE, accessTokenFormat: 'opaque' };
+        },
+        useGrantedResource: async () => false,
+      },
+      richAuthorizationRequests: {
+        enabled: true,
+        types: Object.fromEntries(RAR_TYPES.map((type) => [type, { validate() {} }])),
+        authorizationDetailsForGrantSource: async (ctx) => (ctx.oidc.params.authorization_details
+          ? JSON.parse(ctx.oidc.params.authorization_details)
+          : undefined),
+        authorizationDetailsForAccessToken: async (ctx, token, source) => source?.rar,
+        authorizationDetailsForIntrospection: async (ctx, token) => token.rar,
+      },
       userinfo: { enabled: true },
       revocation: { enabled: true },
       introspection: { enabled: true },

@@ -8,9 +8,10 @@
 // (one-time state, RFC 9700 §4.7.1). Keys are the prefix
 // plus base64url(SHA-256(state)), never the state itself.
 //
-// The flow holds the PKCE verifier (RFC 7636 §4.1), a secret. Give
-// [Options.Key] (32 random bytes) and values are sealed with AES-256-GCM
-// before they reach Redis; without a key they are stored as clear JSON.
+// The flow holds the PKCE verifier (RFC 7636 §4.1), a secret, so
+// [Options.Key] (32 random bytes, the same on every replica) is required:
+// values are sealed with AES-256-GCM before they reach Redis. Clear JSON
+// needs an explicit [Options.InsecureClearText].
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
 //	st, err := redisstore.New(rdb, redisstore.Options{Key: key})

@@ -55,7 +55,9 @@ func Example() {
 func ExampleStore_Take_unavailable() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}) // nothing listens there
 	defer rdb.Close()
-	st, err := redisstore.New(rdb, redisstore.Options{Timeout: 500 * time.Millisecond})
+	key := make([]byte, redisstore.KeySize)
+	rand.Read(key)
+	st, err := redisstore.New(rdb, redisstore.Options{Key: key, Timeout: 500 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	clearSt, err := New(rdb, Options{})
+	clearSt, err := New(rdb, Options{InsecureClearText: true})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -26,8 +26,8 @@ const (
 	KeySize = 32
 )
 
-// Options configures a [Store]. The zero value stores clear JSON under
-// [DefaultPrefix] with [DefaultTimeout]; set Key.
+// Options configures a [Store]. Key is required, unless InsecureClearText
+// says that clear values are wanted.
 type Options struct {
 	// Prefix starts every Redis key. Default [DefaultPrefix]. Stores that
 	// share a Redis database must share the prefix and the Key.
@@ -38,16 +38,19 @@ type Options struct {
 	// and writes only when the client has ContextTimeoutEnabled set;
 	// otherwise its own ReadTimeout and WriteTimeout (3 s by default) apply.
 	Timeout time.Duration
-	// Key is a KeySize-byte secret (crypto/rand) that seals each flow with
-	// AES-256-GCM before it is written, bound to its key in Redis. It is
-	// the recommended setting: a flow holds the PKCE code verifier and the
-	// nonce, which are secrets (RFC 7636 §4.1).
-	//
-	// When Key is nil, flows are stored as CLEAR JSON: anyone who can read
-	// the Redis database or its dumps can read the verifiers of the logins
-	// in flight. A store with a Key refuses clear values and a store without
-	// one refuses sealed values. New copies the key.
+	// Key is a KeySize-byte secret (crypto/rand), the same on every replica,
+	// that seals each flow with AES-256-GCM before it is written, bound to
+	// its key in Redis. Required: a flow holds the PKCE code verifier and
+	// the nonce, which are secrets (RFC 7636 §4.1). A store with a Key
+	// refuses clear values. New copies the key.
 	Key []byte
+	// InsecureClearText stores flows as CLEAR JSON, without Key: anyone who
+	// can read the Redis database, a replica, its dumps or a MONITOR stream
+	// can read the verifiers and nonces of the logins in flight. It MUST NOT
+	// be set unless that Redis is as private as the app's own memory. A
+	// clear-text store refuses sealed values. It cannot be combined with
+	// Key.
+	InsecureClearText bool
 	// Now is the clock used to turn the expiry into a TTL. Default time.Now.
 	Now func() time.Time
 }
@@ -70,7 +73,9 @@ type Store struct {
 var _ login.Store = (*Store)(nil)
 
 // New returns a Store on rdb (a *redis.Client, *redis.ClusterClient,
-// *redis.Ring or failover client). It does no I/O.
+// *redis.Ring or failover client). It does no I/O. Options.Key is
+// required unless Options.InsecureClearText is set; the error names the
+// field.
 func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: nil redis client")
@@ -88,7 +93,13 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if opts.Key != nil {
+	switch {
+	case opts.Key == nil && !opts.InsecureClearText:
+		return nil, fmt.Errorf("redisstore: Options.Key is required: %d random bytes, the same on every replica "+
+			"(or set Options.InsecureClearText to store the flows' PKCE verifiers and nonces as clear JSON)", KeySize)
+	case opts.Key != nil && opts.InsecureClearText:
+		return nil, errors.New("redisstore: Options.Key and Options.InsecureClearText are both set: choose one")
+	case opts.Key != nil:
 		sl, err := newSealer(opts.Key)
 		if err != nil {
 			return nil, err
@@ -199,7 +210,7 @@ func (s *Store) decode(value []byte, id string) (*client.Flow, error) {
 		}
 		defer clear(plain)
 	} else if isSealed(value) {
-		return nil, errors.New("stored flow is encrypted but Options.Key is nil")
+		return nil, errors.New("stored flow is encrypted but this store is InsecureClearText (no Options.Key)")
 	}
 	var flow client.Flow
 	if err := json.Unmarshal(plain, &flow); err != nil {

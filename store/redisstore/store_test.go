@@ -107,12 +107,21 @@ func TestNew(t *testing.T) {
 		wantErr   string
 		encrypted bool
 	}{
-		{name: "defaults", rdb: rdb},
 		{name: "key", rdb: rdb, opts: redisstore.Options{Key: newKey()}, encrypted: true},
+		{name: "insecure clear text", rdb: rdb, opts: redisstore.Options{InsecureClearText: true}},
+		// A flow holds the PKCE verifier: no key is an error naming the
+		// field, not a silent clear-text store.
+		{name: "no key", rdb: rdb, wantErr: "redisstore: Options.Key is required: 32 random bytes, the same on every replica " +
+			"(or set Options.InsecureClearText to store the flows' PKCE verifiers and nonces as clear JSON)"},
+		{name: "no key, other options", rdb: rdb, opts: redisstore.Options{Prefix: "app:", Timeout: time.Second},
+			wantErr: "redisstore: Options.Key is required: 32 random bytes, the same on every replica " +
+				"(or set Options.InsecureClearText to store the flows' PKCE verifiers and nonces as clear JSON)"},
+		{name: "key and insecure clear text", rdb: rdb, opts: redisstore.Options{Key: newKey(), InsecureClearText: true},
+			wantErr: "redisstore: Options.Key and Options.InsecureClearText are both set: choose one"},
 		{name: "nil client", opts: redisstore.Options{Key: newKey()}, wantErr: "redisstore: nil redis client"},
 		{name: "short key", rdb: rdb, opts: redisstore.Options{Key: make([]byte, 16)}, wantErr: "redisstore: Options.Key is 16 bytes, want 32 (AES-256)"},
 		{name: "empty non-nil key", rdb: rdb, opts: redisstore.Options{Key: []byte{}}, wantErr: "redisstore: Options.Key is 0 bytes, want 32 (AES-256)"},
-		{name: "negative timeout", rdb: rdb, opts: redisstore.Options{Timeout: -time.Second}, wantErr: "redisstore: Options.Timeout is negative (-1s)"},
+		{name: "negative timeout", rdb: rdb, opts: redisstore.Options{Timeout: -time.Second, Key: newKey()}, wantErr: "redisstore: Options.Timeout is negative (-1s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +159,7 @@ func TestSaveTake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			st := newStore(t, rdb, redisstore.Options{Prefix: tt.prefix, Key: tt.key})
+			st := newStore(t, rdb, redisstore.Options{Prefix: tt.prefix, Key: tt.key, InsecureClearText: tt.key == nil})
 			flow := newFlow()
 			if err := st.Save(ctx, nil, nil, flow, flow.ExpiresAt); err != nil {
 				t.Fatalf("Save() = %v", err)
@@ -353,7 +362,7 @@ func TestEncryption(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := prefix + tt.name + ":"
-			st := newStore(t, rdb, redisstore.Options{Prefix: p, Key: tt.key})
+			st := newStore(t, rdb, redisstore.Options{Prefix: p, Key: tt.key, InsecureClearText: tt.clear})
 			flow := newFlow()
 			if err := st.Save(ctx, nil, nil, flow, flow.ExpiresAt); err != nil {
 				t.Fatalf("Save() = %v", err)
@@ -388,7 +397,7 @@ func TestTamper(t *testing.T) {
 	key := newKey()
 	sealed := newStore(t, rdb, redisstore.Options{Prefix: prefix, Key: key})
 	otherKey := newStore(t, rdb, redisstore.Options{Prefix: prefix, Key: newKey()})
-	clearSt := newStore(t, rdb, redisstore.Options{Prefix: prefix})
+	clearSt := newStore(t, rdb, redisstore.Options{Prefix: prefix, InsecureClearText: true})
 
 	tests := []struct {
 		name    string
@@ -402,7 +411,7 @@ func TestTamper(t *testing.T) {
 		{name: "clear value, store with key", save: clearSt, take: sealed,
 			wantErr: "redisstore: take: stored flow is not encrypted; a store with Options.Key refuses clear values"},
 		{name: "sealed value, store without key", save: sealed, take: clearSt,
-			wantErr: "redisstore: take: stored flow is encrypted but Options.Key is nil"},
+			wantErr: "redisstore: take: stored flow is encrypted but this store is InsecureClearText (no Options.Key)"},
 		{name: "sealed value moved to another state", save: sealed, take: sealed,
 			mangle: func(t *testing.T, flow, other *client.Flow) {
 				v := rdb.Get(ctx, wantKey(prefix, other.State)).Val()
@@ -663,7 +672,7 @@ func BenchmarkSaveTake(b *testing.B) {
 		key  []byte
 	}{{"encrypted", newKey()}, {"clear", nil}} {
 		b.Run(bc.name, func(b *testing.B) {
-			st, err := redisstore.New(rdb, redisstore.Options{Prefix: "bench:", Key: bc.key})
+			st, err := redisstore.New(rdb, redisstore.Options{Prefix: "bench:", Key: bc.key, InsecureClearText: bc.key == nil})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -58,7 +58,9 @@ type Options struct {
 	// of the script's catalogue; a client is only registered when it has a
 	// secret or a JWKS.
 	Secrets map[string]string
-	// JWKS maps client_id to the public keys of private_key_jwt clients.
+	// JWKS maps client_id to the public keys of private_key_jwt clients,
+	// and of clients registered for encrypted JWT-secured authorization
+	// responses (jarm-enc: its key with use "enc").
 	JWKS map[string]jose.JSONWebKeySet
 	// Node is the node binary. Default: "node" from PATH.
 	Node string

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/go-par/par/interop/internal/opharness"
 )
 
@@ -70,7 +72,13 @@ func startRaw(t *testing.T, mode string) *opharness.Provider {
 				"basic-special": specialSecret,
 				"post":          "post-secret-0123456789abcdef01234",
 				"par-only":      "par-only-secret-0123456789abcdef0",
+				"jarm":          jarmSecret,
+				"jarm-enc":      jarmEncSecret,
+				"rar":           rarSecret,
 			},
+			JWKS: map[string]jose.JSONWebKeySet{"jarm-enc": {Keys: []jose.JSONWebKey{
+				{Key: &encKey().PublicKey, KeyID: "enc-1", Use: "enc"},
+			}}},
 		})
 	})
 	if op.err != nil {
