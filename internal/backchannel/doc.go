@@ -8,7 +8,10 @@
 // bodies at 1 MiB. [ParseError] reads RFC 6749 §5.2 error bodies,
 // [RetryAfter] the Retry-After header, and [ParseToken] token responses
 // (RFC 6749 §5.1) as tolerantly as golang.org/x/oauth2 does. Package client
-// builds its ResponseError from them.
+// builds its ResponseError from them, after removing from the answer what
+// the request carried ([Response.Sent]: the secret form members,
+// Authorization credentials and DPoP proofs of every attempt), since a
+// provider may echo the request in its error.
 //
 //	resp, err := ch.Do(ctx, backchannel.Request{Name: "token", URL: tokenURL, Form: form, DPoP: true})
 //	tok, err := backchannel.ParseToken(resp.Header, resp.Body, start)
