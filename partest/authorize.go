@@ -156,6 +156,10 @@ func validRedirectURI(v string) bool {
 
 // handlePAR serves the pushed authorization request endpoint (RFC 9126 §2).
 func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request, _ *Fault) {
+	if s.Config.NoPAR {
+		http.NotFound(w, r)
+		return
+	}
 	s.addDPoPNonce(w)
 	form, c, e := s.readAuthenticated(w, r)
 	if e != nil {

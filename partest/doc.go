@@ -75,6 +75,13 @@
 // (unknown client, bad request_uri) are shown on an error page, later ones
 // are sent to the redirect URI with state and iss.
 //
+// Front-channel authorization requests (every parameter in the
+// authorization URL, or a signed request object by value, RFC 9101 §5) are
+// accepted unless Config.RequirePAR or [Client].RequirePAR says otherwise.
+// Config.NoPAR makes a provider without PAR, as most OpenID Connect
+// providers are: no pushed_authorization_request_endpoint in discovery and
+// 404 Not Found at its path.
+//
 // # The MitID broker
 //
 // [BrokerConfig] shapes the server like the Signaturgruppen MitID broker as

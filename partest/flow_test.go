@@ -252,6 +252,69 @@ func TestFrontChannel(t *testing.T) {
 	}
 }
 
+// TestNoPAR covers a provider without PAR: nothing advertised, the path
+// 404 (and counted), front-channel requests (plain and a request object by
+// value) log in, and the code is redeemed as usual.
+func TestNoPAR(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{Clients: []Client{basicClient()}, NoPAR: true, MTLSEndpointAliases: true})
+	md := get(t, srv, srv.Issuer()+"/.well-known/openid-configuration", nil)
+	for _, m := range []string{"pushed_authorization_request_endpoint", "require_pushed_authorization_requests"} {
+		if v, ok := md.body[m]; ok {
+			t.Errorf("discovery has %s = %v", m, v)
+		}
+	}
+	if aliases, _ := md.body["mtls_endpoint_aliases"].(map[string]any); aliases["pushed_authorization_request_endpoint"] != nil || aliases["token_endpoint"] == nil {
+		t.Errorf("mtls_endpoint_aliases = %v, want token and userinfo aliases only", aliases)
+	}
+	if md9 := get(t, srv, srv.Issuer()+"/.well-known/oauth-authorization-server", nil); md9.body["pushed_authorization_request_endpoint"] != nil {
+		t.Errorf("RFC 8414 metadata advertises PAR")
+	}
+	f := newFlow()
+	for _, u := range []string{srv.endpointURL(pathPAR), srv.endpointURL(pathMTLS + pathPAR)} {
+		if r := post(t, srv, u, f.parParams("app"), basic("app", "s3cret")); r.status != http.StatusNotFound {
+			t.Errorf("POST %s = %d, want 404", u, r.status)
+		}
+	}
+	if n := srv.Requests(EndpointPAR); n != 2 {
+		t.Errorf("Requests(EndpointPAR) = %d, want the 2 refused pushes counted", n)
+	}
+
+	params, err := srv.Login(srv.endpointURL(pathAuthorize) + "?" + f.parParams("app").Encode())
+	if err != nil || params.Get("code") == "" || params.Get("state") != f.state || params.Get("iss") != srv.Issuer() {
+		t.Fatalf("front-channel login = %v, %v", params, err)
+	}
+	if tok := post(t, srv, srv.endpointURL(pathToken), tokenForm(params.Get("code"), f), basic("app", "s3cret")); tok.status != http.StatusOK {
+		t.Fatalf("token = %d %s", tok.status, tok.raw)
+	} else if claims := verifyIDToken(t, srv, tok.str("id_token")); claims["nonce"] != f.nonce {
+		t.Errorf("ID token nonce = %v, want %s", claims["nonce"], f.nonce)
+	}
+
+	// A request object by value (RFC 9101 §5).
+	f = newFlow()
+	m := map[string]any{"iss": "app", "aud": srv.Issuer(), "exp": time.Now().Add(time.Minute).Unix()}
+	for k, v := range f.parParams("app") {
+		m[k] = v[0]
+	}
+	ro := hsJWT(t, "s3cret", jose.HS256, nil, m)
+	q := url.Values{"client_id": {"app"}, "request": {ro}, "response_type": {"code"}, "scope": {"openid"}}
+	if params, err := srv.Login(srv.endpointURL(pathAuthorize) + "?" + q.Encode()); err != nil || params.Get("code") == "" || params.Get("state") != f.state {
+		t.Errorf("front-channel request object = %v, %v", params, err)
+	}
+
+	// Requiring PAR without an endpoint: advertised, and front-channel
+	// requests refused.
+	both := newServer(t, Config{Clients: []Client{basicClient()}, NoPAR: true, RequirePAR: true})
+	md = get(t, both, both.Issuer()+"/.well-known/openid-configuration", nil)
+	if md.body["pushed_authorization_request_endpoint"] != nil || md.body["require_pushed_authorization_requests"] != true {
+		t.Errorf("NoPAR+RequirePAR discovery: endpoint %v, require %v", md.body["pushed_authorization_request_endpoint"], md.body["require_pushed_authorization_requests"])
+	}
+	f = newFlow()
+	if params, err := both.Login(both.endpointURL(pathAuthorize) + "?" + f.parParams("app").Encode()); err != nil || params.Get("error") != "invalid_request" {
+		t.Errorf("NoPAR+RequirePAR front channel = %v, %v; want invalid_request", params, err)
+	}
+}
+
 func TestClientRequirePAR(t *testing.T) {
 	t.Parallel()
 	c := basicClient()

@@ -89,6 +89,16 @@ type Config struct {
 	// RequirePAR advertises require_pushed_authorization_requests and
 	// rejects front-channel requests without a request_uri (RFC 9126 §5).
 	RequirePAR bool
+	// NoPAR makes a provider without PAR, as most OpenID Connect providers
+	// are: discovery advertises neither pushed_authorization_request_endpoint
+	// nor require_pushed_authorization_requests (nor a PAR mTLS alias), and
+	// the PAR path answers 404 Not Found (such requests still count in
+	// Requests(EndpointPAR), so a test can see that a client tried).
+	// Classic front-channel authorization requests, with every parameter in
+	// the authorization URL or a request object by value (RFC 9101 §5),
+	// work as always. With RequirePAR as well, discovery advertises the
+	// requirement without an endpoint, a contradiction a client must refuse.
+	NoPAR bool
 	// NoIssParameter neither advertises nor sends the RFC 9207 iss
 	// authorization response parameter.
 	NoIssParameter bool

@@ -640,6 +640,15 @@ func (s *Server) metadata(f *Fault) map[string]any {
 	}
 	s.extendMetadata(md)
 	s.mtlsAliases(md)
+	if s.Config.NoPAR {
+		delete(md, "pushed_authorization_request_endpoint")
+		if !s.Config.RequirePAR {
+			delete(md, "require_pushed_authorization_requests")
+		}
+		if a, ok := md["mtls_endpoint_aliases"].(map[string]any); ok {
+			delete(a, "pushed_authorization_request_endpoint")
+		}
+	}
 	if f != nil && f.Issuer != "" {
 		md["issuer"] = f.Issuer
 	}
