@@ -31,6 +31,23 @@ func ClientAuth(name string) bool {
 	return name == "client_secret" || name == "client_assertion" || name == "client_assertion_type"
 }
 
+// credentials are the parameters that carry a credential or a grant:
+// client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2), the PKCE verifier
+// (RFC 7636 §4.5), an authorization code, a token, an assertion or a
+// password grant (RFC 6749 §4.1.3, §4.3.2, §6; RFC 7523 §2.1; RFC 8693
+// §2.1), a device code (RFC 8628 §3.4) and a CIBA request id (CIBA Core
+// §10.1).
+var credentials = map[string]bool{
+	"client_secret": true, "client_assertion": true, "code_verifier": true,
+	"code": true, "access_token": true, "refresh_token": true, "password": true,
+	"assertion": true, "subject_token": true, "actor_token": true,
+	"device_code": true, "auth_req_id": true,
+}
+
+// Credential reports whether name carries a credential or a grant, whose
+// value must never travel in a URL (a front-channel authorization request).
+func Credential(name string) bool { return credentials[name] }
+
 // Values returns the parameters that opts set. x/oauth2's option interface
 // is sealed; AuthCodeURL is the public way to apply options, so they are
 // read back from it. The probe's own response_type=code is left out, and

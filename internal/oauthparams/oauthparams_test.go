@@ -49,3 +49,21 @@ func TestOwned(t *testing.T) {
 		t.Error("ClientAuth")
 	}
 }
+
+func TestCredential(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"client_secret", "client_assertion", "code_verifier", "code", "access_token",
+		"refresh_token", "password", "assertion", "subject_token", "actor_token", "device_code", "auth_req_id"} {
+		if !oauthparams.Credential(p) {
+			t.Errorf("Credential(%q) = false", p)
+		}
+	}
+	// Authorization request parameters, id_token_hint included (OIDC Core
+	// §3.1.2.1 sends it in the front channel).
+	for _, p := range []string{"state", "nonce", "scope", "prompt", "login_hint", "id_token_hint", "client_id",
+		"redirect_uri", "code_challenge", "dpop_jkt", "idp_values", "client_assertion_type"} {
+		if oauthparams.Credential(p) {
+			t.Errorf("Credential(%q) = true", p)
+		}
+	}
+}
