@@ -88,6 +88,20 @@ type Config struct {
 	// DPoPNonces keeps server-provided DPoP nonces per origin (RFC 9449 §8).
 	// Default: an in-memory store per Client.
 	DPoPNonces dpop.NonceStore
+
+	// InsecureFrontChannel lets the Client log in at a provider without a
+	// PAR endpoint: Push then prepares a classic authorization request
+	// (RFC 6749 §4.1.1, OIDC Core §3.1.2.1), and AuthorizationURL carries
+	// all of it in the URL, or a request object by value (RFC 9101 §5). It
+	// is named Insecure because it gives up what PAR protects (RFC 9126
+	// §1): the request travels through the browser, which can read and
+	// change it, the provider learns of it before authenticating the
+	// client, and the URL lands in histories and logs. It never downgrades
+	// a provider that has PAR: with a PAR endpoint in the metadata, PAR is
+	// used. New refuses it under ProfileFAPI2 (FAPI 2.0 §5.3.3.2 requires
+	// PAR) and for a provider that sets
+	// require_pushed_authorization_requests.
+	InsecureFrontChannel bool
 }
 
 // Client is a relying party of one provider. It is immutable after New and
@@ -114,6 +128,9 @@ type Client struct {
 	dpop     *dpop.Proofer
 	jktOnly  bool
 	nonces   dpop.NonceStore
+	// front: the provider has no PAR endpoint and InsecureFrontChannel is
+	// set; Push prepares front-channel requests (front.go).
+	front bool
 
 	// origins are the provider's origins (issuer and metadata endpoints),
 	// to which Post sends credentials.
@@ -194,8 +211,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 
 	mtls := cfg.Auth.Method() == methodTLSClientAuth
 	var err error
-	if c.parURL, err = endpoint(md, "pushed_authorization_request_endpoint", mtls); err != nil {
+	if hasPAR(md) {
+		if c.parURL, err = endpoint(md, "pushed_authorization_request_endpoint", mtls); err != nil {
+			return nil, err
+		}
+	} else if err = frontChannel(md, cfg.InsecureFrontChannel); err != nil {
 		return nil, err
+	} else {
+		c.front = true
 	}
 	if c.tokenURL, err = endpoint(md, "token_endpoint", mtls); err != nil {
 		return nil, err
@@ -231,8 +254,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if c.jar, err = jar.New(jc); err != nil {
 			return nil, fmt.Errorf("client: config: RequestObject: %w", err)
 		}
+		if c.front && len(ro.Secret) > 0 && ro.Encryption == nil {
+			return nil, errFrontSecretRequestObject
+		}
 	}
-	c.dpop, c.jktOnly, c.nonces = cfg.DPoP, cfg.DPoPJKTOnly, cfg.DPoPNonces
+	c.dpop, c.jktOnly, c.nonces = cfg.DPoP, cfg.DPoPJKTOnly || c.front, cfg.DPoPNonces
 	if c.dpop != nil && c.nonces == nil {
 		c.nonces = &dpopwire.MemoryStore{}
 	}
@@ -266,6 +292,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.userInfo = jwtverify.New(jc)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
 		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))
+	if c.front {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "client: the provider has no PAR endpoint: authorization requests go through the browser (InsecureFrontChannel)",
+			slog.String("issuer", c.issuer))
+	}
 	return c, nil
 }
 

@@ -72,6 +72,9 @@ func applyProfile(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	fail := func(field, format string, args ...any) error {
 		return fmt.Errorf("client: config: %s: %s profile: %s", field, ProfileFAPI2, fmt.Sprintf(format, args...))
 	}
+	if cfg.InsecureFrontChannel {
+		return fail("InsecureFrontChannel", "authorization requests must be pushed (PAR, §5.3.3.2)")
+	}
 	// Client authentication: private_key_jwt or mTLS only (§5.3.3.1-2).
 	switch a := cfg.Auth.(type) {
 	case *JWTAuth:

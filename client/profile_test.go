@@ -58,6 +58,7 @@ func TestFAPI2Refusals(t *testing.T) {
 			c.RequestObject = &jar.Config{Signer: testRSAKey(), Algorithm: jose.RS256}
 		}, "RequestObject.Algorithm"},
 		{"RS256 id tokens", func(c *client.Config) { c.IDTokenAlgorithms = []string{"RS256"} }, "IDTokenAlgorithms"},
+		{"front channel without PAR", func(c *client.Config) { c.InsecureFrontChannel = true }, "InsecureFrontChannel"},
 		{"no issuer configured", func(c *client.Config) {
 			md, _ := fetchMetadata(srv)
 			c.Issuer, c.Metadata = "", md

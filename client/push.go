@@ -37,11 +37,19 @@ type Flow struct {
 	// Exchange then requires a recent enough auth_time (OIDC Core §3.1.2.1,
 	// §3.1.3.7 item 13).
 	MaxAge string `json:"max_age,omitempty"`
+
+	// front is the encoded front-channel request of a provider without
+	// PAR (Config.InsecureFrontChannel), for AuthorizationURL; such a flow
+	// has no RequestURI and a zero ExpiresAt. The callback does not need it.
+	front string
 }
 
 // String shows the flow without its secrets (state, nonce, code
 // verifier). It has a value receiver, so a Flow value is redacted too.
 func (f Flow) String() string {
+	if f.RequestURI == "" && f.front != "" {
+		return fmt.Sprintf("flow(issuer=%s front channel, state/nonce/verifier redacted)", f.Issuer)
+	}
 	return fmt.Sprintf("flow(issuer=%s request_uri=%s expires=%s, state/nonce/verifier redacted)",
 		f.Issuer, f.RequestURI, f.ExpiresAt.UTC().Format(time.RFC3339))
 }
@@ -85,6 +93,12 @@ func WithMaxAge(d time.Duration) Option {
 //
 // Only a 201 response with a string request_uri and a positive integer
 // expires_in is success (RFC 9126 §2.2). Errors are *ResponseError.
+//
+// For a provider without a PAR endpoint (Config.InsecureFrontChannel) Push
+// sends nothing: the same parameters (a DPoP key bound by dpop_jkt, RFC
+// 9449 §10) stay in the Flow for AuthorizationURL, and a parameter that
+// carries a credential (code, a token, a password) gives
+// ErrReservedParameter, as it would land in the URL.
 func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 	extra := oauthparams.Values(opts)
 	flow := &Flow{Issuer: c.issuer, RedirectURL: c.redirect}
@@ -145,6 +159,9 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 		if c.jktOnly {
 			params.Set("dpop_jkt", flow.DPoPJKT)
 		}
+	}
+	if c.front {
+		return c.pushFront(ctx, flow, params)
 	}
 	form := params
 	if c.jar != nil {
@@ -226,7 +243,18 @@ func parsePARResponse(body []byte) (requestURI string, expiresIn int64, err erro
 // request_uri only (RFC 9126 §4). It returns ErrRequestURIExpired when the
 // request_uri has expired or will within RequestURISkew; push again then.
 // A request_uri must be used once only.
+//
+// For a provider without PAR (Config.InsecureFrontChannel) the URL carries
+// the flow's whole request instead (RFC 6749 §4.1.1, OIDC Core §3.1.2.1):
+// response_type=code, client_id, redirect_uri, scope, state, nonce,
+// code_challenge with S256 and the options given to Push, or, with
+// Config.RequestObject, client_id, request (the signed object by value,
+// RFC 9101 §5), response_type and scope (OIDC Core §6.1). Such a URL does
+// not expire; only the Flow that Push returned holds it.
 func (c *Client) AuthorizationURL(flow *Flow) (string, error) {
+	if flow != nil && (c.front || flow.front != "") {
+		return c.frontURL(flow)
+	}
 	if flow == nil || flow.RequestURI == "" {
 		return "", fmt.Errorf("client: authorization url: flow has no request_uri")
 	}
