@@ -121,6 +121,10 @@ func runRow(t *testing.T, r row, o *outcome) bool {
 			ok = false
 		}
 	}
+	if err := e.checkTransport(obs); err != nil {
+		t.Errorf("transport: %v", err)
+		ok = false
+	}
 	if spec.check != nil {
 		if err := spec.check(e, obs); err != nil {
 			t.Errorf("check: %v", err)

@@ -114,8 +114,6 @@ func countPlans(tb *table) int {
 // short names a variant-level N/A reason.
 func short(why string) string {
 	switch {
-	case strings.HasPrefix(why, "front-channel"):
-		return "front channel, not built yet"
 	case strings.HasPrefix(why, "JARM"):
 		return "JARM, issue 18"
 	}

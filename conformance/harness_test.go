@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ import (
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/jar"
 	"github.com/go-par/par/partest"
+	"github.com/go-par/par/pkce"
 )
 
 const (
@@ -178,6 +180,18 @@ func newEnv(t *testing.T, v variantSpec, spec *moduleSpec) *env {
 	default:
 		t.Fatalf("variant %+v cannot be run", v)
 	}
+	front := v.transport == "front"
+	if front {
+		// A provider without PAR, as the suite's OpenID Connect plans play
+		// one: the request travels in the front channel.
+		pc.NoPAR = true
+		if v.dynamic {
+			// The plan's request_uri (a request object by reference) is
+			// sent by value (RFC 9101 §5): go-par hosts no request objects.
+			pcl.JWKS = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{clientJWK}}
+			pcl.RequireSignedRequestObject = true
+		}
+	}
 	pc.Clients = []partest.Client{pcl}
 	if spec.provider != nil {
 		spec.provider(e, &pc)
@@ -214,9 +228,10 @@ func newEnv(t *testing.T, v variantSpec, spec *moduleSpec) *env {
 	if v.formPost {
 		e.ccfg.ResponseMode = "form_post"
 	}
-	if v.signed {
+	if v.signed || front && v.dynamic {
 		e.ccfg.RequestObject = &jar.Config{Signer: cr.key, KeyID: keyID, Type: jar.TypeRequestObject}
 	}
+	e.ccfg.InsecureFrontChannel = front
 	if spec.client != nil {
 		spec.client(&e.ccfg)
 	}
@@ -245,6 +260,7 @@ type observation struct {
 	// that failed (or the last call).
 	before, after counts
 	flow          *client.Flow
+	authURL       string         // the last authorization URL
 	tokens        *client.Tokens // from the login (the refresh, in refresh modules)
 	userinfo      *client.UserInfo
 }
@@ -288,6 +304,7 @@ func (e *env) login(ctx context.Context, c *client.Client, o *observation) bool 
 		o.outcome, o.err = "error at authorization url", err
 		return false
 	}
+	o.authURL = u
 	params, err := e.srv.Login(u)
 	if err != nil {
 		o.outcome, o.err = "error at the provider's authorization endpoint", err
@@ -395,6 +412,53 @@ func (e *env) checkErr(o *observation) error {
 		return isAbout(client.ErrInvalidResponse, "sub")(o.err)
 	}
 	return fmt.Errorf("outcome %s needs the module's own error check", o.outcome)
+}
+
+// checkTransport checks how the authorization request went: for par rows
+// pushed, the URL holding client_id and request_uri only (RFC 9126 §4);
+// for front rows never pushed (the provider has no PAR), the URL holding
+// the whole request, or client_id and a request object by value (RFC 9101
+// §5) with response_type and scope (OIDC Core §6.1).
+func (e *env) checkTransport(o *observation) error {
+	if o.authURL == "" {
+		return nil // stopped before the redirect
+	}
+	u, err := url.Parse(o.authURL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	var names []string
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	pushes := e.srv.Requests(partest.EndpointPAR)
+	switch {
+	case e.v.family == "fapi" || e.v.transport == "par":
+		if pushes == 0 || !slices.Equal(names, []string{"client_id", "request_uri"}) {
+			return fmt.Errorf("%d pushes, authorization URL parameters %v; want a push and client_id, request_uri", pushes, names)
+		}
+	case pushes != 0:
+		return fmt.Errorf("%d requests to the PAR path of a provider without PAR", pushes)
+	case e.ccfg.RequestObject != nil:
+		if !slices.Equal(names, []string{"client_id", "request", "response_type", "scope"}) {
+			return fmt.Errorf("authorization URL parameters %v, want client_id, request, response_type, scope", names)
+		}
+	default:
+		f := o.flow
+		want := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect},
+			"state": {f.State}, "nonce": {f.Nonce}, "code_challenge": {pkce.Challenge(f.CodeVerifier)}, "code_challenge_method": {"S256"}}
+		for k, v := range want {
+			if q.Get(k) != v[0] {
+				return fmt.Errorf("authorization URL %s = %q, want %q", k, q.Get(k), v[0])
+			}
+		}
+		if !strings.Contains(" "+q.Get("scope")+" ", " openid ") || q.Has("request_uri") {
+			return fmt.Errorf("authorization URL parameters %v", names)
+		}
+	}
+	return nil
 }
 
 // checkNoCallAfter checks that the relying party made no call past the

@@ -195,7 +195,7 @@ type variantSpec struct {
 	auth      string // client_secret_basic or tls_client_auth
 	formPost  bool   // response_mode form_post
 	dynamic   bool   // the plan asks for dynamic registration (registered statically here)
-	transport string // par or front
+	transport string // par (pushed) or front (a provider without PAR, client.Config.InsecureFrontChannel)
 	// FAPI 2.0 plans.
 	mtls   bool // tls_client_auth and certificate-bound tokens; else private_key_jwt and DPoP
 	signed bool // signed request objects (signed_non_repudiation)
@@ -259,8 +259,6 @@ func (s variantSpec) notApplicable() string {
 	switch {
 	case s.family == "":
 		return "the suite runs this module only with variants go-par does not use"
-	case s.transport == "front":
-		return "front-channel authorization requests without PAR are not built yet (issue 15, after the client API redesign)"
 	case s.jarm:
 		return "JARM responses are not built (issue 18)"
 	}

@@ -40,10 +40,12 @@
 // form_post), (tls_client_auth, default) that the suite runs it with.
 // Every OpenID Connect module is listed twice, by how go-par sends the
 // authorization request: "par" (pushed, RFC 9126) and "front" (all
-// parameters in the front channel, as the suite's OpenID Connect plans
-// expect; not built yet). The Dynamic plan fixes dynamic_client and
-// request_uri: go-par has no dynamic registration client, so the harness
-// registers it statically, and its request_uri is the PAR one.
+// parameters in the front channel to a provider without PAR, as the
+// suite's OpenID Connect plans expect; client.Config.InsecureFrontChannel).
+// The Dynamic plan fixes dynamic_client and request_uri: go-par has no
+// dynamic registration client, so the harness registers it statically; its
+// request_uri is the PAR one, or in the front channel a request object
+// sent by value.
 //
 // FAPI 2.0 Security Profile: plain_fapi, an OpenID Connect client, simple
 // authorization requests, and two client setups: private_key_jwt with
