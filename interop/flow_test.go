@@ -13,6 +13,7 @@ import (
 	"github.com/go-par/par/client"
 	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/interop/internal/opharness"
+	"github.com/go-par/par/jar"
 )
 
 // authCase is one client of server.mjs's catalogue and how the SDK
@@ -330,4 +331,109 @@ func TestWrongCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFrontChannel logs in at node-oidc-provider with PAR disabled, with
+// client.Config.InsecureFrontChannel: no push, the whole request in the
+// authorization URL (or a request object by value, RFC 9101 §5), client
+// authentication at the token endpoint only. With PAR offered, the same
+// configuration still pushes.
+func TestFrontChannel(t *testing.T) {
+	t.Parallel()
+	front := func(cfg *client.Config) { cfg.InsecureFrontChannel = true }
+	cases := []struct {
+		name, clientID string
+		auth           func(f *fixture) client.AuthMethod
+		ro             func(f *fixture) *jar.Config
+	}{
+		{"client_secret_basic", "basic", secretBasic("basic"), nil},
+		{"client_secret_post", "post", func(f *fixture) client.AuthMethod { return client.ClientSecretPost(f.secrets["post"]) }, nil},
+		{"private_key_jwt ES256", "pkjwt-es256", privateKey("pkjwt-es256"), nil},
+		{"request object ES256 by value", "jar-es256", privateKey("jar-es256"), func(f *fixture) *jar.Config {
+			k := f.keys["jar-es256"]
+			return &jar.Config{Signer: k.signer, Algorithm: k.alg, KeyID: k.kid, Type: jar.TypeRequestObject}
+		}},
+	}
+	t.Run("no PAR", func(t *testing.T) {
+		t.Parallel()
+		f := startOP(t, opharness.ModeNoPAR)
+		ctx := testContext(t)
+		md, err := discovery.Fetch(ctx, nil, f.op.Issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.PushedAuthorizationRequestEndpoint != "" || md.RequirePushedAuthorizationRequests {
+			t.Fatalf("provider advertises PAR: %q, required %v", md.PushedAuthorizationRequestEndpoint, md.RequirePushedAuthorizationRequests)
+		}
+		// Without the opt-in, New refuses the provider.
+		if _, err := client.New(ctx, client.Config{Metadata: md, ClientID: "basic", Auth: secretBasic("basic")(f),
+			RedirectURL: f.redirectURI}); err == nil || !strings.Contains(err.Error(), "InsecureFrontChannel") {
+			t.Errorf("New without InsecureFrontChannel = %v", err)
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := testContext(t)
+				cfg := client.Config{Issuer: f.op.Issuer, Metadata: md, ClientID: tc.clientID, Auth: tc.auth(f),
+					RedirectURL: f.redirectURI, Scopes: []string{"openid", "email"}, InsecureFrontChannel: true}
+				if tc.ro != nil {
+					cfg.RequestObject = tc.ro(f)
+				}
+				c, err := client.New(ctx, cfg)
+				if err != nil {
+					t.Fatalf("client.New: %v", err)
+				}
+				flow, err := c.Push(ctx, client.WithPrompt("login"))
+				if err != nil {
+					t.Fatalf("Push: %v", err)
+				}
+				authURL, err := c.AuthorizationURL(flow)
+				if err != nil {
+					t.Fatalf("AuthorizationURL: %v", err)
+				}
+				u, err := url.Parse(authURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := u.Query()
+				if got := u.Scheme + "://" + u.Host + u.Path; got != f.op.Issuer+"/auth" {
+					t.Errorf("authorization endpoint = %q", got)
+				}
+				if tc.ro != nil {
+					if q.Get("request") == "" || q.Get("client_id") != tc.clientID || q.Has("state") || q.Has("code_challenge") {
+						t.Errorf("request-object URL = %s", authURL)
+					}
+				} else if q.Get("response_type") != "code" || q.Get("client_id") != tc.clientID || q.Get("redirect_uri") != f.redirectURI ||
+					q.Get("scope") != "openid email" || q.Get("state") != flow.State || q.Get("nonce") != flow.Nonce ||
+					q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("prompt") != "login" || q.Has("request_uri") {
+					t.Errorf("front-channel URL = %s", authURL)
+				}
+				for _, s := range f.secrets {
+					if strings.Contains(authURL, s) || strings.Contains(authURL, url.QueryEscape(s)) {
+						t.Errorf("authorization URL holds a client secret")
+					}
+				}
+				params := authorize(t, f.browser(t), authURL)
+				if params.Get("iss") != f.op.Issuer {
+					t.Errorf("callback iss = %q", params.Get("iss"))
+				}
+				tok, err := c.Exchange(ctx, flow, params)
+				if err != nil {
+					t.Fatalf("Exchange: %v", err)
+				}
+				checkTokens(t, f, flow, tok)
+			})
+		}
+	})
+	t.Run("PAR offered", func(t *testing.T) {
+		t.Parallel()
+		f := startOP(t, opharness.ModeOptional)
+		c := newClient(t, f, "basic", secretBasic("basic")(f), front)
+		flow, params := login(t, f, c, "basic") // checks client_id and request_uri only
+		tok, err := c.Exchange(testContext(t), flow, params)
+		if err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		checkTokens(t, f, flow, tok)
+	})
 }

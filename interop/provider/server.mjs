@@ -12,6 +12,8 @@
 //   optional    PAR offered, not required (clients with require_pushed_authorization_requests excepted)
 //   required    require_pushed_authorization_requests: true for every client, advertised in discovery
 //   dpop-nonce  like optional, but DPoP proofs must carry a server nonce (RFC 9449 §8, §9)
+//   no-par      PAR disabled, as at most OpenID Connect providers: no pushed_authorization_request_endpoint,
+//               classic front-channel authorization requests only (the par-only client is not registered)
 //
 // The config file (written by the Go test) holds what only the test knows:
 //   {
@@ -42,7 +44,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const MODES = new Set(['optional', 'required', 'dpop-nonce']);
+const MODES = new Set(['optional', 'required', 'dpop-nonce', 'no-par']);
 if (!MODES.has(args.mode)) {
   fail(`unknown --mode ${args.mode}`);
 }
@@ -118,6 +120,7 @@ const catalogue = [
 
 const clients = catalogue
   .filter((c) => testConfig.secrets?.[c.client_id] !== undefined || testConfig.jwks?.[c.client_id] !== undefined)
+  .filter((c) => args.mode !== 'no-par' || !c.require_pushed_authorization_requests)
   .map((c) => {
     const out = {
       grant_types: ['authorization_code'],
@@ -322,7 +325,7 @@ function configuration() {
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: {
-        enabled: true,
+        enabled: args.mode !== 'no-par',
         requirePushedAuthorizationRequests: args.mode === 'required',
       },
       requestObjects: { enabled: true },

@@ -31,6 +31,10 @@ const (
 	// ModeDPoPNonce requires a server-provided nonce in DPoP proofs
 	// (RFC 9449 §8, §9).
 	ModeDPoPNonce = "dpop-nonce"
+	// ModeNoPAR disables PAR, as at most OpenID Connect providers: discovery
+	// has no pushed_authorization_request_endpoint and only front-channel
+	// authorization requests work (the par-only client is not registered).
+	ModeNoPAR = "no-par"
 )
 
 // SupportedVersionPrefix is the node-oidc-provider release line the suite is
@@ -50,7 +54,8 @@ type Options struct {
 	// Dir is the interop module directory (holding package.json,
 	// node_modules and provider/server.mjs). Required.
 	Dir string
-	// Mode is ModeOptional (default), ModeRequired or ModeDPoPNonce.
+	// Mode is ModeOptional (default), ModeRequired, ModeDPoPNonce or
+	// ModeNoPAR.
 	Mode string
 	// RedirectURI is registered for every client. Required.
 	RedirectURI string

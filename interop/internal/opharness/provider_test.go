@@ -347,6 +347,57 @@ func TestRequiredMode(t *testing.T) {
 	checkPlainAuthorizeRejected(t, p, "basic")
 }
 
+// TestNoPARMode pins the provider without PAR that partest.Config.NoPAR
+// mimics: no PAR members in discovery, 404 at the PAR path, and a plain
+// front-channel request issuing a code.
+func TestNoPARMode(t *testing.T) {
+	t.Parallel()
+	p := startRaw(t, opharness.ModeNoPAR)
+	resp, err := http.Get(p.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var md map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"pushed_authorization_request_endpoint", "require_pushed_authorization_requests"} {
+		if v, ok := md[k]; ok {
+			t.Errorf("discovery %s = %v, want it absent", k, v)
+		}
+	}
+	if md["authorization_endpoint"] != p.Issuer+"/auth" || md["request_parameter_supported"] != true {
+		t.Errorf("discovery authorization_endpoint %v, request_parameter_supported %v", md["authorization_endpoint"], md["request_parameter_supported"])
+	}
+	_, challenge := pkcePair(t)
+	req, err := http.NewRequest(http.MethodPost, p.Issuer+"/request", strings.NewReader(authzForm("basic", challenge).Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", form)
+	req.SetBasicAuth("basic", "basic-secret-0123456789abcdef0123")
+	pr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Body.Close()
+	if pr.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /request = %d, want 404", pr.StatusCode)
+	}
+	b, err := opharness.NewBrowser(redirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := b.Authorize(context.Background(), p.Issuer+"/auth?"+authzForm("basic", challenge).Encode())
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	if cb.Params.Get("code") == "" || cb.Params.Get("state") != "st-basic" || cb.Params.Get("iss") != p.Issuer {
+		t.Errorf("front-channel callback = %v, want code, state and iss", cb.Params)
+	}
+}
+
 // checkPlainAuthorizeRejected sends a front-channel authorization request
 // without PAR and expects the provider to refuse it.
 func checkPlainAuthorizeRejected(t *testing.T, p *opharness.Provider, clientID string) {
