@@ -99,8 +99,9 @@ type Config struct {
 	// client, and the URL lands in histories and logs. It never downgrades
 	// a provider that has PAR: with a PAR endpoint in the metadata, PAR is
 	// used. New refuses it under ProfileFAPI2 (FAPI 2.0 §5.3.3.2 requires
-	// PAR) and for a provider that sets
-	// require_pushed_authorization_requests.
+	// PAR), for a provider that sets require_pushed_authorization_requests,
+	// and with an unencrypted RequestObject keyed with the client secret.
+	// See "Providers without PAR" in the package doc.
 	InsecureFrontChannel bool
 }
 

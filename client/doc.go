@@ -16,7 +16,8 @@
 //	params, err := client.ParseResponse(r)
 //	tokens, err := c.Exchange(ctx, flow, params)             // state, iss, code → verified ID token
 //
-// The authorization URL carries only client_id and request_uri. Client
+// The authorization URL carries only client_id and request_uri (for a
+// provider without PAR, see below). Client
 // authentication is explicit ([ClientSecretBasic], [ClientSecretPost],
 // [ClientSecretJWT], [PrivateKeyJWT], [TLSClientAuth], [None]) and the same at
 // the PAR and token endpoints. Provider errors are [*ResponseError] (back
@@ -57,6 +58,35 @@
 // error page — which it could cause by never sending the user back. A
 // wrong iss is a mix-up refusal in every profile, error or not, and a
 // success response without iss is refused.
+//
+// # Providers without PAR
+//
+// Most OpenID Connect providers have no PAR endpoint, and New refuses them
+// unless Config.InsecureFrontChannel is set. Then Push sends nothing and
+// AuthorizationURL carries a classic authorization request (RFC 6749
+// §4.1.1, OIDC Core §3.1.2.1): response_type=code, client_id,
+// redirect_uri, scope, state, nonce, the PKCE S256 code_challenge,
+// dpop_jkt with DPoP (RFC 9449 §10) and the options given to Push; with
+// Config.RequestObject, client_id and the signed request object by value
+// (request, RFC 9101 §5) with response_type and scope (OIDC Core §6.1).
+// The Flow holds what the callback needs, as with PAR, so ParseResponse,
+// Exchange, package login and everything after are unchanged.
+//
+// The field is named Insecure, like crypto/tls's InsecureSkipVerify,
+// because it gives up what PAR is for (RFC 9126 §1): the request passes
+// through the browser, where extensions, proxies and the user can read or
+// change it, the provider sees it before it knows the client is genuine,
+// and the URL is kept in browser history and server logs. PKCE, state,
+// nonce and iss still protect the login itself. So the setting is narrow:
+// a provider with a PAR endpoint (or an mTLS alias of one) always gets
+// PAR, whatever the setting says; New refuses the setting under
+// ProfileFAPI2 (FAPI 2.0 §5.3.3.2 requires PAR), for a provider whose
+// metadata requires PAR without offering it, and with a request object
+// keyed with the client secret and not encrypted (its HMAC in the URL
+// would let anyone who sees the URL test guesses of the secret); Push
+// refuses options that carry a credential (code, tokens, passwords,
+// assertions) with ErrReservedParameter. The client secret and assertions
+// only ever go to the token endpoint.
 //
 // Every authenticated call to the provider (PAR, token, UserInfo) takes one
 // back channel that adds the client authentication, the DPoP proof and its
