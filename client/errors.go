@@ -64,8 +64,12 @@ type ResponseError struct {
 	URL string
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Code, Description and URI are the RFC 6749 §5.2 error members, empty
-	// when the body was not an OAuth error (e.g. an HTML error page).
+	// Code, Description and URI are the RFC 6749 §5.2 error members. When
+	// the body has no error code, they come from the first WWW-Authenticate
+	// challenge with an error parameter (RFC 6750 §3, RFC 9449 §7.1, RFC
+	// 9470 §3), as in the MitID broker's UserInfo 401 (empty body, Bearer
+	// realm="IdentityServer", error="invalid_token"). Empty when neither
+	// has one (e.g. an HTML error page, a bare "Bearer" challenge).
 	Code        string
 	Description string
 	URI         string

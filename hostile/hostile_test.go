@@ -663,9 +663,11 @@ func hostileCases() []hostileCase {
 		}},
 
 		// --- UserInfo (OIDC Core §5.3) ---
+		// The code is only in the challenge (RFC 6750 §3), as the MitID broker
+		// sends it: ResponseError.Code has it.
 		{name: "userinfo/401 with WWW-Authenticate", run: userinfo(partest.Fault{Status: 401,
 			Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}),
-			want: respErr("userinfo", 401, "")},
+			want: respErr("userinfo", 401, "invalid_token")},
 		{name: "userinfo/sub mismatch", run: userinfo(partest.Fault{Status: 200, Body: `{"sub":"mallory"}`}),
 			want: is(client.ErrInvalidResponse)},
 		{name: "userinfo/sub missing", run: userinfo(partest.Fault{Status: 200, Body: `{"name":"Mallory"}`}),

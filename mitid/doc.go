@@ -23,6 +23,22 @@
 // Erhverv put it. The broker puts these claims in UserInfo, not in the ID
 // token of a code-flow login: decode both.
 //
+// [Identity] gives the user's claims from every place the broker puts
+// them — the ID token, the verified userinfo_token and UserInfo — merged,
+// each source's sub checked against the ID token's:
+//
+//	id, err := mitid.Identity(ctx, c, tokens)
+//	name := id.DisplayName()
+//
+// To have the user sign a text with MitID, push it in
+// Params.TransactionText with the transaction_token scope and a signed
+// request object (client.Config.RequestObject); [VerifySigningToken]
+// verifies the broker's signed evidence, the transaction_token, with the
+// broker's separate transaction key and checks that its
+// transaction_text_sha256 is the SHA-256 of that text. The Go names say
+// "signing token": the broker's transaction token is unrelated to the
+// IETF OAuth Transaction Tokens draft.
+//
 // A login the broker ends without a code (the user cancelled, the browser
 // lost its cookies, MitID failed) reaches the app as an error whose
 // error_description is one of the broker's published codes.

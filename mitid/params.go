@@ -151,6 +151,21 @@ type Params struct {
 	TransferTokenExchangeCode string
 	TransferTokenText         string
 
+	// TransactionText is a text for the user to sign with MitID
+	// (transaction signing as recorded from the broker, broker-recorded.md
+	// "Requests"): the content itself — UTF-8 text, UTF-8 HTML or a PDF
+	// document, as TransactionTextType says — base64-encoded here and sent
+	// as transaction_text. The broker takes it only inside a signed request
+	// object (client.Config.RequestObject) and issues the signed evidence,
+	// its transaction_token, only for the transaction_token scope; Options
+	// adds prompt=login, without which an existing session is reused and
+	// no text is shown. Check the result with [VerifySigningToken] and
+	// these same Params.
+	TransactionText []byte
+	// TransactionTextType is transaction_text_type: "text" (the default,
+	// and the only type a recording shows), "html" or "pdf".
+	TransactionTextType string
+
 	// AllowPrivate is MitID Erhverv's allow_private: the user may continue
 	// with a private MitID instead of a professional identity.
 	AllowPrivate bool
@@ -170,6 +185,8 @@ type mitidWire struct {
 	AppSwitchURL              string `json:"app_switch_url,omitempty"`
 	TransferTokenExchangeCode string `json:"transfer_token_exchange_code,omitempty"`
 	TransferTokenText         string `json:"transfer_token_text,omitempty"`
+	TransactionText           string `json:"transaction_text,omitempty"`
+	TransactionTextType       string `json:"transaction_text_type,omitempty"`
 }
 
 type erhvervWire struct {
@@ -182,7 +199,7 @@ type paramsWire struct {
 }
 
 // Options validates p and returns the idp_params parameter (a JSON string),
-// plus prompt=login when MitID step-up is requested. An invalid field gives
+// plus prompt=login when MitID step-up or a transaction text is requested. An invalid field gives
 // a *ParamError naming the broker's parameter. Put the options before any
 // prompt option of your own if you mean to override it. A zero Params gives
 // no options.
@@ -208,7 +225,7 @@ func (p Params) Options() ([]oauth2.AuthCodeOption, error) {
 		return nil, fmt.Errorf("mitid: idp_params: %w", err)
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("idp_params", strings.TrimRight(buf.String(), "\n"))}
-	if p.EnableStepUp {
+	if p.EnableStepUp || len(p.TransactionText) > 0 {
 		opts = append(opts, promptLogin)
 	}
 	return opts, nil
@@ -293,7 +310,33 @@ func (p *Params) mitid() (mitidWire, error) {
 		w.TransferTokenExchangeCode = p.TransferTokenExchangeCode
 		w.TransferTokenText = p.TransferTokenText
 	}
+	typ, err := p.transactionTextType()
+	if err != nil {
+		return w, err
+	}
+	if len(p.TransactionText) > 0 {
+		if typ != "pdf" && !utf8.Valid(p.TransactionText) {
+			return w, paramErr("transaction_text", "%s content is not UTF-8", typ)
+		}
+		w.TransactionText = base64.StdEncoding.EncodeToString(p.TransactionText)
+		w.TransactionTextType = typ
+	}
 	return w, nil
+}
+
+// transactionTextType returns transaction_text_type: TransactionTextType,
+// "text" when empty. A type without a text is an error.
+func (p *Params) transactionTextType() (string, error) {
+	typ := p.TransactionTextType
+	switch {
+	case typ != "" && len(p.TransactionText) == 0:
+		return "", paramErr("transaction_text_type", "set without transaction_text")
+	case typ == "":
+		typ = "text"
+	case typ != "text" && typ != "html" && typ != "pdf":
+		return "", paramErr("transaction_text_type", "must be text, html or pdf")
+	}
+	return typ, nil
 }
 
 // checkText checks a text the MitID client shows: UTF-8, at most maxText

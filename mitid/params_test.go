@@ -198,6 +198,22 @@ func TestParamsOptions(t *testing.T) {
 			params:   mitid.Params{ReferenceText: strings.Repeat("æ", 130)},
 			wantJSON: `{"mitid":{"reference_text":"` + b64(strings.Repeat("æ", 130)) + `"}}`,
 		},
+		{
+			// Transaction signing as recorded: the text in idp_params.mitid,
+			// base64 (the recording's test vector), type text by default,
+			// and prompt=login so that an existing session does not skip
+			// the signing.
+			name:       "transaction text",
+			params:     mitid.Params{TransactionText: []byte("StubID transaction text one")},
+			wantJSON:   `{"mitid":{"transaction_text":"U3R1YklEIHRyYW5zYWN0aW9uIHRleHQgb25l","transaction_text_type":"text"}}`,
+			wantPrompt: "login",
+		},
+		{
+			name:       "transaction pdf with a level",
+			params:     mitid.Params{LoA: mitid.High, TransactionText: []byte("%PDF-\xff"), TransactionTextType: "pdf"},
+			wantJSON:   `{"mitid":{"loa_value":"high","transaction_text":"` + b64("%PDF-\xff") + `","transaction_text_type":"pdf"}}`,
+			wantPrompt: "login",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,6 +301,10 @@ func TestParamsInvalid(t *testing.T) {
 		{"transfer code spaces", mitid.Params{TransferTokenExchangeCode: "a b", TransferTokenText: "x"}, "transfer_token_exchange_code", nil},
 		{"transfer text too long", mitid.Params{TransferTokenExchangeCode: "c", TransferTokenText: long}, "transfer_token_text", []string{long}},
 		{"erhverv section does not hide a bad mitid one", mitid.Params{AllowPrivate: true, CPRHint: "12"}, "cpr_hint", nil},
+		{"transaction text type without text", mitid.Params{TransactionTextType: "text"}, "transaction_text_type", nil},
+		{"transaction text type", mitid.Params{TransactionText: []byte("x"), TransactionTextType: "markdown"}, "transaction_text_type", []string{"markdown"}},
+		{"transaction text not utf-8", mitid.Params{TransactionText: []byte("secret \xff text")}, "transaction_text", []string{"secret"}},
+		{"transaction html not utf-8", mitid.Params{TransactionText: []byte("<b>\xff</b>"), TransactionTextType: "html"}, "transaction_text", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,8 +19,8 @@ import (
 // documentation only. The path recorded in pre-production (2026) sends the
 // text as transaction_text and transaction_text_type in idp_params.mitid,
 // inside a signed request object, with the transaction_token scope
-// (broker-recorded.md, "Requests"); support for it comes with the
-// verification of the transaction token.
+// (broker-recorded.md, "Requests"): prefer [Params].TransactionText, whose
+// result [VerifySigningToken] checks.
 type SignText struct {
 	ID   string // signtext_id
 	Text string // plain text, UTF-8 (signtext_type text)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-par/par/internal/dpopwire"
 )
 
 // maxRetryAfter caps a provider's Retry-After, so that a hostile provider
@@ -18,8 +20,22 @@ const maxRetryAfter = 24 * time.Hour
 // error_description and error_uri of a JSON object, or of a form-encoded
 // body (application/x-www-form-urlencoded or text/plain, as
 // golang.org/x/oauth2 reads them). Members that are not strings, and bodies
-// that are neither, give empty strings. It is the SDK's one §5.2 parser.
+// that are neither, give empty strings. When the body has no error code,
+// the first WWW-Authenticate challenge with an error parameter gives the
+// three (RFC 6750 §3, RFC 9449 §7.1, RFC 9470 §3): a UserInfo or resource
+// 401 such as the MitID broker's `Bearer realm="IdentityServer",
+// error="invalid_token"` has an empty body. It is the SDK's one §5.2
+// parser.
 func ParseError(h http.Header, body []byte) (code, description, uri string) {
+	code, description, uri = parseErrorBody(h, body)
+	if code == "" {
+		return challengeError(h)
+	}
+	return code, description, uri
+}
+
+// parseErrorBody reads the §5.2 members of a JSON or form-encoded body.
+func parseErrorBody(h http.Header, body []byte) (code, description, uri string) {
 	if isFormBody(h) {
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -37,6 +53,21 @@ func ParseError(h http.Header, body []byte) (code, description, uri string) {
 	}
 	str := func(v any) string { s, _ := v.(string); return s }
 	return str(r.Error), str(r.ErrorDescription), str(r.ErrorURI)
+}
+
+// challengeError returns error, error_description and error_uri of the
+// first challenge, in header order, whose error parameter is set (Bearer,
+// DPoP or any other scheme: RFC 6750 §3 defines the parameters, RFC 9449
+// §7.1 reuses them for DPoP). A bare "Bearer" gives empty strings.
+func challengeError(h http.Header) (code, description, uri string) {
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, c := range dpopwire.ParseWWWAuthenticate(v) {
+			if e := c.Params["error"]; e != "" {
+				return e, c.Params["error_description"], c.Params["error_uri"]
+			}
+		}
+	}
+	return "", "", ""
 }
 
 // isFormBody reports a form-encoded response body, as x/oauth2 recognises

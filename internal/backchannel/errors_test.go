@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,6 +25,19 @@ func TestParseError(t *testing.T) {
 		{"form", form, "error=invalid_grant&error_description=old+code", "invalid_grant", "old code", ""},
 		{"text/plain form", plain, "error=slow_down", "slow_down", "", ""},
 		{"bad form", form, "error=%zz", "", "", ""},
+		// The MitID broker's UserInfo 401, as recorded: empty body, the
+		// code only in WWW-Authenticate (RFC 6750 §3).
+		{"recorded userinfo 401", http.Header{"Www-Authenticate": {`Bearer realm="IdentityServer", error="invalid_token"`}}, "", "invalid_token", "", ""},
+		{"bare bearer", http.Header{"Www-Authenticate": {"Bearer"}}, "", "", "", ""},
+		{"dpop nonce", http.Header{"Www-Authenticate": {`DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`}}, "",
+			"use_dpop_nonce", "Resource server requires nonce in DPoP proof", ""},
+		// RFC 9470 §3 step-up challenge.
+		{"step-up", http.Header{"Www-Authenticate": {`Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="myACR"`}}, "",
+			"insufficient_user_authentication", "A different authentication level is required", ""},
+		{"first challenge with an error", http.Header{"Www-Authenticate": {`Basic realm="x"`, `Bearer realm="r", error="insufficient_scope", error_uri="https://e/s", DPoP error="invalid_token"`}}, "",
+			"insufficient_scope", "", "https://e/s"},
+		{"body wins", http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}, `{"error":"invalid_request"}`, "invalid_request", "", ""},
+		{"header when body has no code", http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}, `{"message":"no"}`, "invalid_token", "", ""},
 	}
 	for _, tt := range tests {
 		code, desc, uri := ParseError(tt.h, []byte(tt.body))
@@ -57,36 +71,42 @@ func TestRetryAfter(t *testing.T) {
 
 func FuzzParseErrorBody(f *testing.F) {
 	for _, s := range []string{`{"error":"invalid_client"}`, `{"error":"x","error_description":"y","error_uri":"z"}`, `<html>`, `{"error":1}`} {
-		f.Add([]byte(s), false)
+		f.Add([]byte(s), false, "")
 	}
-	f.Add([]byte("error=invalid_grant&error_description=x"), true)
-	f.Fuzz(func(t *testing.T, body []byte, isForm bool) {
+	f.Add([]byte("error=invalid_grant&error_description=x"), true, "")
+	f.Add([]byte(""), false, `Bearer realm="IdentityServer", error="invalid_token"`)
+	f.Add([]byte("{}"), false, `DPoP error="use_dpop_nonce", Bearer error=x`)
+	f.Fuzz(func(t *testing.T, body []byte, isForm bool, www string) {
 		h := http.Header{}
 		if isForm {
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if www != "" {
+			h.Set("WWW-Authenticate", www)
 		}
 		code, _, _ := ParseError(h, body)
 		if code == "" {
 			return
 		}
+		// A code comes from the body, or else from the header.
+		if bodyCode, _, _ := parseErrorBody(h, body); bodyCode != "" {
+			if code != bodyCode {
+				t.Fatalf("code %q, body says %q", code, bodyCode)
+			}
+		} else if !strings.Contains(strings.ReplaceAll(www, `\`, ""), code) {
+			t.Fatalf("code %q neither in the body %q nor in the header %q", code, body, www)
+		}
 		if isForm {
-			if v, err := url.ParseQuery(string(body)); err != nil || v.Get("error") != code {
+			if v, err := url.ParseQuery(string(body)); err == nil && v.Get("error") != "" && v.Get("error") != code {
 				t.Fatalf("code %q from form %q", code, body)
 			}
-		} else if !json.Valid(body) {
-			t.Fatalf("code from invalid JSON %q", body)
-		}
-	})
-}
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"1", "Wed, 21 Oct 2015 07:28:00 GMT", "", "-1", "1.5", "Fri, 31 Dec 9999 23:59:59 GMT"} {
-		f.Add(s)
-	}
-	now := time.Now()
-	f.Fuzz(func(t *testing.T, v string) {
-		if d := RetryAfter(v, now); d < 0 || d > 24*time.Hour {
-			t.Fatalf("RetryAfter(%q) = %v", v, d)
+		} else if json.Valid(body) {
+			var m map[string]any
+			if json.Unmarshal(body, &m) == nil {
+				if s, ok := m["error"].(string); ok && s != "" && s != code {
+					t.Fatalf("code %q from JSON %q", code, body)
+				}
+			}
 		}
 	})
 }
