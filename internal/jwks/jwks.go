@@ -141,7 +141,7 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	kid := jws.Signatures[0].Header.KeyID
 
 	s.mu.RLock()
-	keys, fetchedAt, lastRefetch, lastErr := s.keys, s.fetchedAt, s.lastRefetch, s.lastErr
+	keys, fetchedAt, lastRefetch, lastErr, gen := s.keys, s.fetchedAt, s.lastRefetch, s.lastErr, s.fetches
 	unknownSince, stillUnknown := s.unknown[kid]
 	s.mu.RUnlock()
 	if payload, found, err := verifyWith(jws, keys, kid); found {
@@ -159,7 +159,7 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 			return nil, ErrUnknownKeyID
 		}
 	}
-	keys, err = s.refresh(ctx, fetchedAt)
+	keys, err = s.refresh(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -224,17 +224,21 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 }
 
 // refresh fetches the JWKS once for all concurrent callers, unless another
-// caller already refreshed after seen.
+// caller already fetched since the caller saw fetch number seen (a count,
+// not a time: a frozen or coarse clock must not make two callers fetch).
 //
 // The shared fetch outlives a caller whose ctx ends (it is bounded by the
 // HTTP client's timeout, or httpx.DefaultTimeout when the client has none),
 // but that caller stops waiting and gets ctx's error.
-func (s *KeySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey, error) {
+func (s *KeySet) refresh(ctx context.Context, seen int) ([]jose.JSONWebKey, error) {
 	ch := s.group.DoChan("", func() (any, error) {
 		s.mu.RLock()
-		if s.fetchedAt.After(seen) {
-			keys := s.keys
+		if s.fetches > seen {
+			keys, err := s.keys, s.lastErr
 			s.mu.RUnlock()
+			if len(keys) == 0 && err != nil {
+				return nil, err
+			}
 			return keys, nil
 		}
 		s.mu.RUnlock()
@@ -248,7 +252,7 @@ func (s *KeySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetchedAt = s.now()
-		if !seen.IsZero() {
+		if seen > 0 { // the first load does not count against refetchInterval
 			s.lastRefetch = s.fetchedAt
 		}
 		s.fetches++

@@ -1,9 +1,12 @@
 package jwks
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -90,5 +93,35 @@ func TestKeySetsReleasedDefaultClient(t *testing.T) {
 	clear(live)
 	if got := waitReleased(prefix); got != 0 {
 		t.Errorf("entries = %d after every client was collected, want 0", got)
+	}
+}
+
+// TestRefreshCountsFetchesNotTimes: callers that saw the same fetch share
+// one refetch even when the clock does not move between fetches (a frozen
+// test clock, or a coarse one). Comparing fetch times let a caller that
+// arrived just after the shared fetch fetch again (seen under load in CI).
+func TestRefreshCountsFetchesNotTimes(t *testing.T) {
+	t.Parallel()
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k",` +
+			`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	frozen := time.Now()
+	ks := Shared(srv.URL+"/jwks-frozen-clock", nil, srv.Client(), func() time.Time { return frozen })
+	if _, err := ks.refresh(context.Background(), 0); err != nil { // the first load
+		t.Fatal(err)
+	}
+	seen := 1 // both callers below saw the first load
+	for range 2 {
+		if _, err := ks.refresh(context.Background(), seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := served.Load(); n != 2 {
+		t.Errorf("JWKS fetches = %d, want 2 (the first load and one shared refetch)", n)
 	}
 }
