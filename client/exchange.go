@@ -50,6 +50,14 @@ func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // code_verifier, the pushed redirect_uri and the same client
 // authentication as the push), and verifies the ID token.
 //
+// A JWT-secured response (JARM: a response parameter) is first decrypted
+// and verified as [Client.ResponseParams] describes (ErrInvalidResponseJWT);
+// its claims then take the checks below as a plain response's parameters
+// do, iss being the JWT's verified iss claim. After a JWT response mode
+// (Flow.ResponseMode, or MessageSigning SignedResponses) a plain response is
+// refused with ErrInvalidResponseJWT, joined with the provider's error if
+// it is one.
+//
 // Checks, in order: iss (RFC 9207 §2.4: equal to the issuer when present;
 // required when the provider advertises it or RequireIssuerParameter is
 // set) → ErrIssuerMismatch; state (constant time) → ErrStateMismatch; a
@@ -65,6 +73,10 @@ func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*Tokens, error) {
 	if flow == nil {
 		return nil, errors.New("client: exchange: nil flow")
+	}
+	params, err := c.authorizationResponse(ctx, flow, params)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.checkCallback(ctx, flow, params); err != nil {
 		return nil, err
