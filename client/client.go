@@ -146,6 +146,7 @@ type Client struct {
 	// encrypted ones (nil: none expected); jarmMaxLife bounds their exp;
 	// requireJARM refuses plain responses (MessageSigning SignedResponses).
 	responseJWTs *jwtverify.Verifier
+	jarmAlgs     []string
 	decrypter    any
 	jarmMaxLife  time.Duration
 	requireJARM  bool
@@ -318,9 +319,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if len(advertised) == 0 {
 		advertised = md.IDTokenSigningAlgValuesSupported
 	}
-	if jc.Algorithms, err = idTokenAlgorithms(cfg.IDTokenAlgorithms, advertised); err != nil {
+	if c.jarmAlgs, err = idTokenAlgorithms(cfg.IDTokenAlgorithms, advertised); err != nil {
 		return nil, err
 	}
+	jc.Algorithms = c.jarmAlgs
 	c.responseJWTs = jwtverify.New(jc)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
 		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,9 +136,15 @@ func (c *Client) openResponse(ctx context.Context, params url.Values) (url.Value
 	default:
 		return nil, bad("not a compact JWT")
 	}
-	claims, err := unverifiedClaims(raw)
+	claims, alg, err := unverifiedJWS(raw)
 	if err != nil {
 		return nil, bad("%v", err)
+	}
+	// The algorithm allow-list, said plainly before go-oidc says it too:
+	// never none, never HS* (the provider must sign with its own key, not
+	// with our secret).
+	if !slices.Contains(c.jarmAlgs, alg) {
+		return nil, bad("alg %.20q is not allowed (want one of %s; never none or HS*)", alg, strings.Join(c.jarmAlgs, ", "))
 	}
 	// iss and aud first, in our own words: go-oidc's errors quote the
 	// provider-written values, which could echo a code.
@@ -198,22 +205,31 @@ func (c *Client) checkResponseExpiry(raw json.RawMessage) error {
 	return nil
 }
 
-// unverifiedClaims decodes the payload of a compact JWS without checking
-// anything.
-func unverifiedClaims(raw string) (map[string]json.RawMessage, error) {
+// unverifiedJWS decodes the header's alg and the payload of a compact JWS
+// without checking anything.
+func unverifiedJWS(raw string) (claims map[string]json.RawMessage, alg string, err error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return nil, errors.New("not a compact JWS")
+		return nil, "", errors.New("not a compact JWS")
+	}
+	h, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, "", errors.New("header is not base64url")
+	}
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(h, &header); err != nil {
+		return nil, "", errors.New("header is not a JSON object")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return nil, errors.New("payload is not base64url")
+		return nil, "", errors.New("payload is not base64url")
 	}
-	var claims map[string]json.RawMessage
 	if err := json.Unmarshal(b, &claims); err != nil || claims == nil {
-		return nil, errors.New("payload is not a JSON object")
+		return nil, "", errors.New("payload is not a JSON object")
 	}
-	return claims, nil
+	return claims, header.Alg, nil
 }
 
 // jsonString decodes a JSON string.
