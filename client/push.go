@@ -153,6 +153,14 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 		flow.ResponseMode = rm[0]
 	}
 
+	if ad, ok := params["authorization_details"]; ok {
+		v, err := c.checkAuthorizationDetails(ad)
+		if err != nil {
+			return nil, err
+		}
+		params.Set("authorization_details", v)
+	}
+
 	if c.dpop != nil {
 		flow.DPoPJKT = c.dpop.Thumbprint()
 		if c.jktOnly {
