@@ -261,8 +261,6 @@ func (s variantSpec) notApplicable() string {
 		return "the suite runs this module only with variants go-par does not use"
 	case s.transport == "front":
 		return "front-channel authorization requests without PAR are not built yet (issue 15, after the client API redesign)"
-	case s.jarm:
-		return "JARM responses are not built (issue 18)"
 	}
 	return ""
 }
