@@ -57,8 +57,7 @@ type Config struct {
 	// response JWT that is not encrypted is refused.
 	ResponseDecryptionKey crypto.PrivateKey
 	// ResponseJWTMaxLifetime is how far ahead (plus ClockSkew) the exp of a
-	// JWT-secured authorization response may be. Default
-	// DefaultResponseJWTMaxLifetime (10 minutes).
+	// JWT-secured authorization response may be. Default 10 minutes.
 	ResponseJWTMaxLifetime time.Duration
 
 	// HTTPClient is used for every back-channel call. Default: a client
@@ -198,7 +197,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, errors.New("client: config: ClientID is empty")
 	}
 	if c.jarmMaxLife = cfg.ResponseJWTMaxLifetime; c.jarmMaxLife == 0 {
-		c.jarmMaxLife = DefaultResponseJWTMaxLifetime
+		c.jarmMaxLife = defaultResponseJWTMaxLifetime
 	} else if c.jarmMaxLife < 0 {
 		return nil, errors.New("client: config: ResponseJWTMaxLifetime is negative")
 	}

@@ -27,9 +27,9 @@ import (
 // authorization response parameters as the claims of a JWT it signs (and
 // may encrypt to the client), in the one parameter response.
 
-// DefaultResponseJWTMaxLifetime is how far ahead the exp of a JWT-secured
+// defaultResponseJWTMaxLifetime is how far ahead the exp of a JWT-secured
 // authorization response may be when Config.ResponseJWTMaxLifetime is zero.
-const DefaultResponseJWTMaxLifetime = 10 * time.Minute
+const defaultResponseJWTMaxLifetime = 10 * time.Minute
 
 // isJWTMode reports whether mode is a JWT response mode (JARM §2.3): jwt,
 // query.jwt, form_post.jwt or fragment.jwt.
