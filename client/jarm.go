@@ -161,8 +161,8 @@ func (c *Client) openResponse(ctx context.Context, params url.Values) (url.Value
 	if err := c.checkResponseExpiry(claims["exp"]); err != nil {
 		return nil, err
 	}
-	// The signature, with the ID token algorithm allow-list (never none or
-	// HS*: the provider must sign asymmetrically, not with our secret).
+	// The signature, from the provider's key set (go-oidc under our key
+	// set, as for ID tokens).
 	if _, err := c.responseJWTs.Verify(ctx, raw); err != nil {
 		return nil, keyError(fmt.Errorf("%w: %w", ErrInvalidResponseJWT, c.redactText(err)))
 	}
@@ -187,8 +187,8 @@ func (c *Client) checkResponseExpiry(raw json.RawMessage) error {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return fmt.Errorf("%w: exp missing (JARM §2.1)", ErrInvalidResponseJWT)
 	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
+	var n json.Number // a NumericDate (RFC 7519 §2), not a string holding one
+	if err := json.Unmarshal(raw, &n); err != nil || raw[0] == '"' {
 		return fmt.Errorf("%w: exp is not a number", ErrInvalidResponseJWT)
 	}
 	f, err := n.Float64()

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -160,6 +161,9 @@ func TestJARMRefusals(t *testing.T) {
 			want: []error{client.ErrInvalidResponseJWT}},
 		{name: "no exp", fault: partest.Fault{JARMClaims: func(c map[string]any) { delete(c, "exp") }}, want: []error{client.ErrInvalidResponseJWT}},
 		{name: "exp a string", fault: partest.Fault{JARMClaims: func(c map[string]any) { c["exp"] = "soon" }}, want: []error{client.ErrInvalidResponseJWT}},
+		{name: "exp a string holding a number", fault: partest.Fault{JARMClaims: func(c map[string]any) {
+			c["exp"] = fmt.Sprint(time.Now().Add(time.Minute).Unix())
+		}}, want: []error{client.ErrInvalidResponseJWT}},
 		{name: "expired", fault: exp(-2 * time.Minute), want: []error{client.ErrInvalidResponseJWT}},
 		{name: "exp an hour ahead", fault: exp(time.Hour), want: []error{client.ErrInvalidResponseJWT}},
 		{name: "state of another flow inside", fault: partest.Fault{AuthorizationResponse: func(v url.Values) { v.Set("state", "other") }},
