@@ -16,12 +16,18 @@ import (
 const maxCallbackBody = 64 << 10
 
 // ParseResponse reads the authorization response parameters from a callback
-// request: the query of a GET (response_mode=query) or the form body of a
-// POST (response_mode=form_post). A parameter given twice is refused
-// (RFC 6749 §3.1). Every other method is refused with an error wrapping
-// ErrInvalidResponse, HEAD included: HEAD is a safe method (RFC 9110
-// §9.2.1, §9.3.2) that link checkers and prefetchers send, and it must not
-// redeem the code that the user's own GET then needs.
+// request: the query of a GET (response_mode=query or query.jwt) or the form
+// body of a POST (form_post or form_post.jwt). A parameter given twice is
+// refused (RFC 6749 §3.1). Every other method is refused with an error
+// wrapping ErrInvalidResponse, HEAD included: HEAD is a safe method (RFC
+// 9110 §9.2.1, §9.3.2) that link checkers and prefetchers send, and it must
+// not redeem the code that the user's own GET then needs.
+//
+// A JWT-secured response (JARM) is handed on as it came, its response
+// parameter unverified: ParseResponse has no keys. [Client.Exchange]
+// decrypts and verifies it ([Client.ResponseParams] shows how). A response
+// parameter next to plain response parameters (code, state, iss, error, …)
+// is refused with ErrInvalidResponse: they would travel inside the JWT.
 func ParseResponse(r *http.Request) (url.Values, error) {
 	if r == nil || r.URL == nil {
 		return nil, fmt.Errorf("%w: callback: no request", ErrInvalidResponse)
@@ -54,6 +60,11 @@ func ParseResponse(r *http.Request) (url.Values, error) {
 	for k, vals := range v {
 		if len(vals) > 1 {
 			return nil, fmt.Errorf("%w: callback: parameter %q given %d times", ErrInvalidResponse, k, len(vals))
+		}
+	}
+	if v.Has("response") {
+		if err := checkResponseAlone(v); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,22 @@ type Config struct {
 	// Scopes requested. Default: ["openid"]. "openid" is added when missing.
 	Scopes []string
 	// ResponseMode is sent as response_mode when set, e.g. "form_post".
+	// The JWT response modes "jwt", "query.jwt" and "form_post.jwt" ask
+	// for JWT-secured authorization responses (JARM), which Exchange
+	// verifies (see ResponseParams); the provider must list the mode in
+	// response_modes_supported when it publishes that member.
 	ResponseMode string
+	// ResponseDecryptionKey decrypts JWT-secured authorization responses
+	// that the provider encrypts to the client (JARM §2.2, a signed JWT
+	// nested in a JWE): the private half of the key the client registered
+	// with use "enc" (see keys.DecryptionKey): an *rsa.PrivateKey
+	// (RSA-OAEP, RSA-OAEP-256), an *ecdsa.PrivateKey (ECDH-ES, ECDH-ES+A…KW)
+	// or a crypto.Decrypter with an RSA public key (an HSM). When set, a
+	// response JWT that is not encrypted is refused.
+	ResponseDecryptionKey crypto.PrivateKey
+	// ResponseJWTMaxLifetime is how far ahead (plus ClockSkew) the exp of a
+	// JWT-secured authorization response may be. Default 10 minutes.
+	ResponseJWTMaxLifetime time.Duration
 
 	// HTTPClient is used for every back-channel call. Default: a client
 	// with a 30 s timeout. Redirects are never followed, whatever this
@@ -59,9 +75,12 @@ type Config struct {
 	// RequestURISkew is how long before expires_in a request_uri is treated
 	// as expired by AuthorizationURL. Default 5 s.
 	RequestURISkew time.Duration
-	// IDTokenAlgorithms allow-lists the ID token signature algorithms.
-	// Default: the provider's id_token_signing_alg_values_supported without
-	// HS* and none, or RS256 when it lists none. "none" and HS* are refused.
+	// IDTokenAlgorithms allow-lists the ID token signature algorithms, and
+	// those of JWT-secured authorization responses (JARM). Default: the
+	// provider's id_token_signing_alg_values_supported (for JARM its
+	// authorization_signing_alg_values_supported, when it lists them)
+	// without HS* and none, or RS256 when it lists none. "none" and HS* are
+	// refused.
 	IDTokenAlgorithms []string
 	// RequireIssuerParameter requires the RFC 9207 iss callback parameter
 	// even when the provider does not advertise it (the FAPI 2.0 profile
@@ -84,6 +103,12 @@ type Config struct {
 	// Profile selects provider defaults and rules: ProfileDefault,
 	// ProfileBroker (the MitID broker) or ProfileFAPI2 (enforced by New).
 	Profile Profile
+
+	// MessageSigning, with ProfileFAPI2, requires what FAPI 2.0 Message
+	// Signing asks of the client: SignedRequests (request objects, §5.3),
+	// SignedResponses (JARM, §5.4) or both. New refuses a Config that
+	// breaks the choice and names the field.
+	MessageSigning MessageSigning
 
 	// DPoPNonces keeps server-provided DPoP nonces per origin (RFC 9449 §8).
 	// Default: an in-memory store per Client.
@@ -133,6 +158,16 @@ type Client struct {
 	// set; Push prepares front-channel requests (front.go).
 	front bool
 
+	// responseJWTs checks JARM responses like userInfo (exp is checked by
+	// openResponse), with their own algorithm list; decrypter decrypts
+	// encrypted ones (nil: none expected); jarmMaxLife bounds their exp;
+	// requireJARM refuses plain responses (MessageSigning SignedResponses).
+	responseJWTs *jwtverify.Verifier
+	jarmAlgs     []string
+	decrypter    any
+	jarmMaxLife  time.Duration
+	requireJARM  bool
+
 	// origins are the provider's origins (issuer and metadata endpoints),
 	// to which Post sends credentials.
 	origins map[string]bool
@@ -179,6 +214,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("client: config: ClientID is empty")
 	}
+	if c.jarmMaxLife = cfg.ResponseJWTMaxLifetime; c.jarmMaxLife == 0 {
+		c.jarmMaxLife = defaultResponseJWTMaxLifetime
+	} else if c.jarmMaxLife < 0 {
+		return nil, errors.New("client: config: ResponseJWTMaxLifetime is negative")
+	}
 	if a, ok := cfg.Auth.(*JWTAuth); cfg.Auth == nil || ok && a == nil {
 		return nil, errors.New("client: config: Auth is nil (use client.None() for a public client)")
 	}
@@ -186,6 +226,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.profile = cfg.Profile
+	c.requireJARM = cfg.MessageSigning&SignedResponses != 0
+	var err error
+	if c.decrypter, err = responseDecrypter(cfg.ResponseDecryptionKey); err != nil {
+		return nil, err
+	}
 	if cfg.RedirectURL == "" {
 		return nil, errors.New("client: config: RedirectURL is empty")
 	}
@@ -208,10 +253,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.md = md
 	c.issuer = md.Issuer
+	if isJWTMode(cfg.ResponseMode) && len(md.ResponseModesSupported) > 0 && !slices.Contains(md.ResponseModesSupported, cfg.ResponseMode) {
+		return nil, fmt.Errorf("client: config: ResponseMode: the provider does not list %q in response_modes_supported", cfg.ResponseMode)
+	}
 	c.origins = providerOrigins(md)
 
 	mtls := cfg.Auth.Method() == methodTLSClientAuth
-	var err error
 	if hasPAR(md) {
 		if c.parURL, err = endpoint(md, "pushed_authorization_request_endpoint", mtls); err != nil {
 			return nil, err
@@ -291,6 +338,18 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.idTokens = jwtverify.New(jc)
 	jc.SkipExpiry = true
 	c.userInfo = jwtverify.New(jc)
+	// JARM responses: the ID token rules (the configured IDTokenAlgorithms,
+	// else what the provider advertises for authorization responses, or
+	// for ID tokens; never none or HS*).
+	advertised := md.AuthorizationSigningAlgValuesSupported
+	if len(advertised) == 0 {
+		advertised = md.IDTokenSigningAlgValuesSupported
+	}
+	if c.jarmAlgs, err = idTokenAlgorithms(cfg.IDTokenAlgorithms, advertised); err != nil {
+		return nil, err
+	}
+	jc.Algorithms = c.jarmAlgs
+	c.responseJWTs = jwtverify.New(jc)
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: ready", slog.String("issuer", c.issuer),
 		slog.String("client_id", c.clientID), slog.String("auth", c.auth.method), slog.String("par", c.parURL))
 	if c.front {

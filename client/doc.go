@@ -88,6 +88,35 @@
 // assertions) with ErrReservedParameter. The client secret and assertions
 // only ever go to the token endpoint.
 //
+// # JWT-secured responses (JARM) and FAPI 2.0 Message Signing
+//
+// With Config.ResponseMode "jwt", "query.jwt" or "form_post.jwt" the
+// provider sends the authorization response as one parameter, response: a
+// JWT it signs (JARM §2.1) and, when the client registered an encryption
+// key (Config.ResponseDecryptionKey), encrypts to the client (§2.2).
+// [ParseResponse] has no keys: it hands the response on unverified, and
+// refuses it next to plain response parameters. [Client.Exchange]
+// decrypts and verifies it where the keys are, before anything else: the
+// provider's signature from its key set with an allowed asymmetric
+// algorithm (as for ID tokens; never none or HS*), iss the issuer, aud
+// the client, exp present, not past and at most ResponseJWTMaxLifetime
+// ahead. Every refusal wraps [ErrInvalidResponseJWT] and comes before any
+// token request. The JWT's claims then take exactly the checks of a plain
+// response: state, the provider's error, the code. [Client.ResponseParams]
+// opens a response without a flow, to find the flow by its state.
+//
+// JARM and RFC 9207: the iss claim of a response JWT is required (JARM
+// §2.1) and covered by the signature, so it is the response's iss; the
+// exception above for error responses without iss does not apply to a
+// response JWT, which is refused without it (ErrInvalidResponseJWT and
+// ErrIssuerMismatch) in every profile, error or not. A plain response where
+// the flow asked for a JWT response mode is refused too, its provider error
+// still reachable with errors.As.
+//
+// Config.MessageSigning adds FAPI 2.0 Message Signing to [ProfileFAPI2]:
+// [SignedRequests] (request objects, §5.3), [SignedResponses] (JARM, §5.4),
+// or both; New refuses a Config that breaks the choice.
+//
 // Every authenticated call to the provider (PAR, token, UserInfo) takes one
 // back channel that adds the client authentication, the DPoP proof and its
 // single use_dpop_nonce retry, caps bodies at 1 MiB and turns RFC 6749 §5.2

@@ -43,6 +43,15 @@ var (
 	// asked, Bearer given), or a UserInfo sub that is not the ID token's
 	// (OIDC Core §5.3.2).
 	ErrInvalidResponse = errors.New("client: invalid response")
+	// ErrInvalidResponseJWT wraps every refusal of a JWT-secured
+	// authorization response (JARM): not signed, or signed with an
+	// algorithm outside the ID token allow-list (none, HS*), a bad
+	// signature or unknown key, iss not the issuer (the error then also
+	// wraps ErrIssuerMismatch), aud not this client, exp missing, past or
+	// too far ahead, not encrypted although a decryption key is configured
+	// (or the reverse), undecryptable, or a plain response where the flow
+	// asked for a JWT-secured one.
+	ErrInvalidResponseJWT = errors.New("client: callback: response JWT invalid")
 	// ErrReservedParameter: a caller tried to set a parameter that the SDK owns
 	// (request_uri, a different client_id, PKCE parameters).
 	ErrReservedParameter = errors.New("client: reserved parameter")

@@ -24,6 +24,10 @@ type Tokens struct {
 	IDToken *oidc.IDToken
 	// RawIDToken is the compact ID token, e.g. for id_token_hint at logout.
 	RawIDToken string
+	// AuthorizationDetails are the authorization_details the provider
+	// granted (RFC 9396 §7), each object exactly as received; nil when the
+	// token response had none (after a refresh without them, the login's).
+	AuthorizationDetails []AuthorizationDetail
 }
 
 // String never shows a token. It has a value receiver, so a Tokens value
@@ -50,6 +54,14 @@ func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // code_verifier, the pushed redirect_uri and the same client
 // authentication as the push), and verifies the ID token.
 //
+// A JWT-secured response (JARM: a response parameter) is first decrypted
+// and verified as [Client.ResponseParams] describes (ErrInvalidResponseJWT);
+// its claims then take the checks below as a plain response's parameters
+// do, iss being the JWT's verified iss claim. After a JWT response mode
+// (Flow.ResponseMode, or MessageSigning SignedResponses) a plain response is
+// refused with ErrInvalidResponseJWT, joined with the provider's error if
+// it is one.
+//
 // Checks, in order: iss (RFC 9207 §2.4: equal to the issuer when present;
 // required when the provider advertises it or RequireIssuerParameter is
 // set) → ErrIssuerMismatch; state (constant time) → ErrStateMismatch; a
@@ -66,12 +78,16 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if flow == nil {
 		return nil, errors.New("client: exchange: nil flow")
 	}
+	params, err := c.authorizationResponse(ctx, flow, params)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkCallback(ctx, flow, params); err != nil {
 		return nil, err
 	}
 	code := params.Get("code")
 
-	tok, err := c.token(ctx, url.Values{
+	tok, details, err := c.token(ctx, url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
 		"redirect_uri":  {flow.RedirectURL},
@@ -89,36 +105,41 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw}, nil
+	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw, AuthorizationDetails: details}, nil
 }
 
 // token makes a token request (RFC 6749 §3.2) with form through the back
 // channel — client authentication, DPoP proof and nonce retry — and returns
 // the parsed response (§5.1) with its token_type checked. Error responses
 // (§5.2), also those sent with a 2xx status, are *ResponseError; a 2xx
-// body that is not a token response is ErrInvalidResponse.
-func (c *Client) token(ctx context.Context, form url.Values) (*oauth2.Token, error) {
+// body that is not a token response is ErrInvalidResponse. details are the
+// granted authorization_details (RFC 9396 §7), read from the body itself:
+// Token.Extra has them decoded through float64.
+func (c *Client) token(ctx context.Context, form url.Values) (tok *oauth2.Token, details []AuthorizationDetail, err error) {
 	start := c.now()
 	resp, err := c.call(ctx, backchannel.Request{Name: "token", URL: c.tokenURL, Form: form, DPoP: true})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.responseError("token", c.tokenURL, &resp)
+		return nil, nil, c.responseError("token", c.tokenURL, &resp)
 	}
-	tok, err := backchannel.ParseToken(resp.Header, resp.Body, start)
+	tok, err = backchannel.ParseToken(resp.Header, resp.Body, start)
 	switch {
 	case errors.Is(err, backchannel.ErrErrorBody):
-		return nil, c.responseError("token", c.tokenURL, &resp)
+		return nil, nil, c.responseError("token", c.tokenURL, &resp)
 	case err != nil:
-		return nil, fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
+		return nil, nil, fmt.Errorf("client: token: %w: %w", ErrInvalidResponse, err)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "client: token", slog.String("endpoint", c.tokenURL),
 		slog.String("token_type", tokenTypeName(tok.Type())), slog.Duration("duration", c.now().Sub(start)))
 	if err := c.checkTokenType(tok); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return tok, nil
+	if details, err = grantedDetails(resp.Body); err != nil {
+		return nil, nil, err
+	}
+	return tok, details, nil
 }
 
 func (c *Client) checkTokenType(tok *oauth2.Token) error {
@@ -149,8 +170,8 @@ func tokenTypeName(t string) string {
 }
 
 // withIDToken verifies the ID token of a token response, when it has one.
-func (c *Client) withIDToken(ctx context.Context, tok *oauth2.Token, want idCheck) (*Tokens, error) {
-	t := &Tokens{Token: tok}
+func (c *Client) withIDToken(ctx context.Context, tok *oauth2.Token, details []AuthorizationDetail, want idCheck) (*Tokens, error) {
+	t := &Tokens{Token: tok, AuthorizationDetails: details}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		idt, err := c.verifyIDToken(ctx, raw, want)
 		if err != nil {

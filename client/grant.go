@@ -34,11 +34,11 @@ func (c *Client) Grant(ctx context.Context, grantType string, params url.Values)
 		form[k] = v
 	}
 	form.Set("grant_type", grantType)
-	tok, err := c.token(ctx, form)
+	tok, details, err := c.token(ctx, form)
 	if err != nil {
 		return nil, err
 	}
-	return c.withIDToken(ctx, tok, idCheck{accessToken: tok.AccessToken})
+	return c.withIDToken(ctx, tok, details, idCheck{accessToken: tok.AccessToken})
 }
 
 // Post sends an authenticated form POST to an endpoint of this provider,

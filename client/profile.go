@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
@@ -49,12 +50,74 @@ func (p Profile) String() string {
 	return "default"
 }
 
+// MessageSigning is what FAPI 2.0 Message Signing (Final) requires of a
+// client on top of the Security Profile ([ProfileFAPI2]): signed
+// authorization requests, signed authorization responses, or both.
+// Ecosystems choose (the OpenID Foundation suite tests them as separate
+// variants), so each is a flag of its own.
+type MessageSigning int
+
+const (
+	// SignedRequests: every authorization request is a signed request
+	// object pushed to the PAR endpoint (FAPI 2.0 Message Signing §5.3,
+	// RFC 9101): Config.RequestObject must be set, with an asymmetric key
+	// and PS256, ES256 or EdDSA.
+	SignedRequests MessageSigning = 1 << iota
+	// SignedResponses: every authorization response is JWT-secured (§5.4,
+	// JARM): Config.ResponseMode must be jwt, query.jwt or form_post.jwt;
+	// Push refuses another response_mode and Exchange a plain response.
+	SignedResponses
+)
+
+// String returns the flags' names, e.g. "SignedRequests|SignedResponses".
+func (m MessageSigning) String() string {
+	var names []string
+	if m&SignedRequests != 0 {
+		names = append(names, "SignedRequests")
+	}
+	if m&SignedResponses != 0 {
+		names = append(names, "SignedResponses")
+	}
+	if rest := m &^ (SignedRequests | SignedResponses); rest != 0 || len(names) == 0 {
+		names = append(names, fmt.Sprintf("%d", int(rest)))
+	}
+	return strings.Join(names, "|")
+}
+
+// checkMessageSigning applies cfg.MessageSigning (FAPI 2.0 Message
+// Signing §5.3, §5.4). The FAPI 2.0 rules that follow it hold the request
+// object's key and algorithm, and the response JWT's algorithms (the ID
+// token allow-list), to PS256, ES256 or EdDSA.
+func checkMessageSigning(cfg *Config) error {
+	ms := cfg.MessageSigning
+	if ms == 0 {
+		return nil
+	}
+	fail := func(field, format string, args ...any) error {
+		return fmt.Errorf("client: config: %s: FAPI 2.0 Message Signing (%s): %s", field, ms, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case ms&^(SignedRequests|SignedResponses) != 0:
+		return fail("MessageSigning", "unknown flags")
+	case cfg.Profile != ProfileFAPI2:
+		return fail("MessageSigning", "builds on the FAPI 2.0 Security Profile: set Profile to ProfileFAPI2")
+	case ms&SignedRequests != 0 && cfg.RequestObject == nil:
+		return fail("RequestObject", "signed request objects are required (§5.3): set RequestObject")
+	case ms&SignedResponses != 0 && !isJWTMode(cfg.ResponseMode):
+		return fail("ResponseMode", "JWT-secured responses are required (§5.4, JARM): use jwt, query.jwt or form_post.jwt, not %q", cfg.ResponseMode)
+	}
+	return nil
+}
+
 // fapiAlgs are the JWS algorithms FAPI 2.0 §5.4.1 allows.
 var fapiAlgs = []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA}
 
 // applyProfile adjusts defaults for the profile and checks its rules. It
 // runs before anything is bound.
 func applyProfile(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	if err := checkMessageSigning(cfg); err != nil {
+		return err
+	}
 	switch cfg.Profile {
 	case ProfileDefault:
 		return nil

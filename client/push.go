@@ -37,6 +37,10 @@ type Flow struct {
 	// Exchange then requires a recent enough auth_time (OIDC Core §3.1.2.1,
 	// §3.1.3.7 item 13).
 	MaxAge string `json:"max_age,omitempty"`
+	// ResponseMode is the response_mode pushed, or "" for the default.
+	// After a JWT response mode (jwt, query.jwt, form_post.jwt: JARM)
+	// Exchange refuses a plain response.
+	ResponseMode string `json:"response_mode,omitempty"`
 
 	// front is the encoded front-channel request of a provider without
 	// PAR (Config.InsecureFrontChannel), for AuthorizationURL; such a flow
@@ -152,6 +156,23 @@ func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 	params.Set("code_challenge_method", pkce.MethodS256)
 	if c.respMode != "" && params.Get("response_mode") == "" {
 		params.Set("response_mode", c.respMode)
+	}
+	if rm, ok := params["response_mode"]; ok {
+		switch {
+		case len(rm) != 1:
+			return nil, fmt.Errorf("client: push: response_mode given %d times", len(rm))
+		case c.requireJARM && !isJWTMode(rm[0]):
+			return nil, fmt.Errorf("client: push: response_mode %.30q: MessageSigning SignedResponses needs a JWT response mode (FAPI 2.0 Message Signing §5.4)", rm[0])
+		}
+		flow.ResponseMode = rm[0]
+	}
+
+	if ad, ok := params["authorization_details"]; ok {
+		v, err := c.checkAuthorizationDetails(ad)
+		if err != nil {
+			return nil, err
+		}
+		params.Set("authorization_details", v)
 	}
 
 	if c.dpop != nil {

@@ -421,3 +421,27 @@ func FuzzParsePARResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAuthorizationDetails: what the authorization_details parser
+// accepts is an array of objects with a type, each kept exactly.
+func FuzzParseAuthorizationDetails(f *testing.F) {
+	f.Add([]byte(`[{"type":"payment_initiation","sequence":12345678901234567890,"a":{"b":[1,2]}}]`))
+	f.Add([]byte(`[{"type":"x","actions":["read"],"identifier":"i"}]`))
+	f.Add([]byte(`[{"type":7}]`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(` [ ] `))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		details, err := parseAuthorizationDetails(data)
+		if err != nil {
+			return
+		}
+		for i, d := range details {
+			if d.Type() == "" {
+				t.Fatalf("detail %d without type accepted: %s", i, d)
+			}
+			if !json.Valid(d) || !isJSON(d, '{') {
+				t.Fatalf("detail %d is not a JSON object: %s", i, d)
+			}
+		}
+	})
+}

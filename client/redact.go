@@ -32,12 +32,17 @@ func (c *Client) LogValue() slog.Value {
 }
 
 // String describes the configuration without secrets: Auth prints as its
-// method, RequestObject and DPoP by their own redacting String methods.
+// method, RequestObject and DPoP by their own redacting String methods,
+// ResponseDecryptionKey only as set or not.
 func (c Config) String() string {
+	dec := "<nil>"
+	if c.ResponseDecryptionKey != nil {
+		dec = "(redacted)"
+	}
 	return fmt.Sprintf("client.Config{Issuer: %q, ClientID: %q, Auth: %v, RedirectURL: %q, Scopes: %q, ResponseMode: %q, "+
-		"Profile: %v, RequestObject: %v, DPoP: %v, DPoPJKTOnly: %t, RequireIssuerParameter: %t}",
+		"Profile: %v, MessageSigning: %v, RequestObject: %v, DPoP: %v, DPoPJKTOnly: %t, RequireIssuerParameter: %t, ResponseDecryptionKey: %s}",
 		c.Issuer, c.ClientID, authName(c.Auth), c.RedirectURL, c.Scopes, c.ResponseMode,
-		c.Profile, c.RequestObject, c.DPoP, c.DPoPJKTOnly, c.RequireIssuerParameter)
+		c.Profile, c.MessageSigning, c.RequestObject, c.DPoP, c.DPoPJKTOnly, c.RequireIssuerParameter, dec)
 }
 
 // GoString (the %#v verb) is String.

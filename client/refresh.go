@@ -18,7 +18,8 @@ import (
 // auth_time and nonce when both carry one; otherwise the error wraps
 // ErrInvalidIDToken. When none comes back, IDToken and RawIDToken are
 // carried over from prev. A provider that does not rotate refresh tokens
-// returns none: prev's is kept.
+// returns none: prev's is kept; so are prev's AuthorizationDetails when the
+// response has none (RFC 9396 §7).
 func (c *Client) Refresh(ctx context.Context, prev *Tokens) (*Tokens, error) {
 	if prev == nil || prev.Token == nil {
 		return nil, errors.New("client: refresh: no tokens")
@@ -33,6 +34,9 @@ func (c *Client) Refresh(ctx context.Context, prev *Tokens) (*Tokens, error) {
 	if t.Token.RefreshToken == "" {
 		t.Token.RefreshToken = prev.Token.RefreshToken
 	}
+	if t.AuthorizationDetails == nil {
+		t.AuthorizationDetails = prev.AuthorizationDetails
+	}
 	return t, nil
 }
 
@@ -42,11 +46,11 @@ func (c *Client) refresh(ctx context.Context, refreshToken string, prev *oidc.ID
 	if refreshToken == "" {
 		return nil, errors.New("client: refresh: empty refresh token")
 	}
-	tok, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+	tok, details, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
 	if err != nil {
 		return nil, err
 	}
-	return c.withIDToken(ctx, tok, idCheck{accessToken: tok.AccessToken, prev: prev})
+	return c.withIDToken(ctx, tok, details, idCheck{accessToken: tok.AccessToken, prev: prev})
 }
 
 // TokenSource returns an oauth2.TokenSource that hands out t's access token

@@ -116,7 +116,7 @@ func runRow(t *testing.T, r row, o *outcome) bool {
 			t.Errorf("%s: %v", obs.outcome, err)
 			ok = false
 		}
-		if err := checkNoCallAfter(obs); err != nil {
+		if err := checkNoCallAfter(obs, v.jarm); err != nil {
 			t.Errorf("%s: %v", obs.outcome, err)
 			ok = false
 		}

@@ -177,6 +177,11 @@ func newEnv(t *testing.T, v variantSpec, spec *moduleSpec) *env {
 			pcl.JWKS = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{clientJWK}}
 			pcl.RequireSignedRequestObject = true
 		}
+		if v.jarm {
+			// FAPI 2.0 Message Signing §5.4: JWT-secured responses,
+			// signed PS256 like the ID tokens.
+			pcl.AuthorizationSignedResponseAlg = jose.PS256
+		}
 	default:
 		t.Fatalf("variant %+v cannot be run", v)
 	}
@@ -230,6 +235,13 @@ func newEnv(t *testing.T, v variantSpec, spec *moduleSpec) *env {
 	}
 	if v.signed || front && v.dynamic {
 		e.ccfg.RequestObject = &jar.Config{Signer: cr.key, KeyID: keyID, Type: jar.TypeRequestObject}
+	}
+	if v.signed {
+		e.ccfg.MessageSigning |= client.SignedRequests // FAPI 2.0 Message Signing variants
+	}
+	if v.jarm {
+		e.ccfg.ResponseMode = "jwt"
+		e.ccfg.MessageSigning |= client.SignedResponses
 	}
 	e.ccfg.InsecureFrontChannel = front
 	if spec.client != nil {
@@ -309,6 +321,9 @@ func (e *env) login(ctx context.Context, c *client.Client, o *observation) bool 
 	if err != nil {
 		o.outcome, o.err = "error at the provider's authorization endpoint", err
 		return false
+	}
+	if e.spec.callback != nil {
+		e.spec.callback(params)
 	}
 	o.before = e.counts()
 	got, err := client.ParseResponse(e.callback(params))
@@ -463,14 +478,19 @@ func (e *env) checkTransport(o *observation) error {
 
 // checkNoCallAfter checks that the relying party made no call past the
 // faulty response: the endpoints that follow it in the flow got no request
-// during (or after) the call that failed.
-func checkNoCallAfter(o *observation) error {
+// during (or after) the call that failed. A JWT-secured authorization
+// response (jarm) is verified with the provider's keys, so its JWKS may be
+// fetched then; the token endpoint may not.
+func checkNoCallAfter(o *observation, jarm bool) error {
 	var none []string
 	switch o.outcome {
 	case stopDiscovery:
 		none = []string{partest.EndpointJWKS, partest.EndpointPAR, partest.EndpointAuthorize, partest.EndpointToken, partest.EndpointUserinfo}
 	case stopCallback:
-		none = []string{partest.EndpointToken, partest.EndpointUserinfo, partest.EndpointJWKS}
+		none = []string{partest.EndpointToken, partest.EndpointUserinfo}
+		if !jarm {
+			none = append(none, partest.EndpointJWKS)
+		}
 	case stopIDToken, stopRefresh:
 		none = []string{partest.EndpointUserinfo}
 		if d := o.after[partest.EndpointToken] - o.before[partest.EndpointToken]; d != 1 {

@@ -34,6 +34,9 @@ type moduleSpec struct {
 	refreshFault *partest.Fault
 	// run replaces the standard run (drive).
 	run func(context.Context, *env) *observation
+	// callback changes the authorization response parameters the
+	// relying party's redirect URI receives (after partest's login).
+	callback func(url.Values)
 	// wantErr checks the error of a stopped run (default: by outcome).
 	wantErr func(error) error
 	// check makes extra assertions on the run; it returns what is wrong.
@@ -429,6 +432,76 @@ var modules = map[string]*moduleSpec{
 		provider: func(_ *env, pc *partest.Config) { pc.DPoPNonce = false },
 		check:    checkBinding,
 	},
+
+	// FAPI 2.0 Message Signing Final, JARM variant: forged JWT-secured
+	// authorization responses (JARM §2.4).
+	"fapi2-security-profile-final-client-test-ensure-jarm-without-iss-fails": {
+		provider: jarm(func(_ *env, c map[string]any) { delete(c, "iss") }),
+		wantErr:  all2(is(client.ErrInvalidResponseJWT), is(client.ErrIssuerMismatch)),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-iss-fails": {
+		provider: jarm(appendTo("iss", "1")),
+		wantErr:  all2(is(client.ErrInvalidResponseJWT), is(client.ErrIssuerMismatch)),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-without-aud-fails": {
+		provider: jarm(without("aud")),
+		wantErr:  isAbout(client.ErrInvalidResponseJWT, "aud"),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-aud-fails": {
+		provider: jarm(appendTo("aud", "1")),
+		wantErr:  isAbout(client.ErrInvalidResponseJWT, "aud"),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-without-exp-fails": {
+		provider: jarm(without("exp")),
+		wantErr:  isAbout(client.ErrInvalidResponseJWT, "exp"),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-with-expired-exp-fails": {
+		provider: jarm(func(e *env, c map[string]any) { c["exp"] = e.clk.now().Add(-6 * time.Minute).Unix() }),
+		wantErr:  isAbout(client.ErrInvalidResponseJWT, "expired"),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-sig-fails": {
+		callback: func(v url.Values) { v.Set("response", corruptSignature(v.Get("response"))) },
+		wantErr:  is(client.ErrInvalidResponseJWT),
+	},
+	"fapi2-security-profile-final-client-test-ensure-jarm-signature-is-not-none": {
+		provider: fault(partest.EndpointAuthorize, partest.Fault{JARMAlg: "none"}),
+		wantErr:  isAbout(client.ErrInvalidResponseJWT, "none"),
+	},
+}
+
+// jarm changes the claims of the JWT-secured authorization response.
+func jarm(edit func(e *env, claims map[string]any)) func(*env, *partest.Config) {
+	return func(e *env, pc *partest.Config) {
+		setFault(pc, partest.EndpointAuthorize, partest.Fault{JARMClaims: func(c map[string]any) { edit(e, c) }})
+	}
+}
+
+// corruptSignature flips the bits of a compact JWS's signature bytes (XOR
+// 0x5A on every byte), as the suite does for its invalid-signature
+// modules.
+func corruptSignature(jws string) string {
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		return jws
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return jws
+	}
+	for i := range sig {
+		sig[i] ^= 0x5A
+	}
+	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// all2 expects both checks to hold.
+func all2(a, b func(error) error) func(error) error {
+	return func(err error) error {
+		if e := a(err); e != nil {
+			return e
+		}
+		return b(err)
+	}
 }
 
 // twoJWKSFetches checks that the second login refetched the rotated keys.

@@ -259,8 +259,6 @@ func (s variantSpec) notApplicable() string {
 	switch {
 	case s.family == "":
 		return "the suite runs this module only with variants go-par does not use"
-	case s.jarm:
-		return "JARM responses are not built (issue 18)"
 	}
 	return ""
 }

@@ -9,7 +9,12 @@
 //     truncated and oversized bodies, stalls, redirects from the PAR and token
 //     endpoints, wrong or missing issuers, RFC 9207 mix-ups, reused and
 //     expired request_uri values, JWKS rotation and forgery, alg confusion,
-//     HTML error pages, Retry-After on 429/503). Each case asserts the typed
+//     HTML error pages, Retry-After on 429/503), and a section of forged
+//     JWT-secured authorization responses (JARM: unsigned, HS256 with the
+//     client secret, a key not in the JWKS, wrong or missing iss, wrong
+//     aud, expired, missing or far exp, another flow's response replayed,
+//     response next to plain parameters, a plain response to a JARM flow),
+//     each refused before any token request. Each case asserts the typed
 //     error, no panic, a return within its timeout and no goroutine left
 //     behind.
 //   - TestSecretHygiene: every flow, successful and failing, run with unique

@@ -262,7 +262,7 @@ func hostileCases() []hostileCase {
 	htmlBody := as(func(re *client.ResponseError) bool {
 		return re.Code == "" && strings.Contains(string(re.Body), "<html>")
 	})
-	return []hostileCase{
+	cases := []hostileCase{
 		// --- discovery ---
 		{name: "discovery/500", opts: fault(partest.EndpointDiscovery, partest.Fault{Status: 500}), run: fetch,
 			want: as(func(he *discovery.HTTPError) bool { return he.StatusCode == 500 })},
@@ -820,6 +820,8 @@ func hostileCases() []hostileCase {
 			run:  viaLogin(func(e *env) { e.srv.SetFault(partest.EndpointToken, partest.Fault{Delay: stall}) }),
 			want: all(loginErr(login.OpExchange, http.StatusGatewayTimeout), timedOut)},
 	}
+	// --- JWT-secured authorization responses (JARM), jarm_test.go ---
+	return append(cases, jarmCases()...)
 }
 
 // signedUserinfo makes partest answer userinfo with signed JWTs.

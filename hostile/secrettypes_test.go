@@ -129,8 +129,9 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 	}
 	cfgBasic := client.Config{Metadata: md, ClientID: "app", Auth: client.ClientSecretBasic(basic), RedirectURL: "https://app.example/callback",
 		RequestObject: &jarHS, DPoP: proofer}
+	respKey := ms.key("response decryption key")
 	cfgJWT := client.Config{Metadata: md, ClientID: "app", Auth: client.PrivateKeyJWT(clientKey, "k1"), RedirectURL: "https://app.example/callback",
-		RequestObject: &jarEC}
+		RequestObject: &jarEC, ResponseDecryptionKey: respKey}
 	cfgPost := client.Config{Metadata: md, ClientID: "app", Auth: client.ClientSecretPost(post), RedirectURL: "https://app.example/callback"}
 	c, err := client.New(ctx, cfgBasic)
 	if err != nil {
@@ -145,6 +146,11 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		t.Fatal(err)
 	}
 	k, err := keys.New(keysKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decKey := ms.key("keys.DecryptionKey key")
+	dk, err := keys.NewDecryptionKey(decKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,8 +222,8 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		{name: "seal.Sealer", values: []any{sealer}, opaque: "the keys live only as AES key schedules inside crypto/cipher"},
 		{name: "client.Flow", values: []any{flow, &flow}, holds: []any{flow.State, flow.Nonce, flow.CodeVerifier}},
 		{name: "client.Tokens", values: []any{tokens, &tokens}, holds: []any{access, refresh, idt}},
-		{name: "client.Config", values: []any{cfgBasic, &cfgBasic, cfgJWT, cfgPost}, holds: []any{basic, string(jarSecret), clientKey, dpopKey, post}},
-		{name: "client.Client", values: []any{c, cJWT, cPost}, holds: []any{basic, clientKey, post}},
+		{name: "client.Config", values: []any{cfgBasic, &cfgBasic, cfgJWT, cfgPost}, holds: []any{basic, string(jarSecret), clientKey, dpopKey, post, respKey}},
+		{name: "client.Client", values: []any{c, cJWT, cPost}, holds: []any{basic, clientKey, post, respKey}},
 		{name: "client.JWTAuth", values: []any{client.ClientSecretJWT(hs), *client.ClientSecretJWT(hs), client.PrivateKeyJWT(clientKey, "k1")},
 			holds: []any{hs, clientKey}},
 		{name: "client.secretAuth", values: []any{client.ClientSecretBasic(basic), client.ClientSecretPost(post)}, holds: []any{basic, post}},
@@ -227,6 +233,7 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		{name: "dpop.Transport", values: []any{&dpop.Transport{Proofer: proofer, Source: oauth2.StaticTokenSource(tok)}},
 			holds: []any{access, dpopKey}},
 		{name: "keys.Key", values: []any{*k, k}, holds: []any{keysKey}},
+		{name: "keys.DecryptionKey", values: []any{*dk, dk}, holds: []any{decKey}},
 		{name: "login.CookieConfig", values: []any{cc, &cc}, holds: []any{string(cookieKey)}},
 		{name: "login.CookieStore", values: []any{cookies}, opaque: "the cookie keys live only as AES key schedules inside crypto/cipher"},
 		{name: "login.MemoryStore", values: []any{mem}, holds: []any{memFlow.State, memFlow.CodeVerifier}},

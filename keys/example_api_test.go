@@ -65,3 +65,25 @@ func ExampleParsePKCS12() {
 	// true 27 43
 	// 40 true
 }
+
+// ParseDecryptionKey loads the key a provider encrypts JWT-secured
+// authorization responses to (JARM §2.2): from a JWK Set, the key marked
+// "use":"enc". PublicJWK is what the client registers.
+func ExampleParseDecryptionKey() {
+	sig, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	enc, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	data, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: sig, KeyID: "sig-1", Use: "sig"},
+		{Key: enc, KeyID: "enc-1", Use: "enc"},
+	}})
+
+	k, err := keys.ParseDecryptionKey(data, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	jwk := k.PublicJWK()
+	fmt.Println(k, jwk.Use, jwk.IsPublic())
+	// Output:
+	// keys.DecryptionKey{EC P-256 kid=enc-1} enc true
+}

@@ -75,10 +75,12 @@ func FuzzUnpackFlow(f *testing.F) {
 
 // FuzzPackFlow checks that any flow survives pack and unpack.
 func FuzzPackFlow(f *testing.F) {
-	f.Add("nonce", "verifier", "urn:ietf:params:oauth:request_uri:abc", "https://app/cb", "https://op", "", int64(1_700_000_000), int64(1))
-	f.Fuzz(func(t *testing.T, nonce, verifier, uri, redirect, issuer, jkt string, sec, nsec int64) {
+	f.Add("nonce", "verifier", "urn:ietf:params:oauth:request_uri:abc", "https://app/cb", "https://op", "", "", "", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "jkt", "", "jwt", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "", "0", "", int64(1_700_000_000), int64(1))
+	f.Fuzz(func(t *testing.T, nonce, verifier, uri, redirect, issuer, jkt, maxAge, mode string, sec, nsec int64) {
 		in := &client.Flow{Nonce: nonce, CodeVerifier: verifier, RequestURI: uri, RedirectURL: redirect, Issuer: issuer,
-			DPoPJKT: jkt, ExpiresAt: time.Unix(sec, nsec)}
+			DPoPJKT: jkt, MaxAge: maxAge, ResponseMode: mode, ExpiresAt: time.Unix(sec, nsec)}
 		exp := time.Unix(sec/2, 0)
 		out, gotExp, err := unpackFlow(packFlow(in, exp))
 		if err != nil || !sameFlow(in, out) || gotExp.Unix() != exp.Unix() {
@@ -89,7 +91,8 @@ func FuzzPackFlow(f *testing.F) {
 
 func sameFlow(a, b *client.Flow) bool {
 	return a.State == b.State && a.Nonce == b.Nonce && a.CodeVerifier == b.CodeVerifier && a.RequestURI == b.RequestURI &&
-		a.RedirectURL == b.RedirectURL && a.Issuer == b.Issuer && a.DPoPJKT == b.DPoPJKT && a.ExpiresAt.Equal(b.ExpiresAt)
+		a.RedirectURL == b.RedirectURL && a.Issuer == b.Issuer && a.DPoPJKT == b.DPoPJKT && a.ExpiresAt.Equal(b.ExpiresAt) &&
+		a.MaxAge == b.MaxAge && a.ResponseMode == b.ResponseMode
 }
 
 // FuzzClientAddress feeds arbitrary X-Forwarded-For headers and remote

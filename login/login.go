@@ -454,7 +454,8 @@ func (h *Handler) push(r *http.Request, opts []oauth2.AuthCodeOption) (*client.F
 }
 
 // Callback completes a login at the redirect URI: it reads the
-// authorization response (query or form_post), takes the flow out of the
+// authorization response (query or form_post; a JWT-secured one is
+// verified first, client.Client.ResponseParams), takes the flow out of the
 // Store by its state (single use: a replayed callback gets
 // [ErrFlowNotFound]), checks that this browser started the flow, exchanges
 // the code with client.Exchange (iss per RFC 9207, state, provider errors
@@ -480,15 +481,23 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, OpCallback, err)
 		return
 	}
-	state := params.Get("state")
+	// A JWT-secured response (JARM) carries its state inside the JWT: it
+	// is verified here, so that a forged one never uses up a flow, and
+	// again by Exchange.
+	inner, err := h.c.ResponseParams(ctx, params)
+	if err != nil {
+		h.fail(w, r, OpCallback, err)
+		return
+	}
+	state := inner.Get("state")
 	if state == "" {
 		err := fmt.Errorf("%w: no state parameter", client.ErrStateMismatch)
-		if code := params.Get("error"); code != "" {
+		if code := inner.Get("error"); code != "" {
 			// Providers answer some errors without state (a reused or
 			// expired request_uri): keep their code reachable (R17), as
 			// client.Exchange does.
 			err = errors.Join(err, &client.AuthorizationError{Code: code,
-				Description: params.Get("error_description"), URI: params.Get("error_uri")})
+				Description: inner.Get("error_description"), URI: inner.Get("error_uri")})
 		}
 		h.fail(w, r, OpCallback, err)
 		return

@@ -18,7 +18,9 @@ import (
 
 // TestReviewCookieStoreKeepsMaxAge: the cookie store carries Flow.MaxAge,
 // without which client.Exchange cannot apply max_age (OIDC Core
-// §3.1.3.7 item 13); a flow without it packs exactly as before.
+// §3.1.3.7 item 13), and Flow.ResponseMode, without which it cannot refuse
+// a plain response to a JARM flow; a flow without them packs exactly as
+// before.
 func TestReviewCookieStoreKeepsMaxAge(t *testing.T) {
 	t.Parallel()
 	key := make([]byte, 32)
@@ -28,19 +30,21 @@ func TestReviewCookieStoreKeepsMaxAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name   string
-		maxAge string
+		name         string
+		maxAge, mode string
 	}{
-		{"max_age 0", "0"},
-		{"max_age 300", "300"},
-		{"no max_age", ""},
+		{"max_age 0", "0", ""},
+		{"max_age 300", "300", ""},
+		{"no max_age", "", ""},
+		{"response_mode jwt", "", "jwt"},
+		{"max_age and form_post.jwt", "60", "form_post.jwt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			in := &client.Flow{State: "st-" + tt.name, Nonce: "n", CodeVerifier: "v", RequestURI: "urn:x",
 				RedirectURL: "https://app.example/cb", Issuer: "https://op.example", MaxAge: tt.maxAge,
-				ExpiresAt: time.Now().Add(time.Minute)}
+				ResponseMode: tt.mode, ExpiresAt: time.Now().Add(time.Minute)}
 			w := httptest.NewRecorder()
 			if err := s.Save(context.Background(), w, httptest.NewRequest("POST", "/login", nil), in, time.Now().Add(time.Minute)); err != nil {
 				t.Fatalf("Save: %v", err)
@@ -53,8 +57,8 @@ func TestReviewCookieStoreKeepsMaxAge(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Take: %v", err)
 			}
-			if out.MaxAge != tt.maxAge || out.Nonce != in.Nonce || out.Issuer != in.Issuer {
-				t.Errorf("Take = %+v, want max_age %q", out, tt.maxAge)
+			if out.MaxAge != tt.maxAge || out.ResponseMode != tt.mode || out.Nonce != in.Nonce || out.Issuer != in.Issuer {
+				t.Errorf("Take = %+v, want max_age %q, response_mode %q", out, tt.maxAge, tt.mode)
 			}
 		})
 	}

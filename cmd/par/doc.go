@@ -9,9 +9,13 @@
 // Every command takes --json. Exit codes: 0 ok, 1 protocol or provider
 // error, 2 usage, 3 network. Flags of push and login default to the
 // PAR_ISSUER, PAR_CLIENT_ID, PAR_CLIENT_SECRET, PAR_KEY_FILE,
-// PAR_KEY_PASSWORD, PAR_AUTH_METHOD, PAR_REDIRECT_URL, PAR_SCOPES, PAR_PARAMS
-// and PAR_PROFILE environment variables (--help never shows the secret
-// ones). Secrets, codes, verifiers and tokens are never printed. The page
+// PAR_KEY_PASSWORD, PAR_AUTH_METHOD, PAR_REDIRECT_URL, PAR_SCOPES, PAR_PARAMS,
+// PAR_PROFILE, PAR_RESPONSE_MODE and PAR_RESPONSE_KEY_FILE environment
+// variables (--help never shows the secret ones). --response-mode jwt (or
+// query.jwt, form_post.jwt) asks for JWT-secured responses (JARM), which
+// login verifies, decrypting them with --response-key when the provider
+// encrypts; --authorization-details file.json pushes Rich Authorization
+// Request details (RFC 9396), and login prints those granted. Secrets, codes, verifiers and tokens are never printed. The page
 // that par login's loopback callback shows in the browser says only what
 // par chose to say (an RFC 6749 error code at most); the provider's own
 // text goes to stderr. A login the provider ended with an error code is

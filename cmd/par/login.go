@@ -29,6 +29,8 @@ type loginResult struct {
 	Scope      string         `json:"scope,omitempty"`
 	Refresh    bool           `json:"refresh_token_issued"`
 	Verified   []string       `json:"verified"`
+	// Details are the authorization_details granted (RFC 9396 §7).
+	Details []client.AuthorizationDetail `json:"authorization_details,omitempty"`
 }
 
 type callbackResult struct {
@@ -116,7 +118,10 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			http.Error(w, "not an authorization response", http.StatusBadRequest)
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(params.Get("state")), []byte(flow.State)) != 1 {
+		// A JWT-secured response (JARM) holds its state inside the JWT;
+		// one that does not verify ends the login with the reason.
+		inner, verr := cl.ResponseParams(r.Context(), params)
+		if verr == nil && subtle.ConstantTimeCompare([]byte(inner.Get("state")), []byte(flow.State)) != 1 {
 			// Not this login's response (another tab, a stale or forged
 			// callback): refuse it without ending the wait.
 			fmt.Fprintf(c.stderr, "\r  ignored a callback whose state is not this login's%20s\n", "")
@@ -126,7 +131,10 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		handled := false
 		once.Do(func() {
 			handled = true
-			res, err := c.finish(r.Context(), cl, flow, params, f.timeout)
+			res, err := (*loginResult)(nil), verr
+			if err == nil {
+				res, err = c.finish(r.Context(), cl, flow, params, f.timeout)
+			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Referrer-Policy", "no-referrer")
@@ -277,7 +285,15 @@ func (c *cli) finish(ctx context.Context, cl *client.Client, flow *client.Flow, 
 	}
 	res := &loginResult{Subject: tok.IDToken.Subject, Issuer: tok.IDToken.Issuer, TokenType: tok.Token.Type(),
 		Refresh:  tok.Token.RefreshToken != "",
-		Verified: []string{"state", "iss (RFC 9207)", "code exchange with PKCE", "ID token signature, iss, aud, exp", "nonce"}}
+		Verified: []string{"state", "iss (RFC 9207)", "code exchange with PKCE", "ID token signature, iss, aud, exp", "nonce"},
+		Details:  tok.AuthorizationDetails}
+	if params.Has("response") {
+		jarm := "response JWT signature, iss, aud, exp (JARM)"
+		if strings.Count(params.Get("response"), ".") == 4 {
+			jarm = "response JWT decrypted; " + jarm
+		}
+		res.Verified = append([]string{jarm}, res.Verified...)
+	}
 	if !tok.Token.Expiry.IsZero() {
 		e := tok.Token.Expiry.UTC()
 		res.Expiry = &e
@@ -322,6 +338,12 @@ func (c *cli) printLogin(jsonOut bool, r *loginResult) {
 		fmt.Fprintf(w, ", scope %q", r.Scope)
 	}
 	fmt.Fprintf(w, "; refresh token issued: %v\n", r.Refresh)
+	if len(r.Details) > 0 {
+		fmt.Fprintln(w, "\nauthorization_details granted (RFC 9396):")
+		for _, d := range r.Details {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
 }
 
 // callbackHint suggests a fix for a failed callback or exchange.
@@ -342,6 +364,8 @@ func callbackHint(err error) string {
 	switch {
 	case errors.As(err, &ae):
 		return "the provider ended the login with an error (the user cancelled, or the request was refused)"
+	case errors.Is(err, client.ErrInvalidResponseJWT):
+		return "the JWT-secured response did not verify: check --response-mode, the provider's keys and clock, and --response-key for encrypted responses"
 	case errors.Is(err, client.ErrIssuerMismatch):
 		return "the callback's iss is not the issuer: a mix-up, or the wrong --issuer"
 	case errors.Is(err, client.ErrStateMismatch):

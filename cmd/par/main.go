@@ -67,7 +67,8 @@ Exit codes: 0 ok, 1 protocol or provider error, 2 usage, 3 network.
 
 Environment (defaults for the flags of push and login):
   PAR_ISSUER, PAR_CLIENT_ID, PAR_CLIENT_SECRET, PAR_KEY_FILE, PAR_KEY_PASSWORD, PAR_AUTH_METHOD,
-  PAR_REDIRECT_URL, PAR_SCOPES, PAR_PARAMS (k=v&k=v), PAR_PROFILE (default, broker, fapi2)
+  PAR_REDIRECT_URL, PAR_SCOPES, PAR_PARAMS (k=v&k=v), PAR_PROFILE (default, broker, fapi2),
+  PAR_RESPONSE_MODE (e.g. jwt for JWT-secured responses), PAR_RESPONSE_KEY_FILE
 Prefer PAR_CLIENT_SECRET to --secret: command lines are visible to other users of the machine.
 `
 

@@ -5,10 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +29,9 @@ type clientFlags struct {
 	params                                         multiFlag
 	timeout                                        time.Duration
 	dpop                                           bool
+	// responseMode, responseKey (encrypted JARM responses) and details
+	// (RFC 9396 authorization_details, a JSON file).
+	responseMode, responseKey, details string
 }
 
 // secretValue is a flag.Value for a secret (client secret, PKCS#12
@@ -69,7 +75,42 @@ func (c *cli) addClientFlags(fs *flag.FlagSet, defaultRedirect string) *clientFl
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each call to the provider")
 	fs.StringVar(&f.caFile, "ca-file", env("PAR_CA_FILE", ""), caFileUsage)
 	fs.BoolVar(&f.dpop, "dpop", false, "bind the code and tokens to a fresh DPoP key (RFC 9449; implied by --profile fapi2)")
+	fs.StringVar(&f.responseMode, "response-mode", env("PAR_RESPONSE_MODE", ""),
+		"response_mode: query (default), form_post, or JWT-secured (JARM) jwt, query.jwt, form_post.jwt (env PAR_RESPONSE_MODE)")
+	fs.StringVar(&f.responseKey, "response-key", env("PAR_RESPONSE_KEY_FILE", ""),
+		"private key `file` that decrypts encrypted JARM responses: PEM, JWK(S) (the use enc key), PKCS#12 with --key-password (env PAR_RESPONSE_KEY_FILE)")
+	fs.StringVar(&f.details, "authorization-details", "",
+		"`file` holding authorization_details (RFC 9396): a JSON array of objects, each with a type")
 	return f
+}
+
+// maxDetailsFile caps the --authorization-details file.
+const maxDetailsFile = 64 << 10
+
+// authorizationDetails reads the --authorization-details file: a JSON
+// array whose objects become the push's details, kept exactly (Push checks
+// them further before anything is sent).
+func (f *clientFlags) authorizationDetails() ([]client.AuthorizationDetail, error) {
+	if f.details == "" {
+		return nil, nil
+	}
+	file, err := os.Open(f.details)
+	if err != nil {
+		return nil, usageErrorf("--authorization-details: %v", err)
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxDetailsFile+1))
+	if err != nil {
+		return nil, usageErrorf("--authorization-details: %v", err)
+	}
+	if len(data) > maxDetailsFile {
+		return nil, usageErrorf("--authorization-details %s: larger than 64 KiB", f.details)
+	}
+	var details []client.AuthorizationDetail
+	if err := json.Unmarshal(data, &details); err != nil || !strings.HasPrefix(strings.TrimSpace(string(data)), "[") {
+		return nil, usageErrorf("--authorization-details %s: want a JSON array of objects (RFC 9396 §2)", f.details)
+	}
+	return details, nil
 }
 
 // parseParam splits one --param value k=v; the value is taken literally.
@@ -116,6 +157,17 @@ func (f *clientFlags) options(getenv func(string) string) ([]client.Option, []st
 	for _, k := range names {
 		opts = append(opts, client.WithParam(k, seen[k]))
 	}
+	details, err := f.authorizationDetails()
+	if err != nil {
+		return nil, nil, err
+	}
+	if details != nil {
+		if _, dup := seen["authorization_details"]; dup {
+			return nil, nil, usageErrorf("authorization_details given both as --param and --authorization-details")
+		}
+		opts = append(opts, client.WithAuthorizationDetails(details...))
+		names = append(names, "authorization_details")
+	}
 	return opts, names, nil
 }
 
@@ -160,6 +212,14 @@ func (f *clientFlags) newClient(ctx context.Context, getenv func(string) string,
 		Scopes:      scopes,
 		HTTPClient:  hc,
 		Profile:     profile,
+	}
+	cfg.ResponseMode = f.responseMode
+	if f.responseKey != "" {
+		k, err := keys.LoadDecryptionFile(f.responseKey, f.keyPassword)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("--response-key %s: %v", f.responseKey, err)}
+		}
+		cfg.ResponseDecryptionKey = k.Decrypter
 	}
 	if f.dpop || profile == client.ProfileFAPI2 {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -292,6 +352,9 @@ func clientHint(err error) string {
 
 // pushHint suggests a fix for a failed push, from the provider's error code.
 func pushHint(err error) string {
+	if errors.Is(err, client.ErrInvalidAuthorizationDetails) {
+		return "fix the --authorization-details file: a JSON array of objects, each with a type the provider lists"
+	}
 	var re *client.ResponseError
 	if !errors.As(err, &re) {
 		return clientHint(err)

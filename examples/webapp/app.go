@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/keys"
 	"github.com/go-par/par/login"
 	"github.com/go-par/par/mitid"
 	"github.com/go-par/par/partest"
@@ -189,6 +190,14 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 		if ccfg.DPoP, err = dpopProofer(); err != nil {
 			return nil, nil, err
 		}
+	}
+	ccfg.ResponseMode = cfg.ResponseMode
+	if cfg.ResponseKeyFile != "" {
+		k, err := keys.LoadDecryptionFile(cfg.ResponseKeyFile, cfg.KeyPassword)
+		if err != nil {
+			return nil, nil, fmt.Errorf("webapp: PAR_RESPONSE_KEY_FILE: %w", err)
+		}
+		ccfg.ResponseDecryptionKey = k.Decrypter
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "discovery: fetching provider metadata", slog.String("issuer", cfg.Issuer))
 	a.c, err = client.New(withTrace(ctx, a.rec.process), ccfg)
@@ -484,12 +493,31 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 		a.h.Callback(w, r) // let the handler report it
 		return
 	}
+	st := Step{Kind: kindCallback, At: a.now(), Method: r.Method + " (browser)", URL: a.callback, Params: callbackParams(params)}
+	var jarm *Step
+	if params.Has("response") {
+		// A JWT-secured response (JARM): its parameters, state among
+		// them, are inside the JWT.
+		js, inner := a.jarmStep(r.Context(), params)
+		jarm = &js
+		if inner == nil {
+			t := newTrace(a.now())
+			t.add(st)
+			t.add(js)
+			a.h.Callback(w, r.WithContext(withTrace(r.Context(), t)))
+			return
+		}
+		params = inner
+	}
 	t, _ := a.pending.take(params.Get("state"))
 	if t == nil {
 		t = newTrace(a.now())
 		t.add(Step{Kind: kindCallback, At: a.now(), Note: "No trace of the start of this login: it was started before the app restarted, in another app instance, or it is a replay."})
 	}
-	st := Step{Kind: kindCallback, At: a.now(), Method: r.Method + " (browser)", URL: a.callback, Params: callbackParams(params)}
+	if jarm != nil {
+		t.add(st)
+		st = *jarm
+	}
 	pushedState, _ := t.pushed()
 	if pushedState != "" {
 		st.Checks = append(st.Checks, Check{Name: "state", Value: "returned unchanged",
@@ -497,6 +525,8 @@ func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
 			Why: "equals the state pushed, compared in constant time (RFC 6749 §10.12)"})
 	}
 	switch iss := params.Get("iss"); {
+	case jarm != nil:
+		// The response JWT's iss, checked with its signature above.
 	case iss == "" && params.Get("error") != "" && a.c.Metadata().AuthorizationResponseISSParameterSupported:
 		// The MitID broker's cancel: no code, so nothing for a mix-up to
 		// steal; client.Exchange hands the error to the app.
@@ -694,12 +724,13 @@ func (a *app) idTokenStep(t *Trace, tok *client.Tokens) Step {
 
 type joseHeader struct {
 	Alg string `json:"alg"`
+	Enc string `json:"enc"` // of a JWE
 	Kid string `json:"kid"`
 	Typ string `json:"typ"`
 }
 
-// jwtHeader decodes the protected header of a compact JWS, without
-// verifying anything; zero on malformed input.
+// jwtHeader decodes the protected header of a compact JWS (or JWE),
+// without verifying anything; zero on malformed input.
 func jwtHeader(raw string) joseHeader {
 	var h joseHeader
 	seg, _, ok := strings.Cut(raw, ".")

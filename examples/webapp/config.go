@@ -38,6 +38,9 @@ type config struct {
 	ProfileName    string
 	InsecureCookie bool
 	CAFile         string
+	// ResponseMode and ResponseKeyFile: JWT-secured responses (JARM).
+	ResponseMode    string
+	ResponseKeyFile string
 }
 
 // envHelp documents the environment variables, for -h and the package
@@ -61,6 +64,10 @@ const envHelp = `Environment (all optional; without PAR_ISSUER an embedded parte
   PAR_CA_FILE             PEM CA certificates to trust besides the system's (a provider with a
                           private CA); the client keeps HTTP/2 and its connection pool
                           (client.NewHTTPClient)
+  PAR_RESPONSE_MODE       query (default), form_post, or a JWT-secured mode (JARM): jwt, query.jwt,
+                          form_post.jwt; the trace then shows the response JWT and its checks
+  PAR_RESPONSE_KEY_FILE   private key that decrypts encrypted JARM responses (the key registered
+                          with use enc): PEM, JWK/JWKS or PKCS#12 with PAR_KEY_PASSWORD
   PORT                    listen on :PORT when -addr is not given`
 
 // configFromEnv reads the PAR_* variables.
@@ -77,6 +84,11 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		Scopes:        strings.Fields(getenv("PAR_SCOPES")),
 		ProfileName:   strings.ToLower(getenv("PAR_PROFILE")),
 		CAFile:        getenv("PAR_CA_FILE"),
+	}
+	c.ResponseKeyFile = getenv("PAR_RESPONSE_KEY_FILE")
+	var err error
+	if c.ResponseMode, err = responseMode(strings.TrimSpace(getenv("PAR_RESPONSE_MODE"))); err != nil {
+		return c, err
 	}
 	p, err := parseParams(getenv("PAR_PARAMS"))
 	if err != nil {

@@ -25,7 +25,15 @@
 //	PAR_SCOPES           space-separated scopes, e.g. "openid mitid"
 //	PAR_PARAMS           extra authorization parameters, k=v&k=v, e.g. idp_values=mitid&language=da
 //	PAR_PROFILE          default, broker or fapi2 (FAPI 2.0: private_key_jwt + DPoP)
+//	PAR_RESPONSE_MODE    query, form_post, or JWT-secured (JARM) jwt, query.jwt, form_post.jwt
+//	PAR_RESPONSE_KEY_FILE  key that decrypts encrypted JARM responses (use enc)
 //	PORT                 listen on :PORT when -addr is not given
+//
+// With a JWT response mode (PAR_RESPONSE_MODE=jwt works with the embedded
+// provider too) the timeline gains a step between the callback and the
+// token exchange: the response JWT's form (JWS or JWE, alg, kid) and the
+// checks the client made before reading the code inside it (decryption,
+// signature, iss, aud, exp), or why it was refused.
 //
 // What the app does for its users' safety, to copy along with the login:
 // the session cookie is __Host-webapp-session (host-only, Path=/, Secure,

@@ -35,6 +35,12 @@ var stepInfos = map[string]stepInfo{
 		RefText: "RFC 6749 §4.1.2; RFC 9207 §2",
 		RefURL:  "https://www.rfc-editor.org/rfc/rfc9207#section-2.4",
 	},
+	kindJARM: {
+		Title:   "3a. Open the JWT-secured response (JARM)",
+		Text:    "With a JWT response mode (jwt, query.jwt, form_post.jwt) the callback carries one parameter, response: a JWT the provider signed, and encrypted to the app when it registered an encryption key. The app decrypts it, checks the signature with the provider's keys (never none, never HS256 with the client secret), that iss is the provider and aud this client, and that it has not expired and is short-lived. Only then does it read the code and state inside, which take the same checks as a plain callback's.",
+		RefText: "JARM §2.4; FAPI 2.0 Message Signing §5.4",
+		RefURL:  "https://openid.net/specs/oauth-v2-jarm.html",
+	},
 	kindToken: {
 		Title:   "4. Exchange the code for tokens (back channel)",
 		Text:    "The app POSTs the code to the token endpoint with the PKCE code_verifier (which only the app knows: it proves the code was not stolen from the browser) and the same client authentication as the push. The answer holds the ID token, an access token and perhaps a refresh token.",

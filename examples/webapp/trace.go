@@ -24,6 +24,7 @@ const (
 	kindPush       = "push"
 	kindAuthorize  = "authorize"
 	kindCallback   = "callback"
+	kindJARM       = "jarm" // a JWT-secured authorization response opened
 	kindToken      = "token"
 	kindIDToken    = "idtoken"
 	kindUserinfo   = "userinfo"
@@ -45,6 +46,7 @@ var secretNames = map[string]bool{
 	"userinfo_token":        true,
 	"transaction_token":     true,
 	"request":               true,
+	"response":              true, // a JWT-secured authorization response holds the code
 	"assertion":             true,
 	"password":              true,
 	"subject_token":         true,
