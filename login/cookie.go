@@ -220,18 +220,23 @@ func (s *CookieStore) open(value, state string) (*client.Flow, time.Time, error)
 
 // packFlow encodes a flow without its state (the state is the AAD and the
 // callback's own parameter): the cookie expiry and the request_uri expiry as
-// varints, then six length-prefixed strings, and a seventh (max_age) only
-// when the flow has one, so cookies sealed before it existed still open.
+// varints, then six length-prefixed strings, a seventh (max_age) only when
+// the flow has a max_age or a DPoP key, and an eighth (the login's own
+// DPoP key) only when it has one, so cookies sealed before they existed
+// still open.
 func packFlow(f *client.Flow, expires time.Time) []byte {
-	n := 3*binary.MaxVarintLen64 + 7*binary.MaxVarintLen32 + len(f.Nonce) + len(f.CodeVerifier) +
-		len(f.RequestURI) + len(f.RedirectURL) + len(f.Issuer) + len(f.DPoPJKT) + len(f.MaxAge)
+	n := 3*binary.MaxVarintLen64 + 8*binary.MaxVarintLen32 + len(f.Nonce) + len(f.CodeVerifier) +
+		len(f.RequestURI) + len(f.RedirectURL) + len(f.Issuer) + len(f.DPoPJKT) + len(f.MaxAge) + len(f.DPoPKey)
 	b := make([]byte, 0, n)
 	b = binary.AppendVarint(b, expires.Unix())
 	b = binary.AppendVarint(b, f.ExpiresAt.Unix())
 	b = binary.AppendUvarint(b, uint64(f.ExpiresAt.Nanosecond()))
 	fields := []string{f.Nonce, f.CodeVerifier, f.RequestURI, f.RedirectURL, f.Issuer, f.DPoPJKT}
-	if f.MaxAge != "" {
+	if f.MaxAge != "" || f.DPoPKey != "" {
 		fields = append(fields, f.MaxAge)
+	}
+	if f.DPoPKey != "" {
+		fields = append(fields, f.DPoPKey)
 	}
 	for _, s := range fields {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -259,10 +264,10 @@ func unpackFlow(b []byte) (*client.Flow, time.Time, error) {
 		return nil, time.Time{}, bad("request_uri expiry")
 	}
 	b = b[n:]
-	var fields [7]string
+	var fields [8]string
 	for i := range fields {
-		if i == 6 && len(b) == 0 {
-			break // no max_age
+		if i >= 6 && len(b) == 0 {
+			break // no max_age, no DPoP key
 		}
 		l, n := binary.Uvarint(b)
 		if n <= 0 || l > uint64(len(b)-n) {
@@ -277,7 +282,7 @@ func unpackFlow(b []byte) (*client.Flow, time.Time, error) {
 	}
 	f := &client.Flow{
 		Nonce: fields[0], CodeVerifier: fields[1], RequestURI: fields[2],
-		RedirectURL: fields[3], Issuer: fields[4], DPoPJKT: fields[5], MaxAge: fields[6],
+		RedirectURL: fields[3], Issuer: fields[4], DPoPJKT: fields[5], MaxAge: fields[6], DPoPKey: fields[7],
 		ExpiresAt: time.Unix(sec, int64(nsec)),
 	}
 	return f, time.Unix(exp, 0), nil
