@@ -40,6 +40,12 @@ type Config struct {
 	// answer the request. Default: a 303 redirect to "/" (the tokens are
 	// dropped).
 	OnLogin func(w http.ResponseWriter, r *http.Request, t *client.Tokens)
+	// OnLoginFlow, when set, is called instead of OnLogin, with the flow
+	// the login completed as well: its Nonce (equal to the ID token's),
+	// MaxAge and, with DPoPPerLogin, its DPoP key (client.Flow.DPoPKey), to
+	// keep with the session. Package session sets it. The flow has been
+	// taken out of the Store; it must not be used again.
+	OnLoginFlow func(w http.ResponseWriter, r *http.Request, flow *client.Flow, t *client.Tokens)
 	// OnError answers a failed Start, Callback or Logout. err is an [*Error];
 	// reach its cause with errors.Is / errors.As. Default: [DefaultOnError].
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
@@ -125,6 +131,7 @@ type Handler struct {
 	store    Store
 	bind     bool // set the binding cookie: the store is not browser-bound
 	onLogin  func(http.ResponseWriter, *http.Request, *client.Tokens)
+	onFlow   func(http.ResponseWriter, *http.Request, *client.Flow, *client.Tokens)
 	onError  func(http.ResponseWriter, *http.Request, error)
 	onLogout func(http.ResponseWriter, *http.Request) (string, error)
 
@@ -170,6 +177,7 @@ func New(cfg Config) (*Handler, error) {
 		c:            cfg.Client,
 		store:        cfg.Store,
 		onLogin:      cfg.OnLogin,
+		onFlow:       cfg.OnLoginFlow,
 		onError:      cfg.OnError,
 		onLogout:     cfg.OnLogout,
 		postLogout:   cfg.PostLogoutRedirectURL,
@@ -612,6 +620,10 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelDebug, "login: verified", slog.Any("tokens", tokens))
+	if h.onFlow != nil {
+		h.onFlow(w, r, flow, tokens)
+		return
+	}
 	h.onLogin(w, r, tokens)
 }
 

@@ -98,3 +98,25 @@ func TestStartWith(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestOnLoginFlow: OnLoginFlow replaces OnLogin and gets the flow the
+// login completed (its nonce is the ID token's).
+func TestOnLoginFlow(t *testing.T) {
+	t.Parallel()
+	var got *client.Flow
+	var gotTok *client.Tokens
+	a := newApp(t, appOptions{login: func(c *login.Config) {
+		c.DPoPPerLogin = true
+		c.OnLoginFlow = func(w http.ResponseWriter, r *http.Request, f *client.Flow, tok *client.Tokens) {
+			got, gotTok = f, tok
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}})
+	b := a.browser()
+	if r := b.callback(b.authorize(b.start())); r.status != http.StatusNoContent {
+		t.Fatalf("callback = %d %q (%v)", r.status, r.body, a.lastErr())
+	}
+	if got == nil || got.Nonce != gotTok.IDToken.Nonce || got.DPoPKey == "" || a.loginCount() != 0 {
+		t.Errorf("OnLoginFlow got flow %v (key set: %t), OnLogin calls %d", got, got != nil && got.DPoPKey != "", a.loginCount())
+	}
+}
