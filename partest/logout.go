@@ -344,3 +344,20 @@ func levelRank(uri string) int {
 	}
 	return 0
 }
+
+// loginACR is the acr of g's login: the level asked for with acr_values or
+// (broker) loa_value, else the user's acr or loa claim.
+func (s *Server) loginACR(g *grant) string {
+	if g.sess != nil && g.sess.loa != "" {
+		return g.sess.loa
+	}
+	if g.sess != nil && g.sess.acr != "" && !s.Config.BrokerLayout {
+		return g.sess.acr
+	}
+	u := s.user(g.sub)
+	if a, _ := u.Claims["acr"].(string); a != "" {
+		return a
+	}
+	a, _ := u.Claims["loa"].(string)
+	return a
+}

@@ -221,6 +221,9 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		if cnf := confirmation(g); cnf != nil {
 			claims["cnf"] = cnf
 		}
+		if acr := s.loginACR(g); acr != "" {
+			claims["acr"] = acr // RFC 9068 §2.2.1, for resource servers' step-up decisions (RFC 9470)
+		}
 		if g.details != nil {
 			claims["authorization_details"] = g.details // RFC 9396 §9.1
 		}
