@@ -216,3 +216,21 @@ func TestStepUpLevels(t *testing.T) {
 		t.Errorf("broker UserInfo loa after step-up = %v, want %s", ui.body["loa"], high)
 	}
 }
+
+// TestMountedLogin: a server mounted with Handler on the caller's own
+// listener (Config.URL, no Start) logs users in; Client and Login used to
+// dereference the unstarted httptest server.
+func TestMountedLogin(t *testing.T) {
+	t.Parallel()
+	var h http.Handler
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(web.Close)
+	srv := NewUnstartedServer(Config{URL: web.URL, Clients: []Client{basicClient()}})
+	h = srv.Handler()
+	f := newFlow()
+	uri := push(t, srv, f.parParams("app"), basic("app", "s3cret"))
+	params, err := srv.Login(authURL(srv, "app", uri))
+	if err != nil || params.Get("code") == "" {
+		t.Fatalf("Login on a mounted server = %v, %v", params, err)
+	}
+}

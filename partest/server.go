@@ -614,6 +614,15 @@ func (s *Server) Client() *http.Client {
 	if s.ts == nil {
 		return s.inProcessClient(nil)
 	}
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		// Mounted with Handler on the caller's own listener: a plain
+		// client (the caller's listener has its own TLS, if any).
+		return &http.Client{Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	c := *s.ts.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.Timeout = 30 * time.Second
