@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -116,20 +116,20 @@ func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 type testApp struct {
-	*app
+	*App
 	url  string
 	logs *syncBuffer
 	spy  *spy
 }
 
-func newTestApp(t *testing.T, cfg config) *testApp {
+func newTestApp(t *testing.T, cfg Config) *testApp {
 	t.Helper()
-	return newTestAppWith(t, func(string) (config, http.RoundTripper) { return cfg, nil })
+	return newTestAppWith(t, func(string) (Config, http.RoundTripper) { return cfg, nil })
 }
 
 // newTestAppWith starts the app; mk returns its configuration, and the
 // transport to the provider, for the app's base URL.
-func newTestAppWith(t *testing.T, mk func(base string) (config, http.RoundTripper)) *testApp {
+func newTestAppWith(t *testing.T, mk func(base string) (Config, http.RoundTripper)) *testApp {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
@@ -140,19 +140,19 @@ func newTestAppWith(t *testing.T, mk func(base string) (config, http.RoundTrippe
 	}
 	logs := &syncBuffer{}
 	sp := &spy{secrets: map[string]bool{}, base: base}
-	a, closeFn, err := newApp(context.Background(), cfg, options{
+	a, closeFn, err := New(context.Background(), cfg, Options{
 		BaseURL:   ts.URL,
 		Transport: sp,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(closeFn)
 	ts.Config.Handler = a
 	sp.add(a.secret)
 	sp.add(cfg.ClientSecret)
-	return &testApp{app: a, url: ts.URL, logs: logs, spy: sp}
+	return &testApp{App: a, url: ts.URL, logs: logs, spy: sp}
 }
 
 // browser is a scripted user agent: a cookie jar, no automatic redirects.
@@ -285,7 +285,7 @@ func assertNoSecrets(t *testing.T, ta *testApp, where, text string) {
 
 func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	users := testUsers()
 	tests := []struct {
 		name  string
@@ -372,7 +372,7 @@ func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
 	do(t, hc, http.MethodGet, cb, nil)
 	resp, _ := do(t, hc, http.MethodPost, ta.url+"/auth/logout", url.Values{})
@@ -410,7 +410,7 @@ func TestLoginErrorsShowTrace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ta := newTestApp(t, config{})
+			ta := newTestApp(t, Config{})
 			ta.embedded.SetFault(tt.endpoint, tt.fault)
 			hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
 			resp, page := do(t, hc, http.MethodGet, cb, nil)
@@ -428,7 +428,7 @@ func TestLoginErrorsShowTrace(t *testing.T) {
 
 func TestStartRefusesGET(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/auth/login", nil)
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /auth/login = %d, want 405", resp.StatusCode)
@@ -464,33 +464,33 @@ func TestConfiguredProvider(t *testing.T) {
 		name   string
 		client partest.Client
 		op     partest.Config
-		cfg    config
+		cfg    Config
 		want   []string
 	}{
 		{name: "broker-like: client_secret_basic, PAR_PARAMS, scopes",
 			client: partest.Client{Secret: "abc+/def=="},
-			cfg: config{ClientSecret: "abc+/def==", ProfileName: "broker", Scopes: []string{"openid", "profile"},
+			cfg: Config{ClientSecret: "abc+/def==", ProfileName: "broker", Scopes: []string{"openid", "profile"},
 				Params: url.Values{"idp_values": {"mitid"}, "language": {"da"}}},
 			want: []string{"<th>idp_values</th><td>mitid</td>", "<th>language</th><td>da</td>", "<th>scope</th><td>openid profile</td>", "Basic [redacted]"}},
 		{name: "client_secret_post",
 			client: partest.Client{Secret: "post-secret-123", AuthMethod: partest.AuthClientSecretPost},
-			cfg:    config{ClientSecret: "post-secret-123", AuthMethod: "client_secret_post"},
+			cfg:    Config{ClientSecret: "post-secret-123", AuthMethod: "client_secret_post"},
 			want:   []string{"<th>client_secret</th><td class=\"redacted\">[redacted, 15 chars]</td>"}},
 		{name: "private_key_jwt from PAR_KEY_FILE",
 			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT},
-			cfg:    config{KeyFile: keyFile},
+			cfg:    Config{KeyFile: keyFile},
 			want:   []string{"<th>client_assertion</th><td class=\"redacted\">[redacted,", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}},
 		{name: "fapi2: private_key_jwt, DPoP, TLS",
 			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT, DPoPBound: true},
 			op:     partest.Config{TLS: true, IDTokenAlg: "PS256"},
-			cfg:    config{KeyFile: keyFile, ProfileName: "fapi2"},
+			cfg:    Config{KeyFile: keyFile, ProfileName: "fapi2"},
 			want:   []string{"<th>DPoP</th><td class=\"redacted\">[proof JWT,", "<th>token_type</th><td>DPoP</td>", "alg PS256"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var op *partest.Server
-			ta := newTestAppWith(t, func(base string) (config, http.RoundTripper) {
+			ta := newTestAppWith(t, func(base string) (Config, http.RoundTripper) {
 				c := tt.client
 				c.ID = "configured-client"
 				c.RedirectURIs = []string{base + "/auth/callback"}
@@ -537,7 +537,7 @@ func TestConfiguredProvider(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/", nil)
 	u, _ := url.Parse(ta.embedded.Issuer())
 	want := map[string]string{
@@ -556,7 +556,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestPushFailureShowsTrace(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	ta.embedded.SetFault(partest.EndpointPAR, partest.Fault{Status: http.StatusBadRequest,
 		Body: `{"error":"invalid_request","error_description":"idp_values is not allowed"}`})
 	hc := browser(t)

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -32,8 +32,8 @@ import (
 //go:embed templates/*.html static/*
 var assets embed.FS
 
-// options configure newApp beyond the environment; tests use them.
-type options struct {
+// Options configure New beyond the environment; tests use them.
+type Options struct {
 	// BaseURL is where the app is reachable, such as http://127.0.0.1:8080.
 	BaseURL string
 	// Transport is the base transport under the recorder. Default: the
@@ -43,9 +43,9 @@ type options struct {
 	Now       func() time.Time
 }
 
-// app is the example web app: the login handlers of package login, a
+// App is the example web app: the login handlers of package login, a
 // session per browser, and the trace of each login.
-type app struct {
+type App struct {
 	c        *client.Client
 	h        *login.Handler
 	rec      *recorder
@@ -94,9 +94,9 @@ const (
 	hostPrefix        = "__Host-"
 )
 
-// newApp builds the app for cfg. With an empty cfg.Issuer it starts the
+// New builds the app for cfg. With an empty cfg.Issuer it starts the
 // embedded provider; close releases it.
-func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(), err error) {
+func New(ctx context.Context, cfg Config, opt Options) (a *App, closeFn func(), err error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +108,7 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 			return nil, nil, err
 		}
 	}
-	a = &app{
+	a = &App{
 		log: opt.Logger, now: opt.Now,
 		pending:  newStore[*Trace](10000, 15*time.Minute, opt.Now),
 		sessions: newStore[*session](10000, 8*time.Hour, opt.Now),
@@ -245,7 +245,11 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	return a, closeFn, nil
 }
 
-func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Provider describes the provider the app logs in at.
+func (a *App) Provider() string { return a.provider }
+
+// ServeHTTP serves the app's pages and login endpoints.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	// same-origin: the app's own POSTs carry their Origin (no-referrer
@@ -274,7 +278,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // loopback: the same server under another name, whose cookies the callback
 // will not see. Other hosts are left alone (a reverse proxy may rewrite
 // Host).
-func (a *app) otherLoopbackHost(r *http.Request) bool {
+func (a *App) otherLoopbackHost(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.Path == a.callback {
 		return false
 	}
@@ -314,7 +318,7 @@ func formTargets(authz, endSession string) string {
 	return strings.Join(origins, " ")
 }
 
-func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := a.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		a.log.Error("template", slog.String("name", name), slog.String("error", err.Error()))
@@ -353,14 +357,14 @@ type headData struct {
 	Private bool // <html data-private>: never restored from the back/forward cache
 }
 
-func (a *app) home(w http.ResponseWriter, r *http.Request) {
+func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(r)})
 }
 
 // cookie builds one of the app's cookies: host-only, Path=/, HttpOnly,
 // SameSite=Lax, Secure when a.secure. maxAge 0 makes a session cookie, -1
 // deletes it.
-func (a *app) cookie(name, value string, maxAge int) *http.Cookie {
+func (a *App) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: a.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
 }
@@ -368,7 +372,7 @@ func (a *app) cookie(name, value string, maxAge int) *http.Cookie {
 // cookiesBlocked reports a request from a browser that sent back none of
 // the app's cookies: neither the probe cookie that every page sets nor a
 // session.
-func (a *app) cookiesBlocked(r *http.Request) bool {
+func (a *App) cookiesBlocked(r *http.Request) bool {
 	_, errProbe := r.Cookie(a.probeCookie)
 	_, errSession := r.Cookie(a.sessionCookie)
 	return errProbe != nil && errSession != nil
@@ -376,7 +380,7 @@ func (a *app) cookiesBlocked(r *http.Request) bool {
 
 // renderCookiesBlocked tells the user what can work: enabling cookies for
 // this site, not "start again".
-func (a *app) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps []Step) {
+func (a *App) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps []Step) {
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: the browser sent no cookie back (cookies blocked?)",
 		slog.String("path", r.URL.Path))
 	a.render(w, r, http.StatusBadRequest, "error.html", pageData{Provider: a.provider, ClientID: a.clientID,
@@ -385,7 +389,7 @@ func (a *app) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps
 		Hint:  "Allow cookies for " + a.redirect.Host + " in your browser's settings, then reload the home page and log in again."})
 }
 
-func (a *app) me(w http.ResponseWriter, r *http.Request) {
+func (a *App) me(w http.ResponseWriter, r *http.Request) {
 	s := a.session(r)
 	if s == nil {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -396,7 +400,7 @@ func (a *app) me(w http.ResponseWriter, r *http.Request) {
 }
 
 // timeline is the process-wide discovery step followed by the login's own.
-func (a *app) timeline(t *Trace) []Step {
+func (a *App) timeline(t *Trace) []Step {
 	var steps []Step
 	for _, s := range a.rec.process.Steps() {
 		if s.Kind == kindDiscovery {
@@ -410,7 +414,7 @@ func (a *app) timeline(t *Trace) []Step {
 	return steps
 }
 
-func (a *app) session(r *http.Request) *session {
+func (a *App) session(r *http.Request) *session {
 	c, err := r.Cookie(a.sessionCookie)
 	if err != nil {
 		return nil
@@ -421,7 +425,7 @@ func (a *app) session(r *http.Request) *session {
 
 // start wraps login.Handler.Start: it gives the login a trace, records the
 // authorization redirect, and files the trace under the pushed state.
-func (a *app) start(w http.ResponseWriter, r *http.Request) {
+func (a *App) start(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && a.cookiesBlocked(r) {
 		// Tell it now, not after the user has been through the provider.
 		a.renderCookiesBlocked(w, r, nil)
@@ -478,7 +482,7 @@ func (w *locationWriter) Write(b []byte) (int, error) {
 
 // callbackHandler wraps login.Handler.Callback: it finds the login's trace by
 // state and records the callback parameters (the code redacted).
-func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
+func (a *App) callbackHandler(w http.ResponseWriter, r *http.Request) {
 	params, err := peekResponse(r)
 	if err != nil {
 		a.h.Callback(w, r) // let the handler report it
@@ -575,7 +579,7 @@ func peekResponse(r *http.Request) (url.Values, error) {
 
 // onLogin runs after a verified login: it records the ID token checks, calls
 // UserInfo, starts the session and shows the result.
-func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens) {
+func (a *App) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens) {
 	ctx := r.Context()
 	t := traceFrom(ctx)
 	if t == nil {
@@ -659,7 +663,7 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 
 // idTokenStep lists the checks the ID token passed in client.Exchange, with
 // the values seen; the verification itself was done by the client.
-func (a *app) idTokenStep(t *Trace, tok *client.Tokens) Step {
+func (a *App) idTokenStep(t *Trace, tok *client.Tokens) Step {
 	id := tok.IDToken
 	st := Step{Kind: kindIDToken, At: a.now()}
 	hdr := jwtHeader(tok.RawIDToken)
@@ -726,7 +730,7 @@ func prettyJSON(v any) string {
 // shows login.Message, the text login.DefaultOnError shows: never a
 // provider's description, which anybody can write into a callback URL; the
 // error itself goes to the log.
-func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *App) onError(w http.ResponseWriter, r *http.Request, err error) {
 	status := login.StatusCode(err)
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: failed", slog.Int("status", status), slog.String("error", err.Error()))
 	var le *login.Error
@@ -788,7 +792,7 @@ func outcomePage(o mitid.Outcome) (title, msg, hint string) {
 
 // onLogout ends the app's session and hands back the ID token for the
 // provider's end_session_endpoint.
-func (a *app) onLogout(w http.ResponseWriter, r *http.Request) (string, error) {
+func (a *App) onLogout(w http.ResponseWriter, r *http.Request) (string, error) {
 	http.SetCookie(w, a.cookie(a.sessionCookie, "", -1))
 	c, err := r.Cookie(a.sessionCookie)
 	if err != nil {

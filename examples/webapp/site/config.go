@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"crypto/ecdsa"
@@ -22,9 +22,9 @@ import (
 	"github.com/go-par/par/partest"
 )
 
-// config is what the environment says; the zero value runs the embedded
+// Config is what the environment says; the zero value runs the embedded
 // test provider.
-type config struct {
+type Config struct {
 	Issuer         string
 	ClientID       string
 	ClientSecret   string
@@ -40,9 +40,9 @@ type config struct {
 	CAFile         string
 }
 
-// envHelp documents the environment variables, for -h and the package
+// EnvHelp documents the environment variables, for -h and the package
 // comment.
-const envHelp = `Environment (all optional; without PAR_ISSUER an embedded partest provider is used):
+const EnvHelp = `Environment (all optional; without PAR_ISSUER an embedded partest provider is used):
   PAR_ISSUER              issuer of a real provider, e.g. https://pp.netseidbroker.dk/op
   PAR_CLIENT_ID           client_id registered at the provider
   PAR_CLIENT_SECRET       client secret (client_secret_basic unless PAR_AUTH_METHOD says otherwise)
@@ -63,9 +63,9 @@ const envHelp = `Environment (all optional; without PAR_ISSUER an embedded parte
                           (client.NewHTTPClient)
   PORT                    listen on :PORT when -addr is not given`
 
-// configFromEnv reads the PAR_* variables.
-func configFromEnv(getenv func(string) string) (config, error) {
-	c := config{
+// ConfigFromEnv reads the PAR_* variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
 		Issuer:        strings.TrimSpace(getenv("PAR_ISSUER")),
 		ClientID:      getenv("PAR_CLIENT_ID"),
 		ClientSecret:  getenv("PAR_CLIENT_SECRET"),
@@ -121,7 +121,7 @@ func parseParams(s string) (url.Values, error) {
 	return v, nil
 }
 
-func (c config) profile() (client.Profile, error) {
+func (c Config) profile() (client.Profile, error) {
 	switch c.ProfileName {
 	case "", "default":
 		return client.ProfileDefault, nil
@@ -134,7 +134,7 @@ func (c config) profile() (client.Profile, error) {
 }
 
 // authMethod builds the client authentication from the configuration.
-func (c config) authMethod() (client.AuthMethod, error) {
+func (c Config) authMethod() (client.AuthMethod, error) {
 	method := c.AuthMethod
 	if method == "" {
 		method = "client_secret_basic"
@@ -239,7 +239,7 @@ func startEmbedded(base string) (*partest.Server, string) {
 // (client.NewHTTPClient: HTTP/2, 64 idle connections per provider), with
 // PAR_CA_FILE's certificates trusted too. A bare
 // &http.Transport{TLSClientConfig: …} would lose HTTP/2 and the pool.
-func (c config) transport() (http.RoundTripper, error) {
+func (c Config) transport() (http.RoundTripper, error) {
 	var tc *tls.Config
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
