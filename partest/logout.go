@@ -40,7 +40,8 @@ func (s *Server) recordSession(sess *loginSession, sub, clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ps := s.sessions[sess.sid]
-	if ps == nil {
+	if ps == nil || ps.ended {
+		// A new session (a user's own neb_sid is reused for every login).
 		ps = &provSession{sess: sess, sub: sub}
 		s.sessions[sess.sid] = ps
 	}

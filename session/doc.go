@@ -40,7 +40,7 @@
 // provider, and asks the browser to drop the site's cache
 // (Clear-Site-Data: "cache"), so that Back does not show a page with
 // personal data again: serve such pages with Cache-Control: no-store, and
-// see examples/webapp (static/app.js) for the pagehide/pageshow guard that
+// see examples/webapp (site/static/app.js) for the pagehide/pageshow guard that
 // also keeps Chromium's back/forward cache from restoring them.
 //
 // With Config.CookieSessions the whole sealed session is the cookie (at most

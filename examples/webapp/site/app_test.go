@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-par/par/keys"
 	"github.com/go-par/par/partest"
@@ -383,9 +384,12 @@ func TestLogout(t *testing.T) {
 	if loc.Query().Get("id_token_hint") == "" || loc.Query().Get("post_logout_redirect_uri") != ta.url+"/" {
 		t.Errorf("logout URL query = %v, want id_token_hint and post_logout_redirect_uri", loc.Query())
 	}
-	resp, _ = do(t, hc, http.MethodGet, loc.String(), nil)
-	if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != ta.url+"/" {
-		t.Errorf("end session = %d %q, want a redirect back to the app", resp.StatusCode, resp.Header.Get("Location"))
+	resp, page := do(t, hc, http.MethodGet, loc.String(), nil)
+	// The provider's logout page loads the app's front-channel logout URI
+	// in an iframe, then goes back to the app (Refresh).
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Refresh") != "1; url="+ta.url+"/" ||
+		!strings.Contains(page, `<iframe src="`+ta.url+`/auth/frontchannel?`) {
+		t.Errorf("end session = %d Refresh %q, want the front-channel page going back to the app", resp.StatusCode, resp.Header.Get("Refresh"))
 	}
 	resp, _ = do(t, hc, http.MethodGet, ta.url+"/me", nil)
 	if resp.StatusCode != http.StatusSeeOther {
@@ -575,4 +579,84 @@ func TestPushFailureShowsTrace(t *testing.T) {
 		t.Error("error page shows an authorization redirect that never happened")
 	}
 	assertNoSecrets(t, ta, "error page", page)
+}
+
+// TestWaterfall: the result page draws the login's hops on a time axis:
+// one bar per step (discovery, done at start-up, left out), back-channel
+// calls spanning their request, the browser's hop at the provider spanning
+// until the callback, each with its duration.
+func TestWaterfall(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_700_000_000, 0)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	steps := []Step{
+		{Kind: kindDiscovery, At: t0.Add(-time.Hour), Duration: ms(5)},
+		{Kind: kindPush, At: t0, Duration: ms(20)},
+		{Kind: kindAuthorize, At: t0.Add(ms(21))},
+		{Kind: kindCallback, At: t0.Add(ms(1021))},
+		{Kind: kindToken, At: t0.Add(ms(1025)), Duration: ms(30)},
+		{Kind: kindIDToken, At: t0.Add(ms(1060))},
+		{Kind: kindUserinfo, At: t0.Add(ms(1100)), Duration: ms(100)},
+	}
+	w := waterfallOf(steps)
+	if w == nil || len(w.Bars) != 6 {
+		t.Fatalf("waterfall = %+v, want 6 bars", w)
+	}
+	want := []struct{ kind, channel, dur string }{
+		{kindPush, "back", "20.0 ms"}, {kindAuthorize, "front", "1000.0 ms"}, {kindCallback, "front", "39.0 ms"},
+		{kindToken, "back", "30.0 ms"}, {kindIDToken, "app", "checked"}, {kindUserinfo, "back", "100.0 ms"},
+	}
+	for i, b := range w.Bars {
+		if b.Kind != want[i].kind || b.Channel != want[i].channel || b.Dur != want[i].dur {
+			t.Errorf("bar %d = %s %s %s, want %+v", i, b.Kind, b.Channel, b.Dur, want[i])
+		}
+	}
+	// The push starts at the axis' origin, the UserInfo call ends at its end.
+	if w.Bars[0].X != f1(wfLabels) || w.Total != "1200.0 ms" {
+		t.Errorf("push at x=%s, total %s; want x=%d and 1200.0 ms", w.Bars[0].X, w.Total, wfLabels)
+	}
+	if waterfallOf(steps[:1]) != nil {
+		t.Error("a trace of discovery only draws a waterfall")
+	}
+}
+
+// TestProviderLogouts: the result page has the waterfall; the embedded
+// provider's back-channel logout (a logout token POSTed to
+// /auth/backchannel) and a front-channel logout (/auth/frontchannel with
+// iss and sid, as its iframe loads it) end the session.
+func TestProviderLogouts(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, Config{})
+	for _, channel := range []string{"back", "front"} {
+		hc, cb, _ := scriptedLogin(t, ta, testUsers()[1].Subject)
+		do(t, hc, http.MethodGet, cb, nil)
+		resp, page := do(t, hc, http.MethodGet, ta.url+"/me", nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<svg id="waterfall"`) ||
+			!strings.Contains(page, `data-hop="push"`) || !strings.Contains(page, `data-hop="authorize"`) {
+			t.Fatalf("/me = %d, want the waterfall with the push and the browser's hop", resp.StatusCode)
+		}
+		sids := ta.embedded.Sessions(embeddedClientID)
+		if len(sids) != 1 {
+			t.Fatalf("provider sessions = %v, want 1", sids)
+		}
+		switch channel {
+		case "back":
+			if err := ta.embedded.EndSession(t.Context(), sids[0]); err != nil {
+				t.Fatalf("back-channel logout: %v", err)
+			}
+		case "front":
+			frame := browser(t) // the provider's iframe: no cookies of the app
+			q := url.Values{"iss": {ta.embedded.Issuer()}, "sid": {sids[0]}}
+			resp, _ := do(t, frame, http.MethodGet, ta.url+"/auth/frontchannel?"+q.Encode(), nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Frame-Options") != "" ||
+				!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors "+ta.embedded.URL) {
+				t.Fatalf("front-channel logout = %d, X-Frame-Options %q, CSP %q", resp.StatusCode,
+					resp.Header.Get("X-Frame-Options"), resp.Header.Get("Content-Security-Policy"))
+			}
+			ta.embedded.EndSession(t.Context(), sids[0]) // the provider's own record (its back channel finds nothing left)
+		}
+		if resp, _ := do(t, hc, http.MethodGet, ta.url+"/me", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s-channel logout: /me = %d, want 303 to the home page", channel, resp.StatusCode)
+		}
+	}
 }

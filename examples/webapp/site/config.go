@@ -230,6 +230,9 @@ func startEmbedded(base string) (*partest.Server, string) {
 			Secret:                 secret,
 			RedirectURIs:           []string{base + "/auth/callback"},
 			PostLogoutRedirectURIs: []string{base + "/"},
+			// The provider's logouts reach the app's session Manager.
+			BackchannelLogoutURI:  base + "/auth/backchannel",
+			FrontchannelLogoutURI: base + "/auth/frontchannel",
 		}},
 	})
 	return srv, secret
