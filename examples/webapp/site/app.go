@@ -901,7 +901,7 @@ type entry[V any] struct {
 	expires time.Time
 }
 
-var errFull = errors.New("webapp: too many sessions")
+var errFull = errors.New("webapp: too many entries")
 
 func newStore[V any](max int, ttl time.Duration, now func() time.Time) *store[V] {
 	return &store[V]{m: map[string]entry[V]{}, max: max, ttl: ttl, now: now}
@@ -928,11 +928,6 @@ func (s *store[V]) put(k string, v V) error {
 	s.m[k] = entry[V]{v, now.Add(s.ttl)}
 	s.order = append(s.order, k)
 	return nil
-}
-
-func (s *store[V]) newKey(v V) (string, error) {
-	k := randomID()
-	return k, s.put(k, v)
 }
 
 func (s *store[V]) get(k string) (V, bool) {
