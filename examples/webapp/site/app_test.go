@@ -287,7 +287,7 @@ func assertNoSecrets(t *testing.T, ta *testApp, where, text string) {
 func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, Config{})
-	users := testUsers()
+	users := TestUsers()
 	tests := []struct {
 		name  string
 		user  partest.User
@@ -374,7 +374,7 @@ func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 func TestLogout(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, Config{})
-	hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+	hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 	do(t, hc, http.MethodGet, cb, nil)
 	resp, _ := do(t, hc, http.MethodPost, ta.url+"/auth/logout", url.Values{})
 	loc, err := url.Parse(resp.Header.Get("Location"))
@@ -416,7 +416,7 @@ func TestLoginErrorsShowTrace(t *testing.T) {
 			t.Parallel()
 			ta := newTestApp(t, Config{})
 			ta.embedded.SetFault(tt.endpoint, tt.fault)
-			hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+			hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 			resp, page := do(t, hc, http.MethodGet, cb, nil)
 			if resp.StatusCode != tt.status || !strings.Contains(page, tt.want) {
 				t.Fatalf("callback = %d, want %d with %q:\n%s", resp.StatusCode, tt.status, tt.want, page)
@@ -628,7 +628,7 @@ func TestProviderLogouts(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, Config{})
 	for _, channel := range []string{"back", "front"} {
-		hc, cb, _ := scriptedLogin(t, ta, testUsers()[1].Subject)
+		hc, cb, _ := scriptedLogin(t, ta, TestUsers()[1].Subject)
 		do(t, hc, http.MethodGet, cb, nil)
 		resp, page := do(t, hc, http.MethodGet, ta.url+"/me", nil)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<svg id="waterfall"`) ||

@@ -189,9 +189,9 @@ func newSecret() string {
 	return "pt+/" + base64.StdEncoding.EncodeToString(b)
 }
 
-// testUsers are Danish test identities with claims as the MitID broker
+// TestUsers are the embedded provider's Danish test identities with claims as the MitID broker
 // issues them (string-typed mitid.age, NSIS level URIs, amr).
-func testUsers() []partest.User {
+func TestUsers() []partest.User {
 	return []partest.User{
 		{Subject: "8a3b6a1e-54b1-4c1d-9d0e-2f6f7e3c4a11", Claims: map[string]any{
 			"name": "Anders Andersen", "idp": "mitid", "identity_type": "private",
@@ -224,7 +224,7 @@ func startEmbedded(base string) (*partest.Server, string) {
 		IssuerPath:         embeddedPath,
 		Interactive:        true,
 		RequestURILifetime: 600 * time.Second, // as the MitID broker
-		Users:              testUsers(),
+		Users:              TestUsers(),
 		Clients: []partest.Client{{
 			ID:                     embeddedClientID,
 			Secret:                 secret,

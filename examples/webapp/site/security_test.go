@@ -99,7 +99,7 @@ func sessionCookieOf(t *testing.T, hc *http.Client, ta *testApp) *http.Cookie {
 func TestLoginAgainReplacesSession(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, Config{})
-	users := testUsers()
+	users := TestUsers()
 	hc, cb, _ := scriptedLogin(t, ta, users[0].Subject)
 	resp, _ := do(t, hc, http.MethodGet, cb, nil)
 	sc := strings.Join(resp.Header.Values("Set-Cookie"), "\n")
@@ -203,7 +203,7 @@ func TestFirstRunTraps(t *testing.T) {
 	})
 
 	t.Run("reloaded callback while logged in", func(t *testing.T) {
-		hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+		hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 		do(t, hc, http.MethodGet, cb, nil)
 		resp, page := do(t, hc, http.MethodGet, cb, nil)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/me" || strings.Contains(page, "Login failed") {
