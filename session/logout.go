@@ -25,6 +25,11 @@ const maxLogoutTokenAge = 10 * time.Minute
 // sessions are deleted through the Store's index, cookie sessions are
 // marked ended. The answer is 200, or 400 with an error body, both with
 // Cache-Control: no-store (§2.8).
+//
+// The jti is recorded before the sessions are ended, so that a replayed
+// token never acts. When the Store fails between the two, the answer is
+// 400 and the provider's retry of that same token is refused as a replay;
+// the sessions then end with their timeouts or the user's next logout.
 func (m *Manager) BackChannelLogout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	bad := func(err error) {

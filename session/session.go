@@ -127,9 +127,11 @@ type CookieConfig struct {
 	// host-only: RFC 6265bis §4.1.3.2), or "session" with InsecureCookie.
 	Name string
 	// SameSite is the SameSite attribute. Default Lax: the provider's
-	// redirect to the callback is a top-level GET. (With form_post the
-	// callback carries no Lax cookie: a step-up then cannot find the
-	// session it upgrades, and is refused.)
+	// redirect to the callback is a top-level GET. With a form_post
+	// response mode from another site the callback carries no Lax cookie:
+	// a step-up's callback then finds no session to upgrade and makes a new
+	// one (the old one ends with its idle timeout); use SameSite None there
+	// if step-ups must upgrade in place.
 	SameSite http.SameSite
 	// InsecureCookie drops the Secure attribute for plain-http development
 	// on a non-loopback host. It MUST NOT be set in production.
