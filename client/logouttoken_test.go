@@ -3,6 +3,8 @@ package client_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"crypto/rsa"
 	"errors"
 	"strings"
@@ -120,4 +122,45 @@ func TestVerifyLogoutToken(t *testing.T) {
 	if lt, err := c.VerifyLogoutToken(ctx, subOnly); err != nil || lt.SessionID != "" || lt.Subject != "alice" || !lt.Expiry.IsZero() {
 		t.Errorf("sub-only logout token without exp = %+v, %v", lt, err)
 	}
+}
+
+// FuzzVerifyLogoutToken feeds logout tokens to VerifyLogoutToken: a JSON
+// object input is signed by the provider as a logout token (so the claim
+// checks run), anything else is verified as the raw token. No panic; every
+// failure wraps ErrInvalidLogoutToken; an accepted token names a sid or a
+// sub, has a jti and no nonce.
+func FuzzVerifyLogoutToken(f *testing.F) {
+	srv := partest.NewServer(partest.Config{Clients: []partest.Client{{ID: "app", Secret: secret, RedirectURIs: []string{cb}}}})
+	defer srv.Close()
+	c, err := client.New(context.Background(), client.Config{Issuer: srv.Issuer(), ClientID: "app",
+		Auth: client.ClientSecretBasic(secret), RedirectURL: cb, HTTPClient: srv.Client()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.Now().Unix()
+	f.Add(fmt.Sprintf(`{"iss":%q,"aud":"app","iat":%d,"jti":"j","sid":"s","events":{"http://schemas.openid.net/event/backchannel-logout":{}}}`, srv.Issuer(), now))
+	f.Add(fmt.Sprintf(`{"iss":%q,"aud":["app","x"],"iat":%d,"exp":"soon","jti":"j","sub":"s","events":{"http://schemas.openid.net/event/backchannel-logout":[]}}`, srv.Issuer(), now))
+	f.Add(`eyJhbGciOiJub25lIiwidHlwIjoibG9nb3V0K2p3dCJ9.e30.`)
+	f.Add(`{"nonce":null}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		raw := in
+		var claims map[string]any
+		if json.Unmarshal([]byte(in), &claims) == nil && claims != nil {
+			s, err := srv.SignLogoutToken(claims)
+			if err != nil {
+				return
+			}
+			raw = s
+		}
+		lt, err := c.VerifyLogoutToken(context.Background(), raw)
+		if err != nil {
+			if !errors.Is(err, client.ErrInvalidLogoutToken) || lt != nil {
+				t.Fatalf("VerifyLogoutToken = %v, %v; want ErrInvalidLogoutToken", lt, err)
+			}
+			return
+		}
+		if lt.ID == "" || lt.SessionID == "" && lt.Subject == "" || claims["nonce"] != nil {
+			t.Fatalf("accepted %+v from %q", lt, in)
+		}
+	})
 }
