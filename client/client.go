@@ -307,7 +307,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 	}
 	c.dpop, c.jktOnly, c.nonces = cfg.DPoP, cfg.DPoPJKTOnly || c.front, cfg.DPoPNonces
-	if c.dpop != nil && c.nonces == nil {
+	if c.nonces == nil {
+		// Also without Config.DPoP: clients from WithDPoP share it.
 		c.nonces = &dpopwire.MemoryStore{}
 	}
 	c.bc = &backchannel.Channel{HTTPClient: c.hc, Auth: c.auth, DPoP: c.dpop, Nonces: c.nonces, Logger: c.log}

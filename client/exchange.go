@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/backchannel"
 )
 
@@ -23,11 +24,19 @@ type Tokens struct {
 	// IDToken is the verified ID token; nil after a refresh that returned none.
 	IDToken *oidc.IDToken
 	// RawIDToken is the compact ID token, e.g. for id_token_hint at logout.
+	// Tokens restored from storage may carry it without IDToken: Refresh
+	// then applies OIDC Core §12.2 against its claims.
 	RawIDToken string
 	// AuthorizationDetails are the authorization_details the provider
 	// granted (RFC 9396 §7), each object exactly as received; nil when the
 	// token response had none (after a refresh without them, the login's).
 	AuthorizationDetails []AuthorizationDetail
+	// DPoP is the key the tokens are bound to (RFC 9449), nil for Bearer
+	// tokens: the client's (Config.DPoP, or the key of [Client.WithDPoP]).
+	// Refresh, TokenSource, UserInfo and ResourceClient send proofs of it,
+	// whatever key their own client has; restore it with tokens kept in
+	// storage.
+	DPoP *dpop.Proofer
 }
 
 // String never shows a token. It has a value receiver, so a Tokens value
@@ -78,6 +87,11 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if flow == nil {
 		return nil, errors.New("client: exchange: nil flow")
 	}
+	if flow.DPoPJKT != "" && (c.dpop == nil || c.dpop.Thumbprint() != flow.DPoPJKT) {
+		// The code is bound to the key the flow was pushed with (RFC 9449
+		// §10): another key (a login's own, see WithDPoP) cannot redeem it.
+		return nil, errors.New("client: exchange: the flow was pushed with another DPoP key than this client's (use WithDPoP with the flow's key)")
+	}
 	params, err := c.authorizationResponse(ctx, flow, params)
 	if err != nil {
 		return nil, err
@@ -105,7 +119,7 @@ func (c *Client) Exchange(ctx context.Context, flow *Flow, params url.Values) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw, AuthorizationDetails: details}, nil
+	return &Tokens{Token: tok, IDToken: idt, RawIDToken: raw, AuthorizationDetails: details, DPoP: c.dpop}, nil
 }
 
 // token makes a token request (RFC 6749 §3.2) with form through the back
@@ -171,7 +185,7 @@ func tokenTypeName(t string) string {
 
 // withIDToken verifies the ID token of a token response, when it has one.
 func (c *Client) withIDToken(ctx context.Context, tok *oauth2.Token, details []AuthorizationDetail, want idCheck) (*Tokens, error) {
-	t := &Tokens{Token: tok, AuthorizationDetails: details}
+	t := &Tokens{Token: tok, AuthorizationDetails: details, DPoP: c.dpop}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		idt, err := c.verifyIDToken(ctx, raw, want)
 		if err != nil {

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -28,9 +29,9 @@ type idCheck struct {
 	// maxAge is the max_age sent, as sent, or "": auth_time must then be
 	// present and recent enough (§3.1.2.1, §3.1.3.7 item 13).
 	maxAge string
-	// prev is the ID token of the login being refreshed: the new one must
-	// belong to the same login (§12.2).
-	prev *oidc.IDToken
+	// prev are the ID token claims of the login being refreshed: the new
+	// token must belong to the same login (§12.2).
+	prev *loginClaims
 }
 
 // verifyIDToken is the SDK's one ID token check, used by Exchange, every
@@ -121,32 +122,81 @@ func (c *Client) checkAuthTime(authTime json.RawMessage, maxAge string) error {
 	return nil
 }
 
+// loginClaims are the ID token claims that OIDC Core §12.2 compares.
+type loginClaims struct {
+	Issuer   string          `json:"iss"`
+	Subject  string          `json:"sub"`
+	Audience audience        `json:"aud"`
+	AZP      *string         `json:"azp"`
+	Nonce    string          `json:"nonce"`
+	AuthTime json.RawMessage `json:"auth_time"`
+}
+
+// audience is aud: one string or an array of strings (RFC 7519 §4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*a = many
+	return nil
+}
+
+// claimsOf reads the §12.2 claims of a verified ID token.
+func claimsOf(t *oidc.IDToken) (*loginClaims, error) {
+	var l loginClaims
+	if err := t.Claims(&l); err != nil {
+		return nil, fmt.Errorf("%w: id token: %w", ErrInvalidIDToken, err)
+	}
+	return &l, nil
+}
+
+// unverifiedClaims reads the §12.2 claims of a compact ID token without
+// checking it: one verified when it was issued and kept since (Refresh of
+// tokens restored from storage).
+func unverifiedClaims(raw string) (*loginClaims, error) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: stored id token is not a compact JWS", ErrInvalidIDToken)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored id token payload is not base64url", ErrInvalidIDToken)
+	}
+	var l loginClaims
+	if err := json.Unmarshal(payload, &l); err != nil {
+		return nil, fmt.Errorf("%w: stored id token payload is not a JSON object", ErrInvalidIDToken)
+	}
+	return &l, nil
+}
+
 // sameLogin applies OIDC Core §12.2 to a refreshed ID token: the same iss,
 // sub, aud and azp, and the same auth_time and nonce when both carry one.
 // Values are not put in the error: sub may be personal data.
-func sameLogin(old, cur *oidc.IDToken) error {
-	type extra struct {
-		AZP      *string         `json:"azp"`
-		AuthTime json.RawMessage `json:"auth_time"`
+func sameLogin(old *loginClaims, cur *oidc.IDToken) error {
+	b, err := claimsOf(cur)
+	if err != nil {
+		return err
 	}
-	var a, b extra
-	if err := old.Claims(&a); err != nil {
-		return fmt.Errorf("%w: original id token: %w", ErrInvalidIDToken, err)
-	}
-	if err := cur.Claims(&b); err != nil {
-		return fmt.Errorf("%w: refreshed id token: %w", ErrInvalidIDToken, err)
-	}
+	a := old
 	var differs string
 	switch {
-	case old.Issuer != cur.Issuer:
+	case a.Issuer != b.Issuer:
 		differs = "iss"
-	case old.Subject != cur.Subject:
+	case a.Subject != b.Subject:
 		differs = "sub"
-	case !sameSet(old.Audience, cur.Audience):
+	case !sameSet(a.Audience, b.Audience):
 		differs = "aud"
 	case (a.AZP == nil) != (b.AZP == nil) || a.AZP != nil && *a.AZP != *b.AZP:
 		differs = "azp"
-	case old.Nonce != "" && cur.Nonce != "" && old.Nonce != cur.Nonce:
+	case a.Nonce != "" && b.Nonce != "" && a.Nonce != b.Nonce:
 		differs = "nonce"
 	case len(a.AuthTime) > 0 && len(b.AuthTime) > 0 &&
 		strings.Trim(string(a.AuthTime), `"`) != strings.Trim(string(b.AuthTime), `"`):

@@ -33,6 +33,13 @@ type Flow struct {
 	Issuer       string    `json:"issuer"`
 	// DPoPJKT is the thumbprint of the DPoP key the code is bound to, if any.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// DPoPKey is, for a login with a DPoP key of its own (package login's
+	// Config.DPoPPerLogin), that key's private part (PKCS #8 DER, base64url
+	// without padding), kept with the flow until the callback: a secret,
+	// sealed by every store like the verifier. Push does not set it and
+	// Exchange does not read it: exchange on [Client.WithDPoP] with that
+	// key.
+	DPoPKey string `json:"dpop_key,omitempty"`
 	// MaxAge is the max_age pushed, in seconds as sent, or "" when none;
 	// Exchange then requires a recent enough auth_time (OIDC Core §3.1.2.1,
 	// §3.1.3.7 item 13).

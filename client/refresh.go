@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/internal/httpx"
@@ -20,11 +19,34 @@ import (
 // carried over from prev. A provider that does not rotate refresh tokens
 // returns none: prev's is kept; so are prev's AuthorizationDetails when the
 // response has none (RFC 9396 §7).
+//
+// prev may come from storage without IDToken (which cannot be rebuilt once
+// it has expired) but with RawIDToken: §12.2 is then checked against the
+// claims of RawIDToken, which are not verified again — keep stored tokens
+// where only the app can change them (package session seals them). With
+// neither, a returned ID token is verified without the §12.2 comparison.
+// prev.DPoP, when set, is the key the refresh proves (RFC 9449 §5), also
+// when it is not the client's.
 func (c *Client) Refresh(ctx context.Context, prev *Tokens) (*Tokens, error) {
 	if prev == nil || prev.Token == nil {
 		return nil, errors.New("client: refresh: no tokens")
 	}
-	t, err := c.refresh(ctx, prev.Token.RefreshToken, prev.IDToken)
+	var login *loginClaims
+	switch {
+	case prev.IDToken != nil:
+		l, err := claimsOf(prev.IDToken)
+		if err != nil {
+			return nil, err
+		}
+		login = l
+	case prev.RawIDToken != "":
+		l, err := unverifiedClaims(prev.RawIDToken)
+		if err != nil {
+			return nil, err
+		}
+		login = l
+	}
+	t, err := c.bound(prev).refresh(ctx, prev.Token.RefreshToken, login)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +64,7 @@ func (c *Client) Refresh(ctx context.Context, prev *Tokens) (*Tokens, error) {
 
 // refresh sends the refresh_token grant; a returned ID token must match
 // prev (OIDC Core §12.2) when prev is not nil.
-func (c *Client) refresh(ctx context.Context, refreshToken string, prev *oidc.IDToken) (*Tokens, error) {
+func (c *Client) refresh(ctx context.Context, refreshToken string, prev *loginClaims) (*Tokens, error) {
 	if refreshToken == "" {
 		return nil, errors.New("client: refresh: empty refresh token")
 	}
@@ -82,7 +104,7 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	tk, err := r.c.Refresh(ctx, r.t)
+	tk, err := r.c.Refresh(ctx, r.t) // Refresh uses r.t.DPoP
 	if err != nil {
 		return nil, err
 	}

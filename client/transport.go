@@ -35,9 +35,11 @@ func NewHTTPClient(tlsConfig *tls.Config) *http.Client {
 // t's access token: DPoP-bound tokens go through [dpop.Transport] (a fresh
 // proof per request, nonce retry), Bearer tokens through oauth2.Transport.
 // Expired tokens are refreshed through [Client.TokenSource] when a refresh
-// token is present. (Config.HTTPClient, by contrast, is the back channel to
-// the provider.)
+// token is present. The proofs are of t.DPoP when set (see
+// [Client.WithDPoP]), else of Config.DPoP. (Config.HTTPClient, by
+// contrast, is the back channel to the provider.)
 func (c *Client) ResourceClient(t *Tokens) *http.Client {
+	c = c.bound(t)
 	src := c.TokenSource(t)
 	base := transportOf(c.hc)
 	var rt http.RoundTripper = &oauth2.Transport{Base: base, Source: src}

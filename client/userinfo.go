@@ -35,7 +35,8 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 		return nil, errors.New("client: userinfo: tokens without a verified id token")
 	}
 	// The token as given: no hidden refresh, whose rotated refresh token
-	// the caller would never see.
+	// the caller would never see. A DPoP-bound token proves its own key.
+	c = c.bound(t)
 	resp, err := c.call(ctx, backchannel.Request{Name: "userinfo", URL: c.userinfoURL, Token: t.Token.AccessToken,
 		DPoP: true, Accept: "application/json, application/jwt"})
 	if err != nil {

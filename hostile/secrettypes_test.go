@@ -31,6 +31,7 @@ import (
 	"github.com/go-par/par/keys"
 	"github.com/go-par/par/login"
 	"github.com/go-par/par/mitid"
+	"github.com/go-par/par/session"
 )
 
 // markerSet makes unique marker secrets and remembers every encoding of
@@ -215,7 +216,25 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		t.Fatal(err)
 	}
 
+	// Sessions: a Manager keyed with a marker key, on a memory store holding
+	// a refresh lock (its token is a secret of the lock holder).
+	sessionKey := ms.bytes("session key", 32)
+	sessStore := session.NewMemoryStore(nil)
+	lockToken, _, err := sessStore.Lock(ctx, "l:x", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms.m[lockToken] = "session lock token"
+	scfg := session.Config{Client: cPost, Store: sessStore, Keys: [][]byte{sessionKey}, Login: login.Config{Cookie: cc}}
+	sm, err := session.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	return []secretType{
+		{name: "session.Config", values: []any{scfg, &scfg}, holds: []any{string(sessionKey), post, string(cookieKey), lockToken}},
+		{name: "session.Manager", values: []any{sm}, holds: []any{post, lockToken}},
+		{name: "session.MemoryStore", values: []any{sessStore}, holds: []any{lockToken}},
 		{name: "backchannel.Channel", values: []any{channel, &channel}, holds: []any{bcSecret, dpopKey}},
 		{name: "backchannel.Request", values: []any{bcReq, &bcReq, bcGet}, holds: []any{bcCode, bcToken}},
 		{name: "backchannel.Response", values: []any{bcResp, &bcResp}, holds: []any{bcCode, bcSecret}},

@@ -221,22 +221,26 @@ func (s *CookieStore) open(value, state string) (*client.Flow, time.Time, error)
 // packFlow encodes a flow without its state (the state is the AAD and the
 // callback's own parameter): the cookie expiry and the request_uri expiry as
 // varints, then six length-prefixed strings, a seventh (max_age) only when
-// the flow has one or an eighth, and an eighth (response_mode) only when
-// the flow has one, so cookies sealed before they existed still open.
+// the flow has one or a later field, an eighth (response_mode) likewise,
+// and a ninth (the login's own DPoP key) only when it has one, so cookies
+// sealed before they existed still open.
 func packFlow(f *client.Flow, expires time.Time) []byte {
-	n := 3*binary.MaxVarintLen64 + 8*binary.MaxVarintLen32 + len(f.Nonce) + len(f.CodeVerifier) +
-		len(f.RequestURI) + len(f.RedirectURL) + len(f.Issuer) + len(f.DPoPJKT) + len(f.MaxAge) + len(f.ResponseMode)
+	n := 3*binary.MaxVarintLen64 + 9*binary.MaxVarintLen32 + len(f.Nonce) + len(f.CodeVerifier) +
+		len(f.RequestURI) + len(f.RedirectURL) + len(f.Issuer) + len(f.DPoPJKT) + len(f.MaxAge) + len(f.ResponseMode) + len(f.DPoPKey)
 	b := make([]byte, 0, n)
 	b = binary.AppendVarint(b, expires.Unix())
 	b = binary.AppendVarint(b, f.ExpiresAt.Unix())
 	b = binary.AppendUvarint(b, uint64(f.ExpiresAt.Nanosecond()))
 	fields := []string{f.Nonce, f.CodeVerifier, f.RequestURI, f.RedirectURL, f.Issuer, f.DPoPJKT}
-	if f.MaxAge != "" || f.ResponseMode != "" {
-		fields = append(fields, f.MaxAge)
+	// Optional trailing fields: each is written when it or a later one is set.
+	optional := []string{f.MaxAge, f.ResponseMode, f.DPoPKey}
+	last := -1
+	for i, v := range optional {
+		if v != "" {
+			last = i
+		}
 	}
-	if f.ResponseMode != "" {
-		fields = append(fields, f.ResponseMode)
-	}
+	fields = append(fields, optional[:last+1]...)
 	for _, s := range fields {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -263,10 +267,10 @@ func unpackFlow(b []byte) (*client.Flow, time.Time, error) {
 		return nil, time.Time{}, bad("request_uri expiry")
 	}
 	b = b[n:]
-	var fields [8]string
+	var fields [9]string
 	for i := range fields {
 		if i >= 6 && len(b) == 0 {
-			break // no max_age, or no response_mode
+			break // no max_age, response_mode or DPoP key
 		}
 		l, n := binary.Uvarint(b)
 		if n <= 0 || l > uint64(len(b)-n) {
@@ -282,6 +286,7 @@ func unpackFlow(b []byte) (*client.Flow, time.Time, error) {
 	f := &client.Flow{
 		Nonce: fields[0], CodeVerifier: fields[1], RequestURI: fields[2],
 		RedirectURL: fields[3], Issuer: fields[4], DPoPJKT: fields[5], MaxAge: fields[6], ResponseMode: fields[7],
+		DPoPKey:   fields[8],
 		ExpiresAt: time.Unix(sec, int64(nsec)),
 	}
 	return f, time.Unix(exp, 0), nil

@@ -25,6 +25,12 @@
 // Handler sets a small binding cookie per flow so that a callback is only
 // accepted from the browser that started the flow (RFC 9700 §4.7).
 //
+// Package session builds on the Handler: with Config.DPoPPerLogin each
+// login gets a DPoP key of its own, kept sealed in the flow and handed on
+// with the tokens; Config.OnLoginFlow gets the completed flow too; and
+// [Handler.StartWith] starts a login from the app's own handler (a
+// step-up, RFC 9470) with extra parameters.
+//
 // # Exposure of the login start
 //
 // Start is open to anybody who can reach the app, before any

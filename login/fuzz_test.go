@@ -55,6 +55,7 @@ func FuzzUnpackFlow(f *testing.F) {
 	f.Add(packFlow(&client.Flow{Nonce: "n", CodeVerifier: "v", RequestURI: "urn:x", RedirectURL: "https://a/cb",
 		Issuer: "https://op", DPoPJKT: "jkt", ExpiresAt: time.Unix(1_700_000_060, 5)}, exp))
 	f.Add(packFlow(&client.Flow{}, time.Time{}))
+	f.Add(packFlow(&client.Flow{Nonce: "n", DPoPKey: "MIGHAgEAMBMG", ExpiresAt: time.Unix(1_700_000_060, 0)}, exp))
 	f.Add([]byte{})
 	f.Add([]byte{0x80, 0x80, 0x80})
 	f.Add([]byte{2, 2, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
@@ -75,12 +76,14 @@ func FuzzUnpackFlow(f *testing.F) {
 
 // FuzzPackFlow checks that any flow survives pack and unpack.
 func FuzzPackFlow(f *testing.F) {
-	f.Add("nonce", "verifier", "urn:ietf:params:oauth:request_uri:abc", "https://app/cb", "https://op", "", "", "", int64(1_700_000_000), int64(1))
-	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "jkt", "", "jwt", int64(1_700_000_000), int64(1))
-	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "", "0", "", int64(1_700_000_000), int64(1))
-	f.Fuzz(func(t *testing.T, nonce, verifier, uri, redirect, issuer, jkt, maxAge, mode string, sec, nsec int64) {
+	f.Add("nonce", "verifier", "urn:ietf:params:oauth:request_uri:abc", "https://app/cb", "https://op", "", "", "", "", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "jkt", "", "jwt", "", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "", "0", "", "", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "jkt", "", "", "MIGHAgEAMBMG", int64(1_700_000_000), int64(1))
+	f.Add("nonce", "verifier", "urn:x", "https://app/cb", "https://op", "jkt", "60", "form_post.jwt", "MIGHAgEAMBMG", int64(1_700_000_000), int64(1))
+	f.Fuzz(func(t *testing.T, nonce, verifier, uri, redirect, issuer, jkt, maxAge, mode, key string, sec, nsec int64) {
 		in := &client.Flow{Nonce: nonce, CodeVerifier: verifier, RequestURI: uri, RedirectURL: redirect, Issuer: issuer,
-			DPoPJKT: jkt, MaxAge: maxAge, ResponseMode: mode, ExpiresAt: time.Unix(sec, nsec)}
+			DPoPJKT: jkt, MaxAge: maxAge, ResponseMode: mode, DPoPKey: key, ExpiresAt: time.Unix(sec, nsec)}
 		exp := time.Unix(sec/2, 0)
 		out, gotExp, err := unpackFlow(packFlow(in, exp))
 		if err != nil || !sameFlow(in, out) || gotExp.Unix() != exp.Unix() {
@@ -92,7 +95,7 @@ func FuzzPackFlow(f *testing.F) {
 func sameFlow(a, b *client.Flow) bool {
 	return a.State == b.State && a.Nonce == b.Nonce && a.CodeVerifier == b.CodeVerifier && a.RequestURI == b.RequestURI &&
 		a.RedirectURL == b.RedirectURL && a.Issuer == b.Issuer && a.DPoPJKT == b.DPoPJKT && a.ExpiresAt.Equal(b.ExpiresAt) &&
-		a.MaxAge == b.MaxAge && a.ResponseMode == b.ResponseMode
+		a.MaxAge == b.MaxAge && a.ResponseMode == b.ResponseMode && a.DPoPKey == b.DPoPKey
 }
 
 // FuzzClientAddress feeds arbitrary X-Forwarded-For headers and remote

@@ -1,8 +1,13 @@
 package login
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
+	"github.com/go-par/par/dpop"
 )
 
 // Config configures a [Handler]. Fields left zero take the default stated
@@ -34,6 +40,12 @@ type Config struct {
 	// answer the request. Default: a 303 redirect to "/" (the tokens are
 	// dropped).
 	OnLogin func(w http.ResponseWriter, r *http.Request, t *client.Tokens)
+	// OnLoginFlow, when set, is called instead of OnLogin, with the flow
+	// the login completed as well: its Nonce (equal to the ID token's),
+	// MaxAge and, with DPoPPerLogin, its DPoP key (client.Flow.DPoPKey), to
+	// keep with the session. Package session sets it. The flow has been
+	// taken out of the Store; it must not be used again.
+	OnLoginFlow func(w http.ResponseWriter, r *http.Request, flow *client.Flow, t *client.Tokens)
 	// OnError answers a failed Start, Callback or Logout. err is an [*Error];
 	// reach its cause with errors.Is / errors.As. Default: [DefaultOnError].
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
@@ -53,6 +65,16 @@ type Config struct {
 	// PushOptions returns per-request authorization parameters for Push,
 	// such as idp_values or prompt. Default: none.
 	PushOptions func(r *http.Request) []oauth2.AuthCodeOption
+
+	// DPoPPerLogin gives each login a DPoP key of its own (RFC 9449; ES256,
+	// P-256): Start pushes with it (a proof at the PAR endpoint, or
+	// dpop_jkt with the client's DPoPJKTOnly), the flow keeps it
+	// (client.Flow.DPoPKey, sealed by the cookie and Redis stores like the
+	// verifier), Callback exchanges with it, and the tokens handed to
+	// OnLogin carry it (client.Tokens.DPoP), to be kept with the session
+	// (package session does). The client's own Config.DPoP is then not used
+	// for logins.
+	DPoPPerLogin bool
 
 	// AllowGETStart lets Start accept GET as well as POST, for login links.
 	// A GET start is accepted only when the browser says it is same-origin
@@ -109,12 +131,14 @@ type Handler struct {
 	store    Store
 	bind     bool // set the binding cookie: the store is not browser-bound
 	onLogin  func(http.ResponseWriter, *http.Request, *client.Tokens)
+	onFlow   func(http.ResponseWriter, *http.Request, *client.Flow, *client.Tokens)
 	onError  func(http.ResponseWriter, *http.Request, error)
 	onLogout func(http.ResponseWriter, *http.Request) (string, error)
 
 	postLogout string
 	lifetime   time.Duration
 	pushOpts   func(*http.Request) []oauth2.AuthCodeOption
+	perLogin   bool // DPoPPerLogin
 	getStart   bool
 	getLogout  bool
 	cop        *http.CrossOriginProtection
@@ -153,11 +177,13 @@ func New(cfg Config) (*Handler, error) {
 		c:            cfg.Client,
 		store:        cfg.Store,
 		onLogin:      cfg.OnLogin,
+		onFlow:       cfg.OnLoginFlow,
 		onError:      cfg.OnError,
 		onLogout:     cfg.OnLogout,
 		postLogout:   cfg.PostLogoutRedirectURL,
 		lifetime:     cfg.FlowLifetime,
 		pushOpts:     cfg.PushOptions,
+		perLogin:     cfg.DPoPPerLogin,
 		getStart:     cfg.AllowGETStart,
 		getLogout:    cfg.AllowGETLogout,
 		cop:          http.NewCrossOriginProtection(),
@@ -395,6 +421,22 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, OpStart, err)
 		return
 	}
+	h.begin(w, r, nil)
+}
+
+// StartWith starts a login from one of the app's own handlers, with opts
+// added after Config.PushOptions (a later value of a parameter wins): a
+// step-up that a resource server asked for (RFC 9470 §4: acr_values,
+// max_age, prompt=login), as package session does. The app has decided
+// to start it, so there is no method or origin check, but the start limits
+// apply; then it is Start: push, flow saved, and a redirect to the
+// provider (302 after GET, 303 otherwise). Failures go to Config.OnError.
+func (h *Handler) StartWith(w http.ResponseWriter, r *http.Request, opts ...client.Option) {
+	h.begin(w, r, opts)
+}
+
+// begin is Start after its request checks.
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request, extra []client.Option) {
 	if h.limit != nil {
 		if wait, err := h.limit.allow(r, h.now()); err != nil {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -407,11 +449,18 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
 	if h.pushOpts != nil {
 		opts = h.pushOpts(r)
 	}
-	flow, authURL, err := h.push(r, opts)
+	opts = append(opts, extra...)
+	c, key, err := h.loginClient()
 	if err != nil {
 		h.fail(w, r, OpStart, err)
 		return
 	}
+	flow, authURL, err := h.push(r, c, opts)
+	if err != nil {
+		h.fail(w, r, OpStart, err)
+		return
+	}
+	flow.DPoPKey = key
 	now := h.now()
 	expires := now.Add(h.lifetime)
 	if err := h.store.Save(ctx, w, r, flow, expires); err != nil {
@@ -430,22 +479,75 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, authURL, status)
 }
 
+// loginClient returns the client a login pushes with: with DPoPPerLogin a
+// copy with a fresh key, and that key (PKCS #8, base64url) for the flow.
+func (h *Handler) loginClient() (*client.Client, string, error) {
+	if !h.perLogin {
+		return h.c, "", nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", fmt.Errorf("login: dpop key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("login: dpop key: %w", err)
+	}
+	p, err := dpop.NewProofer(key, &dpop.Config{Now: h.now})
+	if err != nil {
+		return nil, "", fmt.Errorf("login: dpop key: %w", err)
+	}
+	return h.c.WithDPoP(p), base64.RawURLEncoding.EncodeToString(der), nil
+}
+
+// flowClient returns the client that exchanges flow's code: one with the
+// flow's own DPoP key when it has one (DPoPPerLogin), else the Handler's.
+func (h *Handler) flowClient(flow *client.Flow) (*client.Client, error) {
+	if flow.DPoPKey == "" {
+		return h.c, nil
+	}
+	p, err := prooferFromKey(flow.DPoPKey, h.now)
+	if err != nil {
+		return nil, err
+	}
+	return h.c.WithDPoP(p), nil
+}
+
+// prooferFromKey returns a DPoP proofer for a key as DPoPPerLogin keeps it
+// (client.Flow.DPoPKey: PKCS #8, base64url without padding), with now as its
+// clock.
+func prooferFromKey(key string, now func() time.Time) (*dpop.Proofer, error) {
+	der, err := base64.RawURLEncoding.DecodeString(key)
+	if err != nil {
+		return nil, errors.New("login: dpop key is not base64url")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, errors.New("login: dpop key is not a PKCS #8 private key")
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("login: dpop key of type %T cannot sign", k)
+	}
+	return dpop.NewProofer(signer, &dpop.Config{Now: now})
+}
+
 // push pushes and builds the authorization URL, pushing once more when the
 // first request_uri expired before use.
-func (h *Handler) push(r *http.Request, opts []oauth2.AuthCodeOption) (*client.Flow, string, error) {
+func (h *Handler) push(r *http.Request, c *client.Client, opts []oauth2.AuthCodeOption) (*client.Flow, string, error) {
 	ctx := r.Context()
-	flow, err := h.c.Push(ctx, opts...)
+	flow, err := c.Push(ctx, opts...)
 	if err != nil {
 		return nil, "", err
 	}
-	u, err := h.c.AuthorizationURL(flow)
+	u, err := c.AuthorizationURL(flow)
 	if errors.Is(err, client.ErrRequestURIExpired) {
 		h.log.LogAttrs(ctx, slog.LevelDebug, "login: request_uri expired before redirect, pushing again",
 			slog.Time("expires_at", flow.ExpiresAt))
-		if flow, err = h.c.Push(ctx, opts...); err != nil {
+		if flow, err = c.Push(ctx, opts...); err != nil {
 			return nil, "", err
 		}
-		u, err = h.c.AuthorizationURL(flow)
+		u, err = c.AuthorizationURL(flow)
 	}
 	if err != nil {
 		return nil, "", err
@@ -516,12 +618,21 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tokens, err := h.c.Exchange(ctx, flow, params)
+	c, err := h.flowClient(flow)
+	if err != nil {
+		h.fail(w, r, OpCallback, err)
+		return
+	}
+	tokens, err := c.Exchange(ctx, flow, params)
 	if err != nil {
 		h.fail(w, r, OpExchange, err)
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelDebug, "login: verified", slog.Any("tokens", tokens))
+	if h.onFlow != nil {
+		h.onFlow(w, r, flow, tokens)
+		return
+	}
 	h.onLogin(w, r, tokens)
 }
 

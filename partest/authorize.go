@@ -37,6 +37,8 @@ type authzRequest struct {
 	details      json.RawMessage // authorization_details as received (RFC 9396), or nil
 	ciba         string          // auth_req_id of a request pushed by the CIBA→PAR bridge
 	tx           *txText         // the transaction text to sign (BrokerLayout)
+	acr          string          // the first acr_values requested
+	loa          string          // the NSIS level URI of idp_params.mitid.loa_value (BrokerLayout)
 	clientIP     string          // the browser's address at the authorization endpoint
 }
 
@@ -139,6 +141,9 @@ func (s *Server) validateAuthz(c *Client, params url.Values, viaPAR bool) (*auth
 		req.jkt = jkt
 	}
 	req.loginHint = params.Get("login_hint")
+	if acr := strings.Fields(params.Get("acr_values")); len(acr) > 0 {
+		req.acr = acr[0]
+	}
 	if params.Has("authorization_details") {
 		details, e := parseAuthorizationDetails(params.Get("authorization_details"), c.AuthorizationDetailsTypes)
 		if e != nil {
@@ -395,10 +400,12 @@ func (s *Server) approve(w http.ResponseWriter, req *authzRequest, u *User, f *F
 		return
 	}
 	sess := s.newSession(u, req.clientIP, req.tx)
+	sess.acr, sess.loa = req.acr, capLevel(req.loa, u)
 	if req.ciba != "" {
 		s.finishCIBA(w, req, u, sess, nil, f)
 		return
 	}
+	s.recordSession(sess, u.Subject, req.clientID)
 	code := randomString(32)
 	now := s.Config.Now()
 	s.mu.Lock()

@@ -140,6 +140,10 @@ type loginSession struct {
 	expiry   time.Time // session_expiry
 	clientIP string    // transaction_client_ip
 	tx       *txText   // the transaction text the user signed, if any
+	// acr is the first acr_values requested, the acr of the login's ID
+	// token; loa the NSIS level URI requested with the MitID broker's
+	// idp_params.mitid.loa_value, its loa, aal and acr. Empty: the user's.
+	acr, loa string
 }
 
 // newSession starts the login of u. A user's own neb_sid claim, when
@@ -267,6 +271,9 @@ func (s *Server) checkBrokerParams(req *authzRequest, signed bool) *oauthError {
 		return e
 	}
 	req.tx = tx
+	if req.loa, e = parseLoA(req.params.Get("idp_params"), req.prompt); e != nil {
+		return e
+	}
 	return nil
 }
 
@@ -363,6 +370,9 @@ func (s *Server) brokerIDTokenClaims(g *grant, now time.Time) map[string]any {
 		return out
 	}
 	copyStr("idp", "identity_type", "loa", "aal", "ial", "acr")
+	if g.sess.loa != "" {
+		out["loa"], out["aal"], out["acr"] = g.sess.loa, g.sess.loa, g.sess.loa
+	}
 	if _, ok := out["acr"]; !ok && out["loa"] != nil {
 		out["acr"] = out["loa"]
 	}
@@ -401,6 +411,9 @@ func (s *Server) brokerUserinfo(c *Client, sub string, sess *loginSession) map[s
 		out["idp_identity_id"] = id
 	}
 	if sess != nil {
+		if sess.loa != "" {
+			out["loa"], out["aal"] = sess.loa, sess.loa
+		}
 		out["session_expiry"] = strconv.FormatInt(sess.expiry.Unix(), 10)
 		out["auth_time"] = strconv.FormatInt(sess.authTime.Unix(), 10)
 		if out["idp"] == "mitid" {

@@ -284,6 +284,16 @@ type Client struct {
 	// DefaultUser is the subject logged in for this client when no
 	// login_hint names a user. Default: the first user.
 	DefaultUser string
+	// BackchannelLogoutURI is the client's back-channel logout URI (OIDC
+	// Back-Channel Logout 1.0 §2.2): [Server.EndSession], the end-session
+	// endpoint and [Server.LogoutPageURL] post logout tokens to it. With it
+	// (or FrontchannelLogoutURI) the client's ID tokens carry sid.
+	BackchannelLogoutURI string
+	// FrontchannelLogoutURI is the client's front-channel logout URI (OIDC
+	// Front-Channel Logout 1.0 §2), loaded with iss and sid in an iframe of
+	// the provider's logout pages (the end-session endpoint's and
+	// [Server.LogoutPageURL]'s).
+	FrontchannelLogoutURI string
 	// Organisation maps subjects per organisation, as the MitID broker does
 	// (subject_type "org_mapped"): clients of one Organisation see the same
 	// sub for a user, clients of another organisation a different one (a
@@ -339,7 +349,9 @@ type Server struct {
 	seen    map[string]time.Time // single-use jti values and the like, until expiry
 	txs     map[string]*txRecord
 	cibas   map[string]*cibaRecord
-	nonce   string
+	// sessions are the provider sessions by sid, for logout.
+	sessions map[string]*provSession
+	nonce    string
 	// errPages are the errors shown on the broker's own error page, by
 	// errorId (BrokerLayout).
 	errPages map[string]errPage
@@ -384,6 +396,8 @@ func NewUnstartedServer(cfg Config) *Server {
 		cibas:   map[string]*cibaRecord{},
 		nonce:   randomString(24),
 
+		sessions: map[string]*provSession{},
+
 		errPages: map[string]errPage{},
 		lastJARM: map[string]string{},
 	}
@@ -412,6 +426,8 @@ func NewUnstartedServer(cfg Config) *Server {
 		p + pathToken:      {EndpointToken, (*Server).handleToken},
 		p + pathUserinfo:   {EndpointUserinfo, (*Server).handleUserinfo},
 		p + pathEndSession: {EndpointEndSession, (*Server).handleEndSession},
+
+		p + pathProviderLogout: {EndpointEndSession, (*Server).handleProviderLogout},
 	}
 	if cfg.BrokerLayout {
 		s.routes[p+pathErrorPage] = route{EndpointErrorPage, (*Server).handleErrorPage}
@@ -607,6 +623,15 @@ func (s *Server) Handler() http.Handler { return s }
 func (s *Server) Client() *http.Client {
 	if s.ts == nil {
 		return s.inProcessClient(nil)
+	}
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		// Mounted with Handler on the caller's own listener: a plain
+		// client (the caller's listener has its own TLS, if any).
+		return &http.Client{Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	c := *s.ts.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -221,6 +221,9 @@ func (s *Server) issue(g *grant, f *Fault) (map[string]any, error) {
 		if cnf := confirmation(g); cnf != nil {
 			claims["cnf"] = cnf
 		}
+		if acr := s.loginACR(g); acr != "" {
+			claims["acr"] = acr // RFC 9068 §2.2.1, for resource servers' step-up decisions (RFC 9470)
+		}
 		if g.details != nil {
 			claims["authorization_details"] = g.details // RFC 9396 §9.1
 		}
@@ -324,6 +327,12 @@ func (s *Server) idToken(g *grant, accessToken string, f *Fault) (string, error)
 	}
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
+	}
+	if g.sess.acr != "" && !s.Config.BrokerLayout {
+		claims["acr"] = g.sess.acr // the level asked for (OIDC Core §3.1.2.1)
+	}
+	if g.client.hasLogout() && claims["sid"] == nil {
+		claims["sid"] = g.sess.sid // Back-Channel Logout 1.0 §2.1
 	}
 	maps.Copy(claims, g.extra)
 	if f != nil && f.Issuer != "" {
@@ -522,6 +531,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 		s.errorPage(w, newError(http.StatusBadRequest, "invalid_client", "unknown client"))
 		return
 	}
+	next := ""
 	if plr := params.Get("post_logout_redirect_uri"); plr != "" {
 		if !slices.Contains(c.PostLogoutRedirectURIs, plr) {
 			s.errorPage(w, invalidRequest("post_logout_redirect_uri is not registered"))
@@ -537,7 +547,19 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request, _ *Fau
 			q.Set("state", st)
 			u.RawQuery = q.Encode()
 		}
-		w.Header().Set("Location", u.String())
+		next = u.String()
+	}
+	// The hint's session ends: every client that got tokens in it hears
+	// of it on the back channel, and by iframe on the front channel (OIDC
+	// Back-Channel Logout 1.0 §2.7, Front-Channel Logout 1.0 §4).
+	if sid := stringClaim(claims, "sid"); sid != "" {
+		if clients, err := s.endSession(sid); err == nil {
+			s.frontchannelLogout(w, r, sid, clients, next)
+			return
+		}
+	}
+	if next != "" {
+		w.Header().Set("Location", next)
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
@@ -607,6 +629,10 @@ func (s *Server) metadata(f *Fault) map[string]any {
 		"userinfo_signing_alg_values_supported":            []string{string(s.Config.IDTokenAlg)},
 		"dpop_signing_alg_values_supported":                algs(dpopAlgs),
 		"claims_parameter_supported":                       false,
+		"backchannel_logout_supported":                     true,
+		"backchannel_logout_session_supported":             true,
+		"frontchannel_logout_supported":                    true,
+		"frontchannel_logout_session_supported":            true,
 	}
 	if !s.Config.NoIssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
@@ -701,6 +727,8 @@ func (s *Server) IssueTokensFor(g Grant) (map[string]any, error) {
 	if g.Scope == "" {
 		g.Scope = "openid"
 	}
+	sess := s.newSession(s.user(g.Subject), "127.0.0.1", nil)
+	s.recordSession(sess, g.Subject, c.ID)
 	return s.issue(&grant{client: c, sub: g.Subject, scope: g.Scope, nonce: g.Nonce, jkt: g.DPoPJKT,
-		x5t: g.CertThumbprint, id: randomString(12), sess: s.newSession(s.user(g.Subject), "127.0.0.1", nil), fresh: true}, nil)
+		x5t: g.CertThumbprint, id: randomString(12), sess: sess, fresh: true}, nil)
 }

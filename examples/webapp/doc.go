@@ -35,11 +35,22 @@
 // checks the client made before reading the code inside it (decryption,
 // signature, iss, aud, exp), or why it was refused.
 //
+// Sessions are package session's: the browser holds only the opaque
+// __Host-webapp-session cookie (host-only, Path=/, Secure, HttpOnly,
+// SameSite=Lax); the tokens, the ID token and the provider's sid stay
+// server-side (in memory here; the browser test in interop/browser runs two
+// replicas on one Redis through package site's Options); UserInfo is called
+// with the session's access token, refreshed when needed; the provider's
+// back-channel (POST /auth/backchannel) and front-channel (GET
+// /auth/frontchannel) logouts end the session, and logout ends it before
+// the browser goes to the provider. The result page draws a waterfall of the
+// login (each back- and front-channel hop on a time axis with its duration,
+// inline SVG) next to the step-by-step trace.
+//
 // What the app does for its users' safety, to copy along with the login:
-// the session cookie is __Host-webapp-session (host-only, Path=/, Secure,
-// HttpOnly, SameSite=Lax) and a new login replaces the browser's previous
-// session (new id, old one dead); pages with personal data are no-store and
-// never come back from the back/forward cache (static/app.js empties them
+// a new login replaces the browser's previous session (new id, old one
+// dead); pages with personal data are no-store and
+// never come back from the back/forward cache (site/static/app.js empties them
 // when they are left and reloads them when they are restored); every page
 // sends Content-Security-Policy with frame-ancestors 'none', X-Frame-Options
 // DENY and Referrer-Policy same-origin; error pages show login.Message, or

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/go-par/par/examples/webapp/site"
 )
 
 func main() {
@@ -37,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"A web app that logs in with PAR (RFC 9126) + OpenID Connect through go-par's login handlers and\n"+
 			"shows the protocol steps of each login. Without configuration it starts an embedded test provider.\n\n")
 		fl.PrintDefaults()
-		fmt.Fprintf(stderr, "\n%s\n", envHelp)
+		fmt.Fprintf(stderr, "\n%s\n", site.EnvHelp)
 	}
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg, err := configFromEnv(getenv)
+	cfg, err := site.ConfigFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	base := baseURL(ln.Addr())
-	a, closeApp, err := newApp(ctx, cfg, options{BaseURL: base, Logger: logger})
+	a, closeApp, err := site.New(ctx, cfg, site.Options{BaseURL: base, Logger: logger})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintln(stderr, err)
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("webapp: ready", slog.String("url", base), slog.String("provider", a.provider))
+	logger.Info("webapp: ready", slog.String("url", base), slog.String("provider", a.Provider()))
 	fmt.Fprintf(stdout, "READY %s\n", base)
 	select {
 	case err := <-errc:

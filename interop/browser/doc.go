@@ -17,6 +17,16 @@
 // the login; and with cookies blocked (a profile whose preferences block
 // them) the user is told to allow cookies before going to the provider.
 //
-// They need chromium (Debian: apt-get install -y chromium). Without it the
+// TestWebappReplicasInChromium runs the example app as two replicas,
+// separate processes (this test binary started again, running package site
+// with module store/redisstore's Redis flow and session stores), on one
+// redis-server and one partest provider on another site (localhost): a
+// login on replica A shows the waterfall of the login's hops (screenshot
+// waterfall.png), replica B serves the same session, and the provider's
+// logout page ends it on both through B's front-channel logout URI, loaded
+// in a cross-site iframe that carries no cookie.
+//
+// They need chromium (Debian: apt-get install -y chromium) and, for the
+// replicas, redis-server (apt-get install -y redis-server). Without them the
 // tests fail with that hint, unless GOPAR_SKIP_INTEROP=1, which skips them.
 package browser

@@ -19,7 +19,8 @@
 //   {
 //     "redirect_uri": "http://127.0.0.1:<port>/cb",
 //     "secrets": { "<client_id>": "<secret>", ... },
-//     "jwks":    { "<client_id>": { "keys": [ <public JWK> ] }, ... }
+//     "jwks":    { "<client_id>": { "keys": [ <public JWK> ] }, ... },
+//     "backchannel_logout_uri": "http://127.0.0.1:<port>/..."   (optional: the session client's)
 //   }
 // A private_key_jwt client's jwks holds its signing keys; any other client
 // may have one too, holding its encryption key (use "enc") for encrypted
@@ -116,6 +117,16 @@ const catalogue = [
   },
   // Rich Authorization Requests (RFC 9396 §10.2 authorization_details_types).
   { client_id: 'rar', token_endpoint_auth_method: 'client_secret_basic', authorization_details_types: ['payment_initiation', 'account_information'] },
+  // Sessions (package session): refresh tokens, and OIDC Back-Channel
+  // Logout 1.0 to the test's backchannel_logout_uri, with sid.
+  {
+    client_id: 'session',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    ...(testConfig.backchannel_logout_uri
+      ? { backchannel_logout_uri: testConfig.backchannel_logout_uri, backchannel_logout_session_required: true }
+      : {}),
+  },
 ];
 
 const clients = catalogue
@@ -321,6 +332,16 @@ function configuration() {
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     responseTypes: ['code'],
     pkce: { required: () => true },
+    // Outgoing requests (back-channel logout tokens) go to the test's app on
+    // 127.0.0.1, which the provider's SSRF guard (a dispatcher refusing
+    // special-use addresses) would refuse: plain fetch, test-only.
+    fetch: (url, options) => {
+      const { dispatcher, ...rest } = options;
+      return fetch(url, rest);
+    },
+    // Refresh tokens for every client allowed the refresh_token grant (the
+    // session client), without the offline_access consent dance.
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: async (ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
@@ -362,6 +383,23 @@ function configuration() {
         authorizationDetailsForIntrospection: async (ctx, token) => token.rar,
       },
       userinfo: { enabled: true },
+      // OIDC Back-Channel Logout 1.0: ending a session posts a logout token
+      // to the backchannel_logout_uri of its clients.
+      backchannelLogout: { enabled: true },
+      // RP-Initiated Logout without rendered pages (devInteractions are
+      // off): the logout page is the bare confirmation form the headless
+      // browser submits (with logout=yes), and success is JSON.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = `<!DOCTYPE html><html><body>${form}</body></html>`;
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'application/json';
+          ctx.body = JSON.stringify({ signed_out: true });
+        },
+      },
       revocation: { enabled: true },
       introspection: { enabled: true },
     },

@@ -1,5 +1,7 @@
 // Package redisstore keeps go-par login flows in Redis, so that an app on
-// many replicas can push on one and take the callback on another.
+// many replicas can push on one and take the callback on another, and,
+// with [Sessions], the sessions of package session (see its "Running
+// several replicas").
 //
 // A [Store] implements the login package's Store contract: Save stores a
 // [client.Flow] under its state until the request_uri expires (SET … PX),

@@ -39,6 +39,11 @@ type quiet struct{}
 func (quiet) Printf(context.Context, string, ...any) {}
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envReplica) != "" {
+		// This test binary runs as an app replica of TestReplicas… (see
+		// replica_test.go), not as the tests.
+		os.Exit(runReplica())
+	}
 	flag.Parse()
 	redis.SetLogger(quiet{})
 	if _, err := exec.LookPath("redis-server"); err != nil {

@@ -237,3 +237,48 @@ func parseAttrs(b []byte) map[string]string {
 	}
 	return attrs
 }
+
+// Logout ends the browser's session at the provider as its user would
+// (OIDC RP-Initiated Logout 1.0 §2, node-oidc-provider's flow): it opens
+// endSessionURL, submits the logout page's form with logout=yes, and
+// succeeds when the provider then redirects or answers 2xx. server.mjs's
+// logout page is the bare confirmation form.
+func (b *Browser) Logout(ctx context.Context, endSessionURL string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endSessionURL, nil)
+	if err != nil {
+		return fmt.Errorf("opharness: %w", err)
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("opharness: logout: %w", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("opharness: logout: %w", err)
+	}
+	action, params, err := ParseFormPost(body)
+	if err != nil {
+		return fmt.Errorf("%w: logout page (status %d): %v", ErrPageNotRecognised, resp.StatusCode, err)
+	}
+	u, err := resp.Request.URL.Parse(action)
+	if err != nil {
+		return fmt.Errorf("opharness: logout form action: %w", err)
+	}
+	params.Set("logout", "yes")
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(params.Encode()))
+	if err != nil {
+		return fmt.Errorf("opharness: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = b.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("opharness: logout confirm: %w", err)
+	}
+	body, _ = io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return ParseErrorPage(resp.StatusCode, body)
+	}
+	return nil
+}

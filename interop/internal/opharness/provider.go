@@ -67,6 +67,9 @@ type Options struct {
 	// and of clients registered for encrypted JWT-secured authorization
 	// responses (jarm-enc: its key with use "enc").
 	JWKS map[string]jose.JSONWebKeySet
+	// BackchannelLogoutURI, when set, is the session client's
+	// backchannel_logout_uri (OIDC Back-Channel Logout 1.0 §2.2).
+	BackchannelLogoutURI string
 	// Node is the node binary. Default: "node" from PATH.
 	Node string
 	// StartTimeout bounds the wait for READY. Default DefaultStartTimeout.
@@ -140,10 +143,11 @@ func Start(ctx context.Context, opts Options) (*Provider, error) {
 		return nil, fmt.Errorf("opharness: %w", err)
 	}
 	cfg := struct {
-		RedirectURI string                        `json:"redirect_uri"`
-		Secrets     map[string]string             `json:"secrets"`
-		JWKS        map[string]jose.JSONWebKeySet `json:"jwks"`
-	}{opts.RedirectURI, opts.Secrets, opts.JWKS}
+		RedirectURI          string                        `json:"redirect_uri"`
+		Secrets              map[string]string             `json:"secrets"`
+		JWKS                 map[string]jose.JSONWebKeySet `json:"jwks"`
+		BackchannelLogoutURI string                        `json:"backchannel_logout_uri,omitempty"`
+	}{opts.RedirectURI, opts.Secrets, opts.JWKS, opts.BackchannelLogoutURI}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		os.RemoveAll(tmp)

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -109,6 +109,22 @@ type Trace struct {
 	// state and nonce are the values pushed, kept to key the trace and to
 	// show that the callback and the ID token match them. Never rendered.
 	state, nonce string
+	// idAlg and idKid are the ID token's JOSE header, seen in the token
+	// response (the token itself is not kept).
+	idAlg, idKid string
+}
+
+func (t *Trace) setIDTokenHeader(alg, kid string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.idAlg, t.idKid = alg, kid
+}
+
+// idTokenHeader returns the alg and kid of the login's ID token.
+func (t *Trace) idTokenHeader() (alg, kid string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.idAlg, t.idKid
 }
 
 func newTrace(now time.Time) *Trace {
@@ -215,6 +231,15 @@ func (rt *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.Err = "reading the response: " + rerr.Error()
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if st.Kind == kindToken && resp.StatusCode == http.StatusOK {
+		var tr struct {
+			IDToken string `json:"id_token"`
+		}
+		if json.Unmarshal(body, &tr) == nil && tr.IDToken != "" {
+			h := jwtHeader(tr.IDToken) // the header only: public
+			t.setIDTokenHeader(h.Alg, h.Kid)
+		}
+	}
 	st.Response, st.Facts = describeResponse(st.Kind, ct, body, len(body) > maxRecordedBody)
 	t.add(st)
 

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // aud, exp) and records what it says and the checks it passed. It returns
 // the response's parameters, or nil when it did not verify (login's
 // Callback then reports why).
-func (a *app) jarmStep(ctx context.Context, params url.Values) (Step, url.Values) {
+func (a *App) jarmStep(ctx context.Context, params url.Values) (Step, url.Values) {
 	raw := params.Get("response")
 	st := Step{Kind: kindJARM, At: a.now()}
 	encrypted := strings.Count(raw, ".") == 4

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"encoding/json"
@@ -15,9 +15,9 @@ func TestConfigFromEnv(t *testing.T) {
 		name    string
 		env     map[string]string
 		wantErr string
-		check   func(t *testing.T, c config)
+		check   func(t *testing.T, c Config)
 	}{
-		{name: "embedded", env: nil, check: func(t *testing.T, c config) {
+		{name: "embedded", env: nil, check: func(t *testing.T, c Config) {
 			if c.Issuer != "" {
 				t.Errorf("Issuer = %q, want empty", c.Issuer)
 			}
@@ -25,7 +25,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "broker", env: map[string]string{
 			"PAR_ISSUER": "https://pp.netseidbroker.dk/op", "PAR_CLIENT_ID": "0a775a87", "PAR_CLIENT_SECRET": "a+b/c=",
 			"PAR_SCOPES": "openid mitid ssn", "PAR_PARAMS": "idp_values=mitid&language=da", "PAR_PROFILE": "broker",
-		}, check: func(t *testing.T, c config) {
+		}, check: func(t *testing.T, c Config) {
 			if p, _ := c.profile(); p != client.ProfileBroker {
 				t.Errorf("profile = %v, want broker", p)
 			}
@@ -49,15 +49,15 @@ func TestConfigFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := configFromEnv(func(k string) string { return tt.env[k] })
+			c, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("configFromEnv = %v, want error containing %q", err, tt.wantErr)
+					t.Fatalf("ConfigFromEnv = %v, want error containing %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("configFromEnv: %v", err)
+				t.Fatalf("ConfigFromEnv: %v", err)
 			}
 			tt.check(t, c)
 		})
@@ -67,17 +67,17 @@ func TestConfigFromEnv(t *testing.T) {
 func TestAuthMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		cfg     config
+		cfg     Config
 		want    string
 		wantErr string
 	}{
-		{config{ClientSecret: "s"}, "client_secret_basic", ""},
-		{config{ClientSecret: "s", AuthMethod: "client_secret_post"}, "client_secret_post", ""},
-		{config{ClientSecret: "s", AuthMethod: "client_secret_jwt"}, "client_secret_jwt", ""},
-		{config{AuthMethod: "none"}, "none", ""},
-		{config{AuthMethod: "private_key_jwt"}, "", "needs PAR_KEY_FILE"},
-		{config{KeyFile: "/nonexistent/key.pem"}, "", "PAR_KEY_FILE"},
-		{config{AuthMethod: "tls"}, "", "PAR_AUTH_METHOD"},
+		{Config{ClientSecret: "s"}, "client_secret_basic", ""},
+		{Config{ClientSecret: "s", AuthMethod: "client_secret_post"}, "client_secret_post", ""},
+		{Config{ClientSecret: "s", AuthMethod: "client_secret_jwt"}, "client_secret_jwt", ""},
+		{Config{AuthMethod: "none"}, "none", ""},
+		{Config{AuthMethod: "private_key_jwt"}, "", "needs PAR_KEY_FILE"},
+		{Config{KeyFile: "/nonexistent/key.pem"}, "", "PAR_KEY_FILE"},
+		{Config{AuthMethod: "tls"}, "", "PAR_AUTH_METHOD"},
 	}
 	for _, tt := range tests {
 		m, err := tt.cfg.authMethod()

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"io"
@@ -35,7 +35,7 @@ func TestErrorPageHidesProviderText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ta := newTestApp(t, config{})
+			ta := newTestApp(t, Config{})
 			hc := browser(t)
 			do(t, hc, http.MethodGet, ta.url+"/", nil)
 			q := url.Values{"error": {tt.code}, "error_description": {phish}, "error_uri": {"https://evil.example/help"}}
@@ -98,8 +98,8 @@ func sessionCookieOf(t *testing.T, hc *http.Client, ta *testApp) *http.Cookie {
 // alive.
 func TestLoginAgainReplacesSession(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
-	users := testUsers()
+	ta := newTestApp(t, Config{})
+	users := TestUsers()
 	hc, cb, _ := scriptedLogin(t, ta, users[0].Subject)
 	resp, _ := do(t, hc, http.MethodGet, cb, nil)
 	sc := strings.Join(resp.Header.Values("Set-Cookie"), "\n")
@@ -140,7 +140,7 @@ func TestLoginAgainReplacesSession(t *testing.T) {
 // plain-named, non-Secure cookies there.
 func TestFlowCookiesAreHostPrefixed(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	hc := browser(t)
 	resp, _ := do(t, hc, http.MethodGet, ta.url+"/", nil)
 	if sc := resp.Header.Get("Set-Cookie"); !strings.HasPrefix(sc, "__Host-webapp-cookies=") || !strings.Contains(sc, "Secure") {
@@ -159,7 +159,7 @@ func TestFlowCookiesAreHostPrefixed(t *testing.T) {
 // titled a refused logout "Login failed".
 func TestFirstRunTraps(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	u, _ := url.Parse(ta.url)
 
 	t.Run("localhost goes to the redirect URI's host", func(t *testing.T) {
@@ -203,7 +203,7 @@ func TestFirstRunTraps(t *testing.T) {
 	})
 
 	t.Run("reloaded callback while logged in", func(t *testing.T) {
-		hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+		hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 		do(t, hc, http.MethodGet, cb, nil)
 		resp, page := do(t, hc, http.MethodGet, cb, nil)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/me" || strings.Contains(page, "Login failed") {

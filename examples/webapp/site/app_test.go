@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-par/par/keys"
 	"github.com/go-par/par/partest"
@@ -116,20 +117,20 @@ func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 type testApp struct {
-	*app
+	*App
 	url  string
 	logs *syncBuffer
 	spy  *spy
 }
 
-func newTestApp(t *testing.T, cfg config) *testApp {
+func newTestApp(t *testing.T, cfg Config) *testApp {
 	t.Helper()
-	return newTestAppWith(t, func(string) (config, http.RoundTripper) { return cfg, nil })
+	return newTestAppWith(t, func(string) (Config, http.RoundTripper) { return cfg, nil })
 }
 
 // newTestAppWith starts the app; mk returns its configuration, and the
 // transport to the provider, for the app's base URL.
-func newTestAppWith(t *testing.T, mk func(base string) (config, http.RoundTripper)) *testApp {
+func newTestAppWith(t *testing.T, mk func(base string) (Config, http.RoundTripper)) *testApp {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
@@ -140,19 +141,19 @@ func newTestAppWith(t *testing.T, mk func(base string) (config, http.RoundTrippe
 	}
 	logs := &syncBuffer{}
 	sp := &spy{secrets: map[string]bool{}, base: base}
-	a, closeFn, err := newApp(context.Background(), cfg, options{
+	a, closeFn, err := New(context.Background(), cfg, Options{
 		BaseURL:   ts.URL,
 		Transport: sp,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(closeFn)
 	ts.Config.Handler = a
 	sp.add(a.secret)
 	sp.add(cfg.ClientSecret)
-	return &testApp{app: a, url: ts.URL, logs: logs, spy: sp}
+	return &testApp{App: a, url: ts.URL, logs: logs, spy: sp}
 }
 
 // browser is a scripted user agent: a cookie jar, no automatic redirects.
@@ -285,8 +286,8 @@ func assertNoSecrets(t *testing.T, ta *testApp, where, text string) {
 
 func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
-	users := testUsers()
+	ta := newTestApp(t, Config{})
+	users := TestUsers()
 	tests := []struct {
 		name  string
 		user  partest.User
@@ -372,8 +373,8 @@ func TestLoginShowsSubjectAndTimeline(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
-	hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+	ta := newTestApp(t, Config{})
+	hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 	do(t, hc, http.MethodGet, cb, nil)
 	resp, _ := do(t, hc, http.MethodPost, ta.url+"/auth/logout", url.Values{})
 	loc, err := url.Parse(resp.Header.Get("Location"))
@@ -383,9 +384,12 @@ func TestLogout(t *testing.T) {
 	if loc.Query().Get("id_token_hint") == "" || loc.Query().Get("post_logout_redirect_uri") != ta.url+"/" {
 		t.Errorf("logout URL query = %v, want id_token_hint and post_logout_redirect_uri", loc.Query())
 	}
-	resp, _ = do(t, hc, http.MethodGet, loc.String(), nil)
-	if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != ta.url+"/" {
-		t.Errorf("end session = %d %q, want a redirect back to the app", resp.StatusCode, resp.Header.Get("Location"))
+	resp, page := do(t, hc, http.MethodGet, loc.String(), nil)
+	// The provider's logout page loads the app's front-channel logout URI
+	// in an iframe, then goes back to the app (Refresh).
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Refresh") != "1; url="+ta.url+"/" ||
+		!strings.Contains(page, `<iframe src="`+ta.url+`/auth/frontchannel?`) {
+		t.Errorf("end session = %d Refresh %q, want the front-channel page going back to the app", resp.StatusCode, resp.Header.Get("Refresh"))
 	}
 	resp, _ = do(t, hc, http.MethodGet, ta.url+"/me", nil)
 	if resp.StatusCode != http.StatusSeeOther {
@@ -410,9 +414,9 @@ func TestLoginErrorsShowTrace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ta := newTestApp(t, config{})
+			ta := newTestApp(t, Config{})
 			ta.embedded.SetFault(tt.endpoint, tt.fault)
-			hc, cb, _ := scriptedLogin(t, ta, testUsers()[0].Subject)
+			hc, cb, _ := scriptedLogin(t, ta, TestUsers()[0].Subject)
 			resp, page := do(t, hc, http.MethodGet, cb, nil)
 			if resp.StatusCode != tt.status || !strings.Contains(page, tt.want) {
 				t.Fatalf("callback = %d, want %d with %q:\n%s", resp.StatusCode, tt.status, tt.want, page)
@@ -428,7 +432,7 @@ func TestLoginErrorsShowTrace(t *testing.T) {
 
 func TestStartRefusesGET(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/auth/login", nil)
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /auth/login = %d, want 405", resp.StatusCode)
@@ -464,33 +468,33 @@ func TestConfiguredProvider(t *testing.T) {
 		name   string
 		client partest.Client
 		op     partest.Config
-		cfg    config
+		cfg    Config
 		want   []string
 	}{
 		{name: "broker-like: client_secret_basic, PAR_PARAMS, scopes",
 			client: partest.Client{Secret: "abc+/def=="},
-			cfg: config{ClientSecret: "abc+/def==", ProfileName: "broker", Scopes: []string{"openid", "profile"},
+			cfg: Config{ClientSecret: "abc+/def==", ProfileName: "broker", Scopes: []string{"openid", "profile"},
 				Params: url.Values{"idp_values": {"mitid"}, "language": {"da"}}},
 			want: []string{"<th>idp_values</th><td>mitid</td>", "<th>language</th><td>da</td>", "<th>scope</th><td>openid profile</td>", "Basic [redacted]"}},
 		{name: "client_secret_post",
 			client: partest.Client{Secret: "post-secret-123", AuthMethod: partest.AuthClientSecretPost},
-			cfg:    config{ClientSecret: "post-secret-123", AuthMethod: "client_secret_post"},
+			cfg:    Config{ClientSecret: "post-secret-123", AuthMethod: "client_secret_post"},
 			want:   []string{"<th>client_secret</th><td class=\"redacted\">[redacted, 15 chars]</td>"}},
 		{name: "private_key_jwt from PAR_KEY_FILE",
 			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT},
-			cfg:    config{KeyFile: keyFile},
+			cfg:    Config{KeyFile: keyFile},
 			want:   []string{"<th>client_assertion</th><td class=\"redacted\">[redacted,", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}},
 		{name: "fapi2: private_key_jwt, DPoP, TLS",
 			client: partest.Client{AuthMethod: partest.AuthPrivateKeyJWT, DPoPBound: true},
 			op:     partest.Config{TLS: true, IDTokenAlg: "PS256"},
-			cfg:    config{KeyFile: keyFile, ProfileName: "fapi2"},
+			cfg:    Config{KeyFile: keyFile, ProfileName: "fapi2"},
 			want:   []string{"<th>DPoP</th><td class=\"redacted\">[proof JWT,", "<th>token_type</th><td>DPoP</td>", "alg PS256"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var op *partest.Server
-			ta := newTestAppWith(t, func(base string) (config, http.RoundTripper) {
+			ta := newTestAppWith(t, func(base string) (Config, http.RoundTripper) {
 				c := tt.client
 				c.ID = "configured-client"
 				c.RedirectURIs = []string{base + "/auth/callback"}
@@ -537,7 +541,7 @@ func TestConfiguredProvider(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	resp, _ := do(t, browser(t), http.MethodGet, ta.url+"/", nil)
 	u, _ := url.Parse(ta.embedded.Issuer())
 	want := map[string]string{
@@ -556,7 +560,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestPushFailureShowsTrace(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{})
+	ta := newTestApp(t, Config{})
 	ta.embedded.SetFault(partest.EndpointPAR, partest.Fault{Status: http.StatusBadRequest,
 		Body: `{"error":"invalid_request","error_description":"idp_values is not allowed"}`})
 	hc := browser(t)
@@ -575,4 +579,84 @@ func TestPushFailureShowsTrace(t *testing.T) {
 		t.Error("error page shows an authorization redirect that never happened")
 	}
 	assertNoSecrets(t, ta, "error page", page)
+}
+
+// TestWaterfall: the result page draws the login's hops on a time axis:
+// one bar per step (discovery, done at start-up, left out), back-channel
+// calls spanning their request, the browser's hop at the provider spanning
+// until the callback, each with its duration.
+func TestWaterfall(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_700_000_000, 0)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	steps := []Step{
+		{Kind: kindDiscovery, At: t0.Add(-time.Hour), Duration: ms(5)},
+		{Kind: kindPush, At: t0, Duration: ms(20)},
+		{Kind: kindAuthorize, At: t0.Add(ms(21))},
+		{Kind: kindCallback, At: t0.Add(ms(1021))},
+		{Kind: kindToken, At: t0.Add(ms(1025)), Duration: ms(30)},
+		{Kind: kindIDToken, At: t0.Add(ms(1060))},
+		{Kind: kindUserinfo, At: t0.Add(ms(1100)), Duration: ms(100)},
+	}
+	w := waterfallOf(steps)
+	if w == nil || len(w.Bars) != 6 {
+		t.Fatalf("waterfall = %+v, want 6 bars", w)
+	}
+	want := []struct{ kind, channel, dur string }{
+		{kindPush, "back", "20.0 ms"}, {kindAuthorize, "front", "1000.0 ms"}, {kindCallback, "front", "39.0 ms"},
+		{kindToken, "back", "30.0 ms"}, {kindIDToken, "app", "checked"}, {kindUserinfo, "back", "100.0 ms"},
+	}
+	for i, b := range w.Bars {
+		if b.Kind != want[i].kind || b.Channel != want[i].channel || b.Dur != want[i].dur {
+			t.Errorf("bar %d = %s %s %s, want %+v", i, b.Kind, b.Channel, b.Dur, want[i])
+		}
+	}
+	// The push starts at the axis' origin, the UserInfo call ends at its end.
+	if w.Bars[0].X != f1(wfLabels) || w.Total != "1200.0 ms" {
+		t.Errorf("push at x=%s, total %s; want x=%d and 1200.0 ms", w.Bars[0].X, w.Total, wfLabels)
+	}
+	if waterfallOf(steps[:1]) != nil {
+		t.Error("a trace of discovery only draws a waterfall")
+	}
+}
+
+// TestProviderLogouts: the result page has the waterfall; the embedded
+// provider's back-channel logout (a logout token POSTed to
+// /auth/backchannel) and a front-channel logout (/auth/frontchannel with
+// iss and sid, as its iframe loads it) end the session.
+func TestProviderLogouts(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, Config{})
+	for _, channel := range []string{"back", "front"} {
+		hc, cb, _ := scriptedLogin(t, ta, TestUsers()[1].Subject)
+		do(t, hc, http.MethodGet, cb, nil)
+		resp, page := do(t, hc, http.MethodGet, ta.url+"/me", nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<svg id="waterfall"`) ||
+			!strings.Contains(page, `data-hop="push"`) || !strings.Contains(page, `data-hop="authorize"`) {
+			t.Fatalf("/me = %d, want the waterfall with the push and the browser's hop", resp.StatusCode)
+		}
+		sids := ta.embedded.Sessions(embeddedClientID)
+		if len(sids) != 1 {
+			t.Fatalf("provider sessions = %v, want 1", sids)
+		}
+		switch channel {
+		case "back":
+			if err := ta.embedded.EndSession(t.Context(), sids[0]); err != nil {
+				t.Fatalf("back-channel logout: %v", err)
+			}
+		case "front":
+			frame := browser(t) // the provider's iframe: no cookies of the app
+			q := url.Values{"iss": {ta.embedded.Issuer()}, "sid": {sids[0]}}
+			resp, _ := do(t, frame, http.MethodGet, ta.url+"/auth/frontchannel?"+q.Encode(), nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Frame-Options") != "" ||
+				!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors "+ta.embedded.URL) {
+				t.Fatalf("front-channel logout = %d, X-Frame-Options %q, CSP %q", resp.StatusCode,
+					resp.Header.Get("X-Frame-Options"), resp.Header.Get("Content-Security-Policy"))
+			}
+			ta.embedded.EndSession(t.Context(), sids[0]) // the provider's own record (its back channel finds nothing left)
+		}
+		if resp, _ := do(t, hc, http.MethodGet, ta.url+"/me", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s-channel logout: /me = %d, want 303 to the home page", channel, resp.StatusCode)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"html"
@@ -17,12 +17,12 @@ func brokerApp(t *testing.T) (*testApp, *partest.Server, *http.Client) {
 	t.Helper()
 	const id, secret = "broker-client", "abc+/def=="
 	var op *partest.Server
-	ta := newTestAppWith(t, func(base string) (config, http.RoundTripper) {
+	ta := newTestAppWith(t, func(base string) (Config, http.RoundTripper) {
 		cfg := partest.BrokerConfig(partest.Client{ID: id, Secret: secret, RedirectURIs: []string{base + "/auth/callback"}})
 		cfg.Interactive = true
 		op = partest.NewServer(cfg)
 		t.Cleanup(op.Close)
-		return config{Issuer: op.Issuer(), ClientID: id, ClientSecret: secret, ProfileName: "broker",
+		return Config{Issuer: op.Issuer(), ClientID: id, ClientSecret: secret, ProfileName: "broker",
 			Scopes: []string{"openid", "mitid"}}, op.Client().Transport
 	})
 	hc := browser(t)

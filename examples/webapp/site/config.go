@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"crypto/ecdsa"
@@ -22,9 +22,9 @@ import (
 	"github.com/go-par/par/partest"
 )
 
-// config is what the environment says; the zero value runs the embedded
+// Config is what the environment says; the zero value runs the embedded
 // test provider.
-type config struct {
+type Config struct {
 	Issuer         string
 	ClientID       string
 	ClientSecret   string
@@ -43,9 +43,9 @@ type config struct {
 	ResponseKeyFile string
 }
 
-// envHelp documents the environment variables, for -h and the package
+// EnvHelp documents the environment variables, for -h and the package
 // comment.
-const envHelp = `Environment (all optional; without PAR_ISSUER an embedded partest provider is used):
+const EnvHelp = `Environment (all optional; without PAR_ISSUER an embedded partest provider is used):
   PAR_ISSUER              issuer of a real provider, e.g. https://pp.netseidbroker.dk/op
   PAR_CLIENT_ID           client_id registered at the provider
   PAR_CLIENT_SECRET       client secret (client_secret_basic unless PAR_AUTH_METHOD says otherwise)
@@ -70,9 +70,9 @@ const envHelp = `Environment (all optional; without PAR_ISSUER an embedded parte
                           with use enc): PEM, JWK/JWKS or PKCS#12 with PAR_KEY_PASSWORD
   PORT                    listen on :PORT when -addr is not given`
 
-// configFromEnv reads the PAR_* variables.
-func configFromEnv(getenv func(string) string) (config, error) {
-	c := config{
+// ConfigFromEnv reads the PAR_* variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
 		Issuer:        strings.TrimSpace(getenv("PAR_ISSUER")),
 		ClientID:      getenv("PAR_CLIENT_ID"),
 		ClientSecret:  getenv("PAR_CLIENT_SECRET"),
@@ -133,7 +133,7 @@ func parseParams(s string) (url.Values, error) {
 	return v, nil
 }
 
-func (c config) profile() (client.Profile, error) {
+func (c Config) profile() (client.Profile, error) {
 	switch c.ProfileName {
 	case "", "default":
 		return client.ProfileDefault, nil
@@ -146,7 +146,7 @@ func (c config) profile() (client.Profile, error) {
 }
 
 // authMethod builds the client authentication from the configuration.
-func (c config) authMethod() (client.AuthMethod, error) {
+func (c Config) authMethod() (client.AuthMethod, error) {
 	method := c.AuthMethod
 	if method == "" {
 		method = "client_secret_basic"
@@ -201,9 +201,9 @@ func newSecret() string {
 	return "pt+/" + base64.StdEncoding.EncodeToString(b)
 }
 
-// testUsers are Danish test identities with claims as the MitID broker
+// TestUsers are the embedded provider's Danish test identities with claims as the MitID broker
 // issues them (string-typed mitid.age, NSIS level URIs, amr).
-func testUsers() []partest.User {
+func TestUsers() []partest.User {
 	return []partest.User{
 		{Subject: "8a3b6a1e-54b1-4c1d-9d0e-2f6f7e3c4a11", Claims: map[string]any{
 			"name": "Anders Andersen", "idp": "mitid", "identity_type": "private",
@@ -236,12 +236,15 @@ func startEmbedded(base string) (*partest.Server, string) {
 		IssuerPath:         embeddedPath,
 		Interactive:        true,
 		RequestURILifetime: 600 * time.Second, // as the MitID broker
-		Users:              testUsers(),
+		Users:              TestUsers(),
 		Clients: []partest.Client{{
 			ID:                     embeddedClientID,
 			Secret:                 secret,
 			RedirectURIs:           []string{base + "/auth/callback"},
 			PostLogoutRedirectURIs: []string{base + "/"},
+			// The provider's logouts reach the app's session Manager.
+			BackchannelLogoutURI:  base + "/auth/backchannel",
+			FrontchannelLogoutURI: base + "/auth/frontchannel",
 		}},
 	})
 	return srv, secret
@@ -251,7 +254,7 @@ func startEmbedded(base string) (*partest.Server, string) {
 // (client.NewHTTPClient: HTTP/2, 64 idle connections per provider), with
 // PAR_CA_FILE's certificates trusted too. A bare
 // &http.Transport{TLSClientConfig: …} would lose HTTP/2 and the pool.
-func (c config) transport() (http.RoundTripper, error) {
+func (c Config) transport() (http.RoundTripper, error) {
 	var tc *tls.Config
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)

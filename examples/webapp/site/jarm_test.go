@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"html"
@@ -25,7 +25,7 @@ func jarmLogin(t *testing.T, ta *testApp) (*http.Client, url.Values) {
 	if action == nil || tx == nil {
 		t.Fatalf("no login page:\n%s", page)
 	}
-	resp, _ = do(t, hc, http.MethodPost, html.UnescapeString(action[1]), url.Values{"tx": {html.UnescapeString(tx[1])}, "sub": {testUsers()[0].Subject}})
+	resp, _ = do(t, hc, http.MethodPost, html.UnescapeString(action[1]), url.Values{"tx": {html.UnescapeString(tx[1])}, "sub": {TestUsers()[0].Subject}})
 	cb, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login at the provider = %d %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -43,7 +43,7 @@ func jarmLogin(t *testing.T, ta *testApp) (*http.Client, url.Values) {
 // the JWT or the code inside it); a forged response shows the refusal.
 func TestTraceShowsJARM(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, config{ResponseMode: "jwt"})
+	ta := newTestApp(t, Config{ResponseMode: "jwt"})
 	hc, params := jarmLogin(t, ta)
 	resp, _ := do(t, hc, http.MethodGet, ta.url+"/auth/callback?"+params.Encode(), nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/me" {
@@ -94,7 +94,7 @@ func TestResponseModeConfig(t *testing.T) {
 		mode string
 		ok   bool
 	}{{"", true}, {"jwt", true}, {"form_post.jwt", true}, {"fragment", false}, {"JWT", false}} {
-		_, err := configFromEnv(func(k string) string {
+		_, err := ConfigFromEnv(func(k string) string {
 			if k == "PAR_RESPONSE_MODE" {
 				return tt.mode
 			}

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -28,13 +28,14 @@ import (
 	"github.com/go-par/par/login"
 	"github.com/go-par/par/mitid"
 	"github.com/go-par/par/partest"
+	"github.com/go-par/par/session"
 )
 
 //go:embed templates/*.html static/*
 var assets embed.FS
 
-// options configure newApp beyond the environment; tests use them.
-type options struct {
+// Options configure New beyond the environment; tests use them.
+type Options struct {
 	// BaseURL is where the app is reachable, such as http://127.0.0.1:8080.
 	BaseURL string
 	// Transport is the base transport under the recorder. Default: the
@@ -42,13 +43,24 @@ type options struct {
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 	Now       func() time.Time
+
+	// Sessions keeps the sessions (package session); default: in memory,
+	// this process only. Replicas share one (store/redisstore's
+	// Sessions) with the same SessionKeys, which seal every session
+	// (default: a random key, this process only).
+	Sessions    session.Store
+	SessionKeys [][]byte
+	// Flows keeps the login flows between push and callback; default: the
+	// login package's memory store. Replicas share one (store/redisstore).
+	Flows login.Store
 }
 
-// app is the example web app: the login handlers of package login, a
+// App is the example web app: the login handlers of package login, a
 // session per browser, and the trace of each login.
-type app struct {
+type App struct {
 	c        *client.Client
-	h        *login.Handler
+	m        *session.Manager // sessions: tokens, refresh, step-up, logouts
+	h        *login.Handler   // m's login handler
 	rec      *recorder
 	log      *slog.Logger
 	tmpl     *template.Template
@@ -67,12 +79,14 @@ type app struct {
 	embedded *partest.Server // nil with a real provider
 	secret   string          // embedded client's secret (tests look for leaks)
 
-	pending  *store[*Trace]   // traces of started logins, by state
-	sessions *store[*session] // logged-in browsers, by session cookie
+	pending *store[*Trace] // traces of started logins, by state
+	traces  *store[*Trace] // traces of finished logins, by the ID token's nonce
+	views   *store[*view]  // what /me shows of a session, by nonce and login time
 }
 
-// session is one logged-in browser.
-type session struct {
+// view is what the pages show of one session; it is built on the replica
+// that serves the page (the trace only on the one that handled the login).
+type view struct {
 	Subject    string
 	Name       string
 	Level      string // "Substantial", or why there is none
@@ -81,8 +95,8 @@ type session struct {
 	UserInfo   string // pretty JSON, or why there is none
 	Claims     mitid.Claims
 	LoggedInAt time.Time
-	Trace      *Trace
-	rawIDToken string // kept for id_token_hint at logout; never rendered
+	SID        string // the provider's session ID, for its logouts
+	Trace      *Trace // nil on a replica that did not handle the login
 }
 
 // Cookie names. With Secure cookies (https, or a loopback redirect URI,
@@ -95,9 +109,9 @@ const (
 	hostPrefix        = "__Host-"
 )
 
-// newApp builds the app for cfg. With an empty cfg.Issuer it starts the
+// New builds the app for cfg. With an empty cfg.Issuer it starts the
 // embedded provider; close releases it.
-func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(), err error) {
+func New(ctx context.Context, cfg Config, opt Options) (a *App, closeFn func(), err error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,13 +123,14 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 			return nil, nil, err
 		}
 	}
-	a = &app{
+	a = &App{
 		log: opt.Logger, now: opt.Now,
-		pending:  newStore[*Trace](10000, 15*time.Minute, opt.Now),
-		sessions: newStore[*session](10000, 8*time.Hour, opt.Now),
+		pending: newStore[*Trace](10000, 15*time.Minute, opt.Now),
+		traces:  newStore[*Trace](10000, 8*time.Hour, opt.Now),
+		views:   newStore[*view](10000, 8*time.Hour, opt.Now),
 	}
 	a.tmpl, err = template.New("").Funcs(template.FuncMap{
-		"info": stepInfoFor, "ms": func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) },
+		"info": stepInfoFor, "waterfall": waterfallOf, "ms": func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) },
 		"clock": func(t time.Time) string { return t.Format("15:04:05.000") },
 		"head":  func(title string, d pageData) headData { return headData{Title: title, Private: d.private()} },
 	}).ParseFS(assets, "templates/*.html")
@@ -225,23 +240,31 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	for _, k := range names {
 		pushOpts = append(pushOpts, client.WithParam(k, cfg.Params.Get(k)))
 	}
-	a.h, err = login.New(login.Config{
-		Client:                a.c,
-		OnLogin:               a.onLogin,
-		OnError:               a.onError,
-		OnLogout:              a.onLogout,
-		PostLogoutRedirectURL: cfg.PostLogoutURL,
-		PushOptions:           func(*http.Request) []client.Option { return pushOpts },
-		CallbackPath:          a.callback,
-		// The binding cookie is __Host- and Secure with an https or a
-		// loopback redirect URI.
-		Cookie: login.CookieConfig{InsecureCookie: !a.secure},
+	a.m, err = session.New(session.Config{
+		Client: a.c,
+		Store:  opt.Sessions,
+		Keys:   opt.SessionKeys,
+		// __Host-webapp-session with an https or a loopback redirect URI.
+		Cookie:          session.CookieConfig{Name: a.sessionCookie, InsecureCookie: !a.secure},
+		AbsoluteTimeout: 8 * time.Hour,
+		OnLogin:         a.onLogin,
+		Login: login.Config{
+			Store:                 opt.Flows,
+			OnError:               a.onError,
+			PostLogoutRedirectURL: cfg.PostLogoutURL,
+			PushOptions:           func(*http.Request) []client.Option { return pushOpts },
+			CallbackPath:          a.callback,
+			// The binding cookie is __Host- and Secure with an https or a
+			// loopback redirect URI.
+			Cookie: login.CookieConfig{InsecureCookie: !a.secure},
+		},
 		Logger: opt.Logger,
 		Now:    opt.Now,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("webapp: %w", err)
 	}
+	a.h = a.m.Login()
 
 	static, _ := fs.Sub(assets, "static")
 	a.mux = http.NewServeMux()
@@ -250,11 +273,19 @@ func newApp(ctx context.Context, cfg config, opt options) (a *app, closeFn func(
 	a.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	a.mux.HandleFunc("/auth/login", a.start)
 	a.mux.HandleFunc("/auth/logout", a.h.Logout)
+	// The provider's logouts (OIDC Back-Channel and Front-Channel Logout
+	// 1.0): register these URIs at the provider.
+	a.mux.HandleFunc("POST /auth/backchannel", a.m.BackChannelLogout)
+	a.mux.HandleFunc("GET /auth/frontchannel", a.m.FrontChannelLogout)
 	a.mux.HandleFunc(a.callback, a.callbackHandler)
 	return a, closeFn, nil
 }
 
-func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Provider describes the provider the app logs in at.
+func (a *App) Provider() string { return a.provider }
+
+// ServeHTTP serves the app's pages and login endpoints.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	// same-origin: the app's own POSTs carry their Origin (no-referrer
@@ -283,7 +314,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // loopback: the same server under another name, whose cookies the callback
 // will not see. Other hosts are left alone (a reverse proxy may rewrite
 // Host).
-func (a *app) otherLoopbackHost(r *http.Request) bool {
+func (a *App) otherLoopbackHost(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.Path == a.callback {
 		return false
 	}
@@ -323,7 +354,7 @@ func formTargets(authz, endSession string) string {
 	return strings.Join(origins, " ")
 }
 
-func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := a.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		a.log.Error("template", slog.String("name", name), slog.String("error", err.Error()))
@@ -344,7 +375,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name st
 type pageData struct {
 	Provider string
 	ClientID string
-	Session  *session
+	Session  *view
 	Steps    []Step
 	Title    string // of the error page
 	Error    string // the error page's message: never provider-written text
@@ -362,14 +393,14 @@ type headData struct {
 	Private bool // <html data-private>: never restored from the back/forward cache
 }
 
-func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(r)})
+func (a *App) home(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "home.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: a.session(w, r)})
 }
 
 // cookie builds one of the app's cookies: host-only, Path=/, HttpOnly,
 // SameSite=Lax, Secure when a.secure. maxAge 0 makes a session cookie, -1
 // deletes it.
-func (a *app) cookie(name, value string, maxAge int) *http.Cookie {
+func (a *App) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: a.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
 }
@@ -377,7 +408,7 @@ func (a *app) cookie(name, value string, maxAge int) *http.Cookie {
 // cookiesBlocked reports a request from a browser that sent back none of
 // the app's cookies: neither the probe cookie that every page sets nor a
 // session.
-func (a *app) cookiesBlocked(r *http.Request) bool {
+func (a *App) cookiesBlocked(r *http.Request) bool {
 	_, errProbe := r.Cookie(a.probeCookie)
 	_, errSession := r.Cookie(a.sessionCookie)
 	return errProbe != nil && errSession != nil
@@ -385,7 +416,7 @@ func (a *app) cookiesBlocked(r *http.Request) bool {
 
 // renderCookiesBlocked tells the user what can work: enabling cookies for
 // this site, not "start again".
-func (a *app) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps []Step) {
+func (a *App) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps []Step) {
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: the browser sent no cookie back (cookies blocked?)",
 		slog.String("path", r.URL.Path))
 	a.render(w, r, http.StatusBadRequest, "error.html", pageData{Provider: a.provider, ClientID: a.clientID,
@@ -394,18 +425,27 @@ func (a *app) renderCookiesBlocked(w http.ResponseWriter, r *http.Request, steps
 		Hint:  "Allow cookies for " + a.redirect.Host + " in your browser's settings, then reload the home page and log in again."})
 }
 
-func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	s := a.session(r)
+func (a *App) me(w http.ResponseWriter, r *http.Request) {
+	s := a.session(w, r)
 	if s == nil {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	a.render(w, r, http.StatusOK, "me.html", pageData{Provider: a.provider, ClientID: a.clientID, Session: s,
-		Steps: a.timeline(s.Trace)})
+		Steps: a.loginSteps(s.Trace)})
+}
+
+// loginSteps is the timeline of a login whose trace this replica holds,
+// else none.
+func (a *App) loginSteps(t *Trace) []Step {
+	if t == nil {
+		return nil
+	}
+	return a.timeline(t)
 }
 
 // timeline is the process-wide discovery step followed by the login's own.
-func (a *app) timeline(t *Trace) []Step {
+func (a *App) timeline(t *Trace) []Step {
 	var steps []Step
 	for _, s := range a.rec.process.Steps() {
 		if s.Kind == kindDiscovery {
@@ -419,18 +459,103 @@ func (a *app) timeline(t *Trace) []Step {
 	return steps
 }
 
-func (a *app) session(r *http.Request) *session {
-	c, err := r.Cookie(a.sessionCookie)
+// session returns what the pages show of the request's session, or nil.
+// The view is built once per login on each replica: the ID token's claims,
+// UserInfo called with the session's access token (through the session's
+// resource client, which refreshes it when needed), and the login's trace
+// when this replica handled the login.
+func (a *App) session(w http.ResponseWriter, r *http.Request) *view {
+	s, err := a.m.Session(w, r)
 	if err != nil {
+		if !errors.Is(err, session.ErrNoSession) {
+			a.log.LogAttrs(r.Context(), slog.LevelInfo, "session: load failed", slog.String("error", err.Error()))
+		}
 		return nil
 	}
-	s, _ := a.sessions.get(c.Value)
-	return s
+	var idClaims map[string]any
+	_ = s.Claims(&idClaims)
+	nonce, _ := idClaims["nonce"].(string)
+	key := nonce + "|" + s.LoggedIn.Format(time.RFC3339Nano)
+	if v, ok := a.views.get(key); ok {
+		return v
+	}
+	v := &view{Subject: s.Subject, LoggedInAt: s.LoggedIn, SID: s.SID, IDClaims: prettyJSON(idClaims)}
+	v.Trace, _ = a.traces.get(nonce)
+	if err := s.Claims(&v.Claims); err != nil {
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: id token claims", slog.String("error", err.Error()))
+	}
+	ctx := r.Context()
+	if v.Trace != nil {
+		ctx = withTrace(ctx, v.Trace)
+	}
+	v.UserInfo = a.userInfo(ctx, w, r, v)
+	// mitid.identity_name (MitID), the nemlogin.* name (MitID Erhverv) or
+	// OIDC's name, from UserInfo when it filled the claims, else from the
+	// ID token.
+	v.Name = v.Claims.DisplayName()
+	if v.Name == "" {
+		var idc mitid.Claims
+		if err := s.Claims(&idc); err == nil {
+			v.Name = idc.DisplayName()
+		}
+	}
+	if lvl, err := mitid.ParseLevel(v.Claims.LoA); err == nil {
+		v.Level, v.LevelURI = lvl.String(), v.Claims.LoA
+	} else if v.Claims.LoA == "" {
+		v.Level = "none (no loa claim)"
+	} else {
+		v.Level, v.LevelURI = "not an NSIS level", v.Claims.LoA
+	}
+	_ = a.views.put(key, v)
+	return v
+}
+
+// userInfo calls the UserInfo endpoint with the session's access token and
+// fills v's claims from it; it returns the response for the page.
+func (a *App) userInfo(ctx context.Context, w http.ResponseWriter, r *http.Request, v *view) string {
+	ep := a.c.Metadata().UserinfoEndpoint
+	if ep == "" {
+		return "The provider has no userinfo_endpoint."
+	}
+	hc, err := a.m.Client(w, r)
+	if err != nil {
+		return "UserInfo failed: " + err.Error()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep, nil)
+	if err != nil {
+		return "UserInfo failed: " + err.Error()
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "UserInfo failed: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Sprintf("UserInfo failed: HTTP %d", resp.StatusCode)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return "UserInfo is not a JSON object (a signed response is shown in the trace)"
+	}
+	if sub, _ := m["sub"].(string); sub != v.Subject {
+		return "UserInfo refused: its sub is not the ID token's (OIDC Core §5.3.2)"
+	}
+	// The broker's ID token is minimal; UserInfo fills in the rest.
+	var uc mitid.Claims
+	if err := json.Unmarshal(body, &uc); err == nil && v.Claims.LoA == "" {
+		v.Claims.LoA = uc.LoA
+	}
+	if v.Claims.MitID.IdentityName == "" {
+		_ = json.Unmarshal(body, &v.Claims)
+	}
+	return prettyJSON(m)
 }
 
 // start wraps login.Handler.Start: it gives the login a trace, records the
 // authorization redirect, and files the trace under the pushed state.
-func (a *app) start(w http.ResponseWriter, r *http.Request) {
+func (a *App) start(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && a.cookiesBlocked(r) {
 		// Tell it now, not after the user has been through the provider.
 		a.renderCookiesBlocked(w, r, nil)
@@ -487,7 +612,7 @@ func (w *locationWriter) Write(b []byte) (int, error) {
 
 // callbackHandler wraps login.Handler.Callback: it finds the login's trace by
 // state and records the callback parameters (the code redacted).
-func (a *app) callbackHandler(w http.ResponseWriter, r *http.Request) {
+func (a *App) callbackHandler(w http.ResponseWriter, r *http.Request) {
 	params, err := peekResponse(r)
 	if err != nil {
 		a.h.Callback(w, r) // let the handler report it
@@ -603,15 +728,17 @@ func peekResponse(r *http.Request) (url.Values, error) {
 	return url.ParseQuery(string(body))
 }
 
-// onLogin runs after a verified login: it records the ID token checks, calls
-// UserInfo, starts the session and shows the result.
-func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens) {
+// onLogin runs once package session has made (or, after a step-up,
+// upgraded) the session: it records the ID token checks in the login's
+// trace, files the trace under the ID token's nonce for the result page,
+// and shows the result.
+func (a *App) onLogin(w http.ResponseWriter, r *http.Request, s *session.Session) {
 	ctx := r.Context()
 	t := traceFrom(ctx)
 	if t == nil {
 		t = newTrace(a.now())
 	}
-	idStep := a.idTokenStep(t, tok)
+	idStep := a.idTokenStep(t, s)
 	t.add(idStep)
 	failed := 0
 	for _, c := range idStep.Checks {
@@ -619,88 +746,44 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, tok *client.Tokens
 			failed++
 		}
 	}
-	hdr := jwtHeader(tok.RawIDToken)
-	a.log.LogAttrs(ctx, slog.LevelInfo, "login: id token verified", slog.String("iss", tok.IDToken.Issuer),
-		slog.String("alg", hdr.Alg), slog.String("kid", hdr.Kid), slog.Time("exp", tok.IDToken.Expiry), slog.Int("failed_checks", failed))
-
-	s := &session{Subject: tok.IDToken.Subject, LoggedInAt: a.now(), Trace: t, rawIDToken: tok.RawIDToken}
-	var idClaims map[string]any
-	if err := tok.IDToken.Claims(&idClaims); err == nil {
-		s.IDClaims = prettyJSON(idClaims)
+	var claims struct {
+		Nonce string `json:"nonce"`
 	}
-	if err := tok.IDToken.Claims(&s.Claims); err != nil {
-		a.log.LogAttrs(ctx, slog.LevelInfo, "login: id token claims", slog.String("error", err.Error()))
+	_ = s.Claims(&claims)
+	if claims.Nonce != "" {
+		_ = a.traces.put(claims.Nonce, t)
 	}
-	if a.c.Metadata().UserinfoEndpoint != "" {
-		ui, err := a.c.UserInfo(ctx, tok)
-		if err != nil {
-			s.UserInfo = "UserInfo failed: " + err.Error()
-		} else {
-			var m map[string]any
-			if err := ui.Claims(&m); err == nil {
-				s.UserInfo = prettyJSON(m)
-			}
-			// The broker's ID token is minimal; UserInfo fills in the rest.
-			var uc mitid.Claims
-			if err := ui.Claims(&uc); err == nil && s.Claims.LoA == "" {
-				s.Claims.LoA = uc.LoA
-			}
-			if s.Claims.MitID.IdentityName == "" {
-				_ = ui.Claims(&s.Claims)
-			}
-		}
-	} else {
-		s.UserInfo = "The provider has no userinfo_endpoint."
-	}
-	// mitid.identity_name (MitID), the nemlogin.* name (MitID Erhverv) or
-	// OIDC's name, from UserInfo when it filled the claims, else from the
-	// ID token.
-	s.Name = s.Claims.DisplayName()
-	if s.Name == "" {
-		var idc mitid.Claims
-		if err := tok.IDToken.Claims(&idc); err == nil {
-			s.Name = idc.DisplayName()
-		}
-	}
-	if lvl, err := mitid.ParseLevel(s.Claims.LoA); err == nil {
-		s.Level, s.LevelURI = lvl.String(), s.Claims.LoA
-	} else if s.Claims.LoA == "" {
-		s.Level = "none (no loa claim)"
-	} else {
-		s.Level, s.LevelURI = "not an NSIS level", s.Claims.LoA
-	}
-	// A new login replaces the browser's previous session: the old id dies
-	// here, and the new session gets a new id (no session fixation).
-	if old, err := r.Cookie(a.sessionCookie); err == nil {
-		if prev, ok := a.sessions.take(old.Value); ok {
-			a.log.LogAttrs(ctx, slog.LevelInfo, "login: previous session of this browser ended", slog.String("sub", prev.Subject))
-		}
-	}
-	id, err := a.sessions.newKey(s)
-	if err != nil {
-		a.onError(w, r, err)
-		return
-	}
-	http.SetCookie(w, a.cookie(a.sessionCookie, id, int((8*time.Hour).Seconds())))
-	a.log.LogAttrs(ctx, slog.LevelInfo, "login: done", slog.String("trace", t.ID), slog.String("sub", s.Subject),
-		slog.String("loa", s.Level))
+	alg, kid := t.idTokenHeader()
+	a.log.LogAttrs(ctx, slog.LevelInfo, "login: id token verified", slog.String("iss", s.Issuer),
+		slog.String("alg", alg), slog.String("kid", kid), slog.Int("failed_checks", failed))
+	a.log.LogAttrs(ctx, slog.LevelInfo, "login: done, session started", slog.String("trace", t.ID), slog.String("sub", s.Subject),
+		slog.String("acr", s.ACR))
 	http.Redirect(w, r, "/me", http.StatusSeeOther)
 }
 
 // idTokenStep lists the checks the ID token passed in client.Exchange, with
 // the values seen; the verification itself was done by the client.
-func (a *app) idTokenStep(t *Trace, tok *client.Tokens) Step {
-	id := tok.IDToken
+func (a *App) idTokenStep(t *Trace, s *session.Session) Step {
+	var id struct {
+		Issuer   string   `json:"iss"`
+		Audience audience `json:"aud"`
+		Expiry   int64    `json:"exp"`
+		IssuedAt int64    `json:"iat"`
+		Nonce    string   `json:"nonce"`
+		AtHash   string   `json:"at_hash"`
+	}
+	_ = s.Claims(&id)
 	st := Step{Kind: kindIDToken, At: a.now()}
-	hdr := jwtHeader(tok.RawIDToken)
+	alg, kid := t.idTokenHeader()
+	exp := time.Unix(id.Expiry, 0)
 	st.Checks = append(st.Checks,
-		Check{Name: "signature", Value: "alg " + hdr.Alg + ", kid " + hdr.Kid, OK: true,
+		Check{Name: "signature", Value: "alg " + alg + ", kid " + kid, OK: true,
 			Why: "verified with the provider's key from jwks_uri; alg on the allow-list (OIDC Core §3.1.3.7 items 6–8)"},
 		Check{Name: "iss", Value: id.Issuer, OK: id.Issuer == a.c.Metadata().Issuer, Why: "exactly the issuer (item 2)"},
 		Check{Name: "aud", Value: strings.Join(id.Audience, " "), OK: slices.Contains(id.Audience, a.clientID),
 			Why: "contains our client_id (item 3)"},
-		Check{Name: "exp", Value: id.Expiry.UTC().Format(time.RFC3339) + " (in " + id.Expiry.Sub(a.now()).Round(time.Second).String() + ")",
-			OK: id.Expiry.After(a.now().Add(-30 * time.Second)), Why: "not expired, 30 s clock skew allowed (item 9)"},
+		Check{Name: "exp", Value: exp.UTC().Format(time.RFC3339) + " (in " + exp.Sub(a.now()).Round(time.Second).String() + ")",
+			OK: exp.After(a.now().Add(-30 * time.Second)), Why: "not expired, 30 s clock skew allowed (item 9)"},
 	)
 	if _, nonce := t.pushed(); nonce != "" {
 		st.Checks = append(st.Checks, Check{Name: "nonce", Value: "equals the nonce pushed",
@@ -710,16 +793,33 @@ func (a *app) idTokenStep(t *Trace, tok *client.Tokens) Step {
 		st.Checks = append(st.Checks, Check{Name: "nonce", Value: "checked by client.Exchange", OK: true,
 			Why: "binds the ID token to this login (item 11)"})
 	}
-	if id.AccessTokenHash != "" {
-		err := id.VerifyAccessToken(tok.Token.AccessToken)
-		st.Checks = append(st.Checks, Check{Name: "at_hash", Value: id.AccessTokenHash, OK: err == nil,
-			Why: "left half of the access token's hash (OIDC Core §3.1.3.8)"})
+	if id.AtHash != "" {
+		st.Checks = append(st.Checks, Check{Name: "at_hash", Value: id.AtHash, OK: true,
+			Why: "left half of the access token's hash, checked by client.Exchange (OIDC Core §3.1.3.8)"})
 	} else {
 		st.Checks = append(st.Checks, Check{Name: "at_hash", Value: "absent", OK: true,
 			Why: "optional in the code flow (OIDC Core §3.1.3.6)"})
 	}
-	st.Facts = []Param{{Name: "sub", Value: id.Subject}, {Name: "iat", Value: id.IssuedAt.UTC().Format(time.RFC3339)}}
+	st.Facts = []Param{{Name: "sub", Value: s.Subject}, {Name: "iat", Value: time.Unix(id.IssuedAt, 0).UTC().Format(time.RFC3339)}}
+	if s.SID != "" {
+		st.Facts = append(st.Facts, Param{Name: "sid", Value: s.SID})
+	}
 	return st
+}
+
+// audience is aud: one string or an array (RFC 7519 §4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*a = audience{one}
+		return nil
+	}
+	var many []string
+	err := json.Unmarshal(b, &many)
+	*a = many
+	return err
 }
 
 type joseHeader struct {
@@ -757,7 +857,7 @@ func prettyJSON(v any) string {
 // shows login.Message, the text login.DefaultOnError shows: never a
 // provider's description, which anybody can write into a callback URL; the
 // error itself goes to the log.
-func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *App) onError(w http.ResponseWriter, r *http.Request, err error) {
 	status := login.StatusCode(err)
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "login: failed", slog.Int("status", status), slog.String("error", err.Error()))
 	var le *login.Error
@@ -766,7 +866,7 @@ func (a *app) onError(w http.ResponseWriter, r *http.Request, err error) {
 		op = le.Op
 	}
 	replay := op == login.OpCallback && (errors.Is(err, login.ErrFlowNotFound) || errors.Is(err, login.ErrBrowserMismatch))
-	if replay && a.session(r) != nil {
+	if _, err := a.m.Session(w, r); replay && err == nil {
 		// A reloaded or replayed callback in a logged-in browser: the
 		// login already happened. Show it, not "Login failed".
 		http.Redirect(w, r, "/me", http.StatusSeeOther)
@@ -817,23 +917,6 @@ func outcomePage(o mitid.Outcome) (title, msg, hint string) {
 	return "Login denied", msg, "Start again from the home page."
 }
 
-// onLogout ends the app's session and hands back the ID token for the
-// provider's end_session_endpoint.
-func (a *app) onLogout(w http.ResponseWriter, r *http.Request) (string, error) {
-	http.SetCookie(w, a.cookie(a.sessionCookie, "", -1))
-	c, err := r.Cookie(a.sessionCookie)
-	if err != nil {
-		return "", nil
-	}
-	s, ok := a.sessions.take(c.Value)
-	if !ok {
-		return "", nil
-	}
-	a.log.LogAttrs(r.Context(), slog.LevelInfo, "logout: session ended, redirecting to the provider's end_session_endpoint",
-		slog.String("sub", s.Subject))
-	return s.rawIDToken, nil
-}
-
 // store is a small in-memory map with a size cap and expiry.
 type store[V any] struct {
 	mu    sync.Mutex
@@ -849,7 +932,7 @@ type entry[V any] struct {
 	expires time.Time
 }
 
-var errFull = errors.New("webapp: too many sessions")
+var errFull = errors.New("webapp: too many entries")
 
 func newStore[V any](max int, ttl time.Duration, now func() time.Time) *store[V] {
 	return &store[V]{m: map[string]entry[V]{}, max: max, ttl: ttl, now: now}
@@ -876,11 +959,6 @@ func (s *store[V]) put(k string, v V) error {
 	s.m[k] = entry[V]{v, now.Add(s.ttl)}
 	s.order = append(s.order, k)
 	return nil
-}
-
-func (s *store[V]) newKey(v V) (string, error) {
-	k := randomID()
-	return k, s.put(k, v)
 }
 
 func (s *store[V]) get(k string) (V, bool) {
