@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,5 +194,39 @@ func TestChartAndTable(t *testing.T) {
 	printTable(&out, o, med, "t")
 	if !strings.Contains(out.String(), "client_secret_basic        1           1000           1000            100            1.000                  10.00") {
 		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+// TestRunChildTLSLogin runs both Go implementations' warm and cold logins
+// for a moment against a login stub over TLS (HTTP/2 and HTTP/1.1).
+func TestRunChildTLSLogin(t *testing.T) {
+	t.Parallel()
+	for _, tlsSetting := range []string{"h2", "h1"} {
+		s, err := stub.StartWith(stub.Options{TLS: true, HTTP1: tlsSetting == "h1", Login: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, s.CertPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, impl := range []string{implGoPar, implBaseline} {
+			for _, mode := range []string{"push", "login", "cold"} {
+				var out bytes.Buffer
+				err := runChild([]string{"--impl", impl, "--issuer", s.URL, "--auth", "client_secret_basic",
+					"--concurrency", "2", "--seconds", "0.2", "--warmup", "0.05", "--mode", mode, "--tls", tlsSetting, "--ca", ca}, &out)
+				if err != nil {
+					t.Fatalf("%s %s %s: %v", impl, mode, tlsSetting, err)
+				}
+				r, err := parseResult(out.Bytes())
+				if err != nil || r.Pushes == 0 || r.Errors != 0 {
+					t.Errorf("%s %s %s: %+v %v", impl, mode, tlsSetting, r, err)
+				}
+			}
+		}
+		if s.Rejected() != 0 || s.Logins() == 0 {
+			t.Errorf("%s: stub rejected %d, %d logins", tlsSetting, s.Rejected(), s.Logins())
+		}
 	}
 }
