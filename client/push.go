@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -192,33 +194,104 @@ func isMaxAge(v string) bool {
 	return err == nil && n >= 0
 }
 
-// parsePARResponse reads a successful PAR response body (RFC 9126 §2.2).
+// parsePARResponse reads a successful PAR response body (RFC 9126 §2.2):
+// request_uri must be a non-blank JSON string, expires_in a positive JSON
+// integer (capped at a day). One decoding pass: the members record what
+// they held rather than failing the decode.
 func parsePARResponse(body []byte) (requestURI string, expiresIn int64, err error) {
 	var r struct {
-		RequestURI json.RawMessage `json:"request_uri"`
-		ExpiresIn  json.RawMessage `json:"expires_in"`
+		RequestURI parString `json:"request_uri"`
+		ExpiresIn  parInt    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return "", 0, fmt.Errorf("%w: par: body is not a JSON object: %w", ErrInvalidResponse, err)
 	}
-	if len(r.RequestURI) == 0 || r.RequestURI[0] != '"' {
+	if !r.RequestURI.isString {
 		return "", 0, fmt.Errorf("%w: par: request_uri missing or not a string", ErrInvalidResponse)
 	}
-	if err := json.Unmarshal(r.RequestURI, &requestURI); err != nil || strings.TrimSpace(requestURI) == "" {
+	if strings.TrimSpace(r.RequestURI.v) == "" {
 		return "", 0, fmt.Errorf("%w: par: request_uri is empty", ErrInvalidResponse)
 	}
-	raw := bytes.TrimSpace(r.ExpiresIn)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	switch {
+	case r.ExpiresIn.state == parMissing:
 		return "", 0, fmt.Errorf("%w: par: expires_in missing", ErrInvalidResponse)
-	}
-	n, perr := strconv.ParseInt(string(raw), 10, 64)
-	if perr != nil || n <= 0 {
+	case r.ExpiresIn.state == parInvalid || r.ExpiresIn.v <= 0:
 		return "", 0, fmt.Errorf("%w: par: expires_in must be a positive integer", ErrInvalidResponse)
 	}
-	if n > 24*3600 {
-		n = 24 * 3600
+	return r.RequestURI.v, min(r.ExpiresIn.v, 24*3600), nil
+}
+
+// parString is a PAR response member that must be a JSON string; any other
+// value (a later duplicate member included) leaves isString false.
+type parString struct {
+	v        string
+	isString bool
+}
+
+func (s *parString) UnmarshalJSON(b []byte) error {
+	*s = parString{}
+	if len(b) == 0 || b[0] != '"' {
+		return nil
 	}
-	return requestURI, n, nil
+	// The decoder has checked b is a valid JSON string: without escapes
+	// or invalid UTF-8 it is its own text.
+	if in := b[1 : len(b)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		s.v, s.isString = string(in), true
+		return nil
+	}
+	s.isString = json.Unmarshal(b, &s.v) == nil
+	return nil
+}
+
+// parInt is a PAR response member that must be a JSON integer: null counts
+// as missing, anything else that is not an int64 literal as invalid.
+type parInt struct {
+	v     int64
+	state uint8
+}
+
+const (
+	parMissing uint8 = iota
+	parInvalid
+	parValid
+)
+
+func (n *parInt) UnmarshalJSON(b []byte) error {
+	*n = parInt{state: parInvalid}
+	if string(b) == "null" {
+		n.state = parMissing
+		return nil
+	}
+	if v, ok := jsonInt64(b); ok {
+		n.v, n.state = v, parValid
+	}
+	return nil
+}
+
+// jsonInt64 reads a JSON number literal that is an integer within int64,
+// as strconv.ParseInt does, without allocating.
+func jsonInt64(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	case neg && u <= math.MaxInt64+1:
+		return -int64(u-1) - 1, true
+	}
+	return 0, false
 }
 
 // AuthorizationURL returns the URL to send the browser to: the
