@@ -90,7 +90,16 @@ func WithMaxAge(d time.Duration) Option {
 func (c *Client) Push(ctx context.Context, opts ...Option) (*Flow, error) {
 	extra := oauthparams.Values(opts)
 	flow := &Flow{Issuer: c.issuer, RedirectURL: c.redirect}
-	params := make(url.Values, 10+len(extra))
+	// Room for the 8 members every push has: a map of at most 8 stays in
+	// one group (cheaper to make, fill and walk).
+	size := 8 + len(extra)
+	if c.respMode != "" {
+		size++
+	}
+	if c.jktOnly {
+		size++
+	}
+	params := make(url.Values, size)
 	for k, v := range extra {
 		switch {
 		case k == "client_id":
