@@ -7,9 +7,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"strings"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -38,29 +38,13 @@ func verifyCompact(jwt string, keys []jose.JSONWebKey, algs []jose.SignatureAlgo
 	if err != nil {
 		return nil, false
 	}
-	var h map[string]json.RawMessage
-	if json.Unmarshal(rawHeader, &h) != nil {
+	alg, kid, ok := parseHeader(rawHeader)
+	if !ok {
 		return nil, false
-	}
-	var alg, kid string
-	for name, v := range h {
-		s, isString := jsonString(v)
-		if !isString {
-			return nil, false
-		}
-		switch name {
-		case "alg":
-			alg = s
-		case "kid":
-			kid = s
-		case "typ", "cty":
-		default:
-			return nil, false
-		}
 	}
 	known := false
 	for _, a := range algs {
-		known = known || string(a) == alg
+		known = known || string(a) == string(alg)
 	}
 	if !known {
 		return nil, false
@@ -75,23 +59,107 @@ func verifyCompact(jwt string, keys []jose.JSONWebKey, algs []jose.SignatureAlgo
 	input := []byte(jwt[:len(hdr)+1+len(body)])
 	for i := range keys {
 		k := &keys[i]
-		if kid != "" && k.KeyID != kid || k.Algorithm != "" && k.Algorithm != alg {
+		if len(kid) > 0 && k.KeyID != string(kid) || k.Algorithm != "" && k.Algorithm != string(alg) {
 			continue
 		}
-		if verifySignature(k.Key, alg, input, signature) {
+		if verifySignature(k.Key, string(alg), input, signature) {
 			return payload, true
 		}
 	}
 	return nil, false
 }
 
-// jsonString returns the value of a JSON string without escapes; escaped
-// strings and other values report false (go-jose's path reads those).
-func jsonString(v json.RawMessage) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || strings.IndexByte(string(v), '\\') >= 0 {
-		return "", false
+// parseHeader reads a protected header of the shape verifyCompact takes:
+// a JSON object whose members are "alg" (required), "kid", "typ" and
+// "cty", each at most once, each a string without escapes or control
+// characters, in valid UTF-8. On that subset of JSON, encoding/json and
+// go-jose read the same alg and kid; anything else is not ok. alg and kid
+// point into h; an empty kid is treated as none, as go-jose's path does.
+func parseHeader(h []byte) (alg, kid []byte, ok bool) {
+	if !utf8.Valid(h) {
+		return nil, nil, false
 	}
-	return string(v[1 : len(v)-1]), true
+	i := 0
+	ws := func() {
+		for i < len(h) && (h[i] == ' ' || h[i] == '\t' || h[i] == '\n' || h[i] == '\r') {
+			i++
+		}
+	}
+	str := func() ([]byte, bool) {
+		if i >= len(h) || h[i] != '"' {
+			return nil, false
+		}
+		start := i + 1
+		for i++; i < len(h); i++ {
+			switch c := h[i]; {
+			case c == '"':
+				i++
+				return h[start : i-1], true
+			case c == '\\' || c < 0x20:
+				return nil, false
+			}
+		}
+		return nil, false
+	}
+	var seen [4]bool
+	ws()
+	if i >= len(h) || h[i] != '{' {
+		return nil, nil, false
+	}
+	i++
+	ws()
+	for first := true; ; first = false {
+		if i < len(h) && h[i] == '}' && first {
+			break
+		}
+		name, ok := str()
+		if !ok {
+			return nil, nil, false
+		}
+		ws()
+		if i >= len(h) || h[i] != ':' {
+			return nil, nil, false
+		}
+		i++
+		ws()
+		value, ok := str()
+		if !ok {
+			return nil, nil, false
+		}
+		var n int
+		switch string(name) {
+		case "alg":
+			n, alg = 0, value
+		case "kid":
+			n, kid = 1, value
+		case "typ":
+			n = 2
+		case "cty":
+			n = 3
+		default:
+			return nil, nil, false
+		}
+		if seen[n] {
+			return nil, nil, false
+		}
+		seen[n] = true
+		ws()
+		if i < len(h) && h[i] == ',' {
+			i++
+			ws()
+			continue
+		}
+		if i < len(h) && h[i] == '}' {
+			break
+		}
+		return nil, nil, false
+	}
+	i++
+	ws()
+	if i != len(h) || !seen[0] {
+		return nil, nil, false
+	}
+	return alg, kid, true
 }
 
 // verifySignature checks sig over input as go-jose does for alg (RFC 7518

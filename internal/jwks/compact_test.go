@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -235,4 +236,71 @@ func FuzzVerifyCompact(f *testing.F) {
 		f.Add(sign(f, key, alg, kid, map[jose.HeaderKey]any{"typ": "JWT"}, `{"sub":"alice"}`))
 	}
 	f.Fuzz(func(t *testing.T, jwt string) { checkAgrees(t, jwt, k.set) })
+}
+
+// checkHeader: whatever parseHeader accepts, encoding/json reads as an
+// object of those string members with the same alg and kid.
+func checkHeader(t *testing.T, h []byte) {
+	t.Helper()
+	alg, kid, ok := parseHeader(h)
+	if !ok {
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(h, &m); err != nil {
+		t.Fatalf("parseHeader accepted %q, which is not a JSON object: %v", h, err)
+	}
+	if m["alg"] != string(alg) || len(kid) > 0 && m["kid"] != string(kid) {
+		t.Errorf("parseHeader(%q) = alg %q kid %q; encoding/json: %v", h, alg, kid, m)
+	}
+	for k, v := range m {
+		if _, isString := v.(string); !isString || k != "alg" && k != "kid" && k != "typ" && k != "cty" {
+			t.Errorf("parseHeader accepted %q with member %q = %v", h, k, v)
+		}
+	}
+	if bytes.Count(h, []byte(`"`)) != 4*len(m) {
+		t.Errorf("parseHeader accepted %q: duplicate members", h)
+	}
+}
+
+func TestParseHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		h        string
+		alg, kid string
+		ok       bool
+	}{
+		{`{"alg":"RS256","kid":"k1","typ":"JWT"}`, "RS256", "k1", true},
+		{" {\n\t\"kid\" : \"a b\" , \"alg\":\"ES256\" , \"cty\":\"JWT\"\r} ", "ES256", "a b", true},
+		{`{"alg":"EdDSA"}`, "EdDSA", "", true},
+		{`{"alg":"RS256","kid":"ø"}`, "RS256", "ø", true},
+		{`{}`, "", "", false},
+		{`{"kid":"k"}`, "", "", false},
+		{`{"alg":"RS256","alg":"PS256"}`, "", "", false},
+		{`{"alg":"RS256","kid":"a\"b"}`, "", "", false},
+		{`{"alg":"RS256","kid":"a\u0062"}`, "", "", false},
+		{"{\"alg\":\"RS256\",\"kid\":\"a\tb\"}", "", "", false},
+		{"{\"alg\":\"RS256\",\"kid\":\"\xff\"}", "", "", false},
+		{`{"alg":"RS256","x5t":"t"}`, "", "", false},
+		{`{"alg":"RS256","kid":1}`, "", "", false},
+		{`{"alg":"RS256",}`, "", "", false},
+		{`{"alg":"RS256"}x`, "", "", false},
+		{`{"alg":"RS256"`, "", "", false},
+		{`{"alg" "RS256"}`, "", "", false},
+		{`{"alg":"RS256" "kid":"k"}`, "", "", false},
+		{`["alg","RS256"]`, "", "", false},
+		{`{"ALG":"RS256"}`, "", "", false},
+	} {
+		alg, kid, ok := parseHeader([]byte(tc.h))
+		if ok != tc.ok || string(alg) != tc.alg || string(kid) != tc.kid {
+			t.Errorf("parseHeader(%q) = %q, %q, %t; want %q, %q, %t", tc.h, alg, kid, ok, tc.alg, tc.kid, tc.ok)
+		}
+		checkHeader(t, []byte(tc.h))
+	}
+}
+
+func FuzzParseHeader(f *testing.F) {
+	f.Add([]byte(`{"alg":"RS256","kid":"k1","typ":"JWT"}`))
+	f.Add([]byte(` { "cty" : "x" , "alg" : "ES256" } `))
+	f.Fuzz(checkHeader)
 }
