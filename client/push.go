@@ -208,6 +208,9 @@ func isMaxAge(v string) bool {
 // integer (capped at a day). One decoding pass: the members record what
 // they held rather than failing the decode.
 func parsePARResponse(body []byte) (requestURI string, expiresIn int64, err error) {
+	if uri, n, ok := scanPARResponse(body); ok {
+		return uri, min(n, 24*3600), nil
+	}
 	var r struct {
 		RequestURI parString `json:"request_uri"`
 		ExpiresIn  parInt    `json:"expires_in"`
@@ -228,6 +231,94 @@ func parsePARResponse(body []byte) (requestURI string, expiresIn int64, err erro
 		return "", 0, fmt.Errorf("%w: par: expires_in must be a positive integer", ErrInvalidResponse)
 	}
 	return r.RequestURI.v, min(r.ExpiresIn.v, 24*3600), nil
+}
+
+// scanPARResponse reads the shape providers send without a decoder: an
+// object of exactly request_uri (a non-blank string without escapes or
+// control characters, in valid UTF-8) and expires_in (a positive integer
+// within int64), in either order. On that subset of JSON it reads what the
+// decoder reads; anything else is not ok, and parsePARResponse decodes it.
+func scanPARResponse(b []byte) (uri string, expiresIn int64, ok bool) {
+	i := 0
+	ws := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	str := func() ([]byte, bool) {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		start := i + 1
+		for i++; i < len(b); i++ {
+			switch c := b[i]; {
+			case c == '"':
+				i++
+				return b[start : i-1], true
+			case c == '\\' || c < 0x20:
+				return nil, false
+			}
+		}
+		return nil, false
+	}
+	var rawURI []byte
+	haveURI, haveExp := false, false
+	ws()
+	if i >= len(b) || b[i] != '{' {
+		return "", 0, false
+	}
+	i++
+	for range 2 {
+		ws()
+		name, ok := str()
+		if !ok {
+			return "", 0, false
+		}
+		ws()
+		if i >= len(b) || b[i] != ':' {
+			return "", 0, false
+		}
+		i++
+		ws()
+		switch string(name) {
+		case "request_uri":
+			if haveURI {
+				return "", 0, false
+			}
+			if rawURI, ok = str(); !ok {
+				return "", 0, false
+			}
+			haveURI = true
+		case "expires_in":
+			start := i
+			for i < len(b) && (b[i] == '-' || '0' <= b[i] && b[i] <= '9') {
+				i++
+			}
+			n, ok := jsonInt64(b[start:i])
+			if haveExp || !ok || n <= 0 || b[start] == '0' {
+				return "", 0, false
+			}
+			expiresIn, haveExp = n, true
+		default:
+			return "", 0, false
+		}
+		ws()
+		if !(haveURI && haveExp) {
+			if i >= len(b) || b[i] != ',' {
+				return "", 0, false
+			}
+			i++
+		}
+	}
+	if i >= len(b) || b[i] != '}' || !haveURI || !haveExp || !utf8.Valid(rawURI) {
+		return "", 0, false
+	}
+	i++
+	ws()
+	if i != len(b) || len(bytes.TrimSpace(rawURI)) == 0 {
+		return "", 0, false
+	}
+	return string(rawURI), expiresIn, true
 }
 
 // parString is a PAR response member that must be a JSON string; any other
