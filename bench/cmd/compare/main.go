@@ -361,8 +361,12 @@ func compare(o options, w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	if o.svg != "" {
-		svg := chart(o, series{fmt.Sprintf("%s: pushes/s (wall clock)", settings[0]), first[0]},
-			series{fmt.Sprintf("%s: per second of client CPU time", settings[0]), first[1]})
+		unit := "pushes"
+		if settings[0].mode != "push" {
+			unit = "logins"
+		}
+		svg := chart(o, series{fmt.Sprintf("%s: %s/s (wall clock)", settings[0], unit), first[0]},
+			series{fmt.Sprintf("%s: %s per second of client CPU time", settings[0], unit), first[1]})
 		if err := os.WriteFile(o.svg, svg, 0o644); err != nil {
 			return err
 		}

@@ -27,6 +27,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -98,7 +100,9 @@ func StartWith(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: ln, opts: o, URL: "http://" + ln.Addr().String(), jwks: []byte(`{"keys":[]}`)}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// ErrorLog discards: clients that end a run close connections mid
+	// handshake, which net/http would log as "TLS handshake error: EOF".
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	if o.TLS {
 		cert, certPEM, err := selfSigned()
 		if err != nil {
