@@ -19,6 +19,13 @@
 // login each time: a new HTTP client, so new TLS handshakes, discovery,
 // the push, the exchange and the JWKS fetch).
 //
+// To profile one client by hand, start a stub in one shell and run a
+// child against it in another:
+//
+//	go run ./bench/cmd/compare stub -tls h2 -ca /tmp/stub.pem        # prints the issuer URL
+//	go run ./bench/cmd/compare run --impl go-par --issuer URL --tls h2 --ca /tmp/stub.pem \
+//		--concurrency 32 --seconds 8 --cpuprofile /tmp/go-par.prof
+//
 // openid-client must be installed first: (cd bench/node && npm ci).
 package main
 
@@ -32,10 +39,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-par/par/bench/internal/stub"
@@ -124,6 +133,13 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "stub" {
+		if err := runStub(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "run" {
 		if err := runChild(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -428,4 +444,38 @@ func printTable(w io.Writer, o options, med map[key]float64, title string) {
 			fmt.Fprintln(w)
 		}
 	}
+}
+
+// runStub is the "stub" mode: serve one stub until interrupted (or for
+// -for), printing its issuer URL and writing its certificate to -ca.
+func runStub(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("stub", flag.ContinueOnError)
+	tlsSetting := fs.String("tls", "off", "off, h2 or h1")
+	login := fs.Bool("login", false, "serve whole logins (modes login and cold)")
+	ca := fs.String("ca", "", "write the TLS certificate (PEM) here")
+	d := fs.Duration("for", time.Hour, "stop after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !slices.Contains(tlss, *tlsSetting) || (*tlsSetting != "off") != (*ca != "") {
+		return errors.New("compare: stub: -tls off, h2 or h1; -ca with TLS only, and required with it")
+	}
+	s, err := stub.StartWith(stub.Options{TLS: *tlsSetting != "off", HTTP1: *tlsSetting == "h1", Login: *login})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *ca != "" {
+		if err := os.WriteFile(*ca, s.CertPEM, 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, s.URL)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(*d):
+	}
+	return nil
 }

@@ -230,3 +230,23 @@ func TestRunChildTLSLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStub serves a TLS stub for a moment: it prints an https URL and
+// writes the certificate; bad flags are refused.
+func TestRunStub(t *testing.T) {
+	t.Parallel()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	var out bytes.Buffer
+	if err := runStub([]string{"-tls", "h1", "-login", "-ca", ca, "-for", "50ms"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(ca)
+	if !strings.HasPrefix(out.String(), "https://127.0.0.1:") || err != nil || !bytes.Contains(pem, []byte("CERTIFICATE")) {
+		t.Errorf("stub printed %q, certificate %q %v", out.String(), pem, err)
+	}
+	for _, args := range [][]string{{"-tls", "h2"}, {"-tls", "off", "-ca", ca}, {"-tls", "h3", "-ca", ca}} {
+		if err := runStub(args, io.Discard); err == nil {
+			t.Errorf("runStub(%q) succeeded", args)
+		}
+	}
+}
