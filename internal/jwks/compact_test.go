@@ -11,8 +11,11 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,4 +306,41 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add([]byte(`{"alg":"RS256","kid":"k1","typ":"JWT"}`))
 	f.Add([]byte(` { "cty" : "x" , "alg" : "ES256" } `))
 	f.Fuzz(checkHeader)
+}
+
+// TestRefreshOncePerLook: two callers that looked at the key set before a
+// refetch get one fetch between them, even on a clock that stands still
+// (the second used to fetch again: the first fetch looked no newer than
+// what it had seen). hostile's TestJWKSRefetchRateLimited found it under
+// load as a third JWKS request where two are the bound.
+func TestRefreshOncePerLook(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Write(testJWKSBody(t))
+	}))
+	defer srv.Close()
+	frozen := time.Unix(1_700_000_000, 0)
+	ks := &KeySet{url: srv.URL, hc: srv.Client(), now: func() time.Time { return frozen }}
+	if _, err := ks.refresh(context.Background(), time.Time{}, 0); err != nil { // the first load
+		t.Fatal(err)
+	}
+	seenAt, seenN := ks.fetchedAt, ks.fetches
+	for range 2 { // two callers that looked before the refetch
+		if _, err := ks.refresh(context.Background(), seenAt, seenN); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("JWKS requests = %d, want 2 (the first load and one refetch)", got)
+	}
+}
+
+func testJWKSBody(t *testing.T) []byte {
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &testCompactKeys().rsa.PublicKey, KeyID: "rs", Use: "sig"}}})
+	if err != nil {
+		t.Error(err)
+	}
+	return b
 }

@@ -154,7 +154,7 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	kid := jws.Signatures[0].Header.KeyID
 
 	s.mu.RLock()
-	keys, fetchedAt, lastRefetch, lastErr := s.keys, s.fetchedAt, s.lastRefetch, s.lastErr
+	keys, fetchedAt, lastRefetch, lastErr, fetches := s.keys, s.fetchedAt, s.lastRefetch, s.lastErr, s.fetches
 	unknownSince, stillUnknown := s.unknown[kid]
 	s.mu.RUnlock()
 	if payload, found, err := verifyWith(jws, keys, kid); found {
@@ -172,7 +172,7 @@ func (s *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 			return nil, ErrUnknownKeyID
 		}
 	}
-	keys, err = s.refresh(ctx, fetchedAt)
+	keys, err = s.refresh(ctx, fetchedAt, fetches)
 	if err != nil {
 		return nil, err
 	}
@@ -236,16 +236,20 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 	return nil, false, nil
 }
 
-// refresh fetches the JWKS once for all concurrent callers, unless another
-// caller already refreshed after seen.
+// refresh fetches the JWKS once for all concurrent callers, unless a fetch
+// was made since the caller looked (fetches, the count it saw; seen, the
+// fetch time it saw). The count, not the time, decides: on a clock that
+// stands still or moves coarsely (Config.Now, testing/synctest) a fetch
+// made since looks no newer, and a caller that looked just before it would
+// fetch again.
 //
 // The shared fetch outlives a caller whose ctx ends (it is bounded by the
 // HTTP client's timeout, or httpx.DefaultTimeout when the client has none),
 // but that caller stops waiting and gets ctx's error.
-func (s *KeySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey, error) {
+func (s *KeySet) refresh(ctx context.Context, seen time.Time, fetches int) ([]jose.JSONWebKey, error) {
 	ch := s.group.DoChan("", func() (any, error) {
 		s.mu.RLock()
-		if s.fetchedAt.After(seen) {
+		if s.fetches != fetches {
 			keys := s.keys
 			s.mu.RUnlock()
 			return keys, nil
