@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -128,3 +129,15 @@ func (c *CompactSigner) Sign(payload []byte) (string, error) {
 	buf = enc.AppendEncode(buf, sig)
 	return string(buf), nil
 }
+
+// String shows the algorithm only, never key material. It has a value
+// receiver, so a CompactSigner value is redacted too.
+func (c CompactSigner) String() string {
+	return "joseutil.CompactSigner(" + string(c.alg) + ", key redacted)"
+}
+
+// GoString (the %#v verb) is String.
+func (c CompactSigner) GoString() string { return c.String() }
+
+// LogValue logs the algorithm only.
+func (c CompactSigner) LogValue() slog.Value { return slog.StringValue(c.String()) }
