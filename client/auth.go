@@ -174,6 +174,11 @@ func (a *JWTAuth) bind(b binding) (*authenticator, error) {
 		}
 		au.alg = alg
 		au.signer, err = joseutil.NewSigner(a.signer, alg, a.KeyID, a.Type, nil)
+		if err == nil {
+			// Keys go-jose signs natively skip its per-signature header
+			// marshalling; others (HSM, KMS) keep go-jose.
+			au.compact, _ = joseutil.NewCompactSigner(a.signer, alg, a.KeyID, a.Type)
+		}
 	default:
 		return nil, fmt.Errorf("client: config: Auth: unknown method %q", a.method)
 	}
@@ -209,6 +214,7 @@ type authenticator struct {
 	basic    string // precomputed Authorization header value
 
 	signer   jose.Signer
+	compact  *joseutil.CompactSigner // the same signature, faster; nil when not available
 	alg      jose.SignatureAlgorithm
 	aud      string
 	lifetime time.Duration
@@ -262,6 +268,13 @@ func (a *authenticator) assertion() (string, error) {
 	buf = append(buf, `,"exp":`...)
 	buf = strconv.AppendInt(buf, now+int64(a.lifetime/time.Second), 10)
 	buf = append(buf, '}')
+	if a.compact != nil {
+		jwt, err := a.compact.Sign(buf)
+		if err != nil {
+			return "", fmt.Errorf("signing the client assertion: %w", err)
+		}
+		return jwt, nil
+	}
 	jws, err := a.signer.Sign(buf)
 	if err != nil {
 		return "", fmt.Errorf("signing the client assertion: %w", err)

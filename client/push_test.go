@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -10,9 +11,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -444,4 +448,119 @@ func FuzzParseAuthorizationDetails(f *testing.F) {
 			}
 		}
 	})
+}
+
+// parsePARResponseTwoPass is parsePARResponse as it was before the
+// single-pass decoder (a json.RawMessage pass, then a second decode of
+// request_uri): the reference the new one must agree with.
+func parsePARResponseTwoPass(body []byte) (requestURI string, expiresIn int64, err error) {
+	var r struct {
+		RequestURI json.RawMessage `json:"request_uri"`
+		ExpiresIn  json.RawMessage `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return "", 0, fmt.Errorf("%w: par: body is not a JSON object: %w", ErrInvalidResponse, err)
+	}
+	if len(r.RequestURI) == 0 || r.RequestURI[0] != '"' {
+		return "", 0, fmt.Errorf("%w: par: request_uri missing or not a string", ErrInvalidResponse)
+	}
+	if err := json.Unmarshal(r.RequestURI, &requestURI); err != nil || strings.TrimSpace(requestURI) == "" {
+		return "", 0, fmt.Errorf("%w: par: request_uri is empty", ErrInvalidResponse)
+	}
+	raw := bytes.TrimSpace(r.ExpiresIn)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", 0, fmt.Errorf("%w: par: expires_in missing", ErrInvalidResponse)
+	}
+	n, perr := strconv.ParseInt(string(raw), 10, 64)
+	if perr != nil || n <= 0 {
+		return "", 0, fmt.Errorf("%w: par: expires_in must be a positive integer", ErrInvalidResponse)
+	}
+	if n > 24*3600 {
+		n = 24 * 3600
+	}
+	return requestURI, n, nil
+}
+
+var parResponseCorpus = []string{
+	`{"request_uri":"urn:x","expires_in":60}`, `{"request_uri":"` + brokerURI + `","expires_in":600}`,
+	`{}`, `[]`, `null`, `{"request_uri":1,"expires_in":"1"}`, `{"expires_in":1e99}`,
+	`{"request_uri":"urn:\u00e9\n","expires_in":60}`, `{"request_uri":"urn:x","expires_in":"60"}`,
+	`{"request_uri":"urn:x","expires_in":null}`, `{"request_uri":null,"expires_in":60}`,
+	`{"request_uri":"  ","expires_in":60}`, `{"request_uri":"urn:x","expires_in":-5}`,
+	`{"request_uri":"urn:x","expires_in":0}`, `{"request_uri":"urn:x","expires_in":60.0}`,
+	`{"request_uri":"urn:x","expires_in":999999999}`, `{"request_uri":"urn:x","expires_in":99999999999999999999}`,
+	`{"request_uri":"a","request_uri":5,"expires_in":60}`, `{"request_uri":5,"request_uri":"a","expires_in":60}`,
+	`{"request_uri":"urn:x","expires_in":60,"expires_in":null}`, `{"REQUEST_URI":"urn:x","Expires_In":60}`,
+	"{\"request_uri\":\"urn:\xff\",\"expires_in\":60}", `{"request_uri":"\ud800","expires_in":60}`,
+	`{"request_uri":"urn:x","expires_in":60}x`, `{"request_uri":"urn:x","expires_in":[60]}`,
+	`{"request_uri":"urn:x","expires_in":{"a":1}}`, `{"request_uri":"urn:x","expires_in":true}`,
+	` { "expires_in" : 60 ,` + "\n\t" + `"request_uri" : "urn:x" } `, `{"request_uri":"urn:x" "expires_in":60}`,
+	`{"request_uri":"urn:x","expires_in":60,}`, `{"request_uri":"urn:x"}`, `{"expires_in":60}`,
+	`{"request_uri":"urn:x","expires_in":0600}`, `{"request_uri":"urn:x","expires_in":6e2}`,
+	`{"request_uri":"urn:x","expires_in":5-3}`, `{"request_uri":"urn:x","expires_in":}`, `{"request_uri":"urn:x","expires_in":-}`,
+	`{"request_uri":"urn:x","expires_in":90000}`, `{"request_uri":"urn:x","expires_in":60,"extra":1}`,
+	`{"expires_in":60,"expires_in":70,"request_uri":"urn:x"}`, `{"request_uri":"a","request_uri":"b","expires_in":1}`,
+	`{"request_uri":"urn:x","expires_in":60}}`, "{\"request_uri\":\"urn:\tx\",\"expires_in\":60}",
+}
+
+// TestScanPARResponse: the scanner takes the usual shapes (and the
+// decoder's answers are the same as ever, TestParsePARResponseSameAsTwoPass).
+func TestScanPARResponse(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`{"request_uri":"` + brokerURI + `","expires_in":600}`,
+		` { "expires_in" : 60 , "request_uri" : "urn:x" } `} {
+		if _, _, ok := scanPARResponse([]byte(in)); !ok {
+			t.Errorf("scanPARResponse(%q) not ok", in)
+		}
+	}
+	for _, in := range parResponseCorpus {
+		uri, n, ok := scanPARResponse([]byte(in))
+		if !ok {
+			continue
+		}
+		wuri, wn, werr := parsePARResponseTwoPass([]byte(in))
+		if werr != nil || uri != wuri || min(n, 24*3600) != wn {
+			t.Errorf("scanPARResponse(%q) = %q, %d; the decoder: %q, %d, %v", in, uri, n, wuri, wn, werr)
+		}
+	}
+}
+
+// TestParsePARResponseSameAsTwoPass: the single-pass parser gives the
+// same request_uri, expires_in and error text as the two-pass one.
+func TestParsePARResponseSameAsTwoPass(t *testing.T) {
+	t.Parallel()
+	for _, in := range parResponseCorpus {
+		checkPARParsersAgree(t, []byte(in))
+	}
+}
+
+func checkPARParsersAgree(t *testing.T, body []byte) {
+	t.Helper()
+	uri, n, err := parsePARResponse(body)
+	wuri, wn, werr := parsePARResponseTwoPass(body)
+	// A type error names the decoder's Go type, which differs.
+	goType := regexp.MustCompile(`Go value of type .*`)
+	same := err == nil && werr == nil ||
+		err != nil && werr != nil && goType.ReplaceAllString(err.Error(), "") == goType.ReplaceAllString(werr.Error(), "")
+	if uri != wuri || n != wn || !same {
+		t.Errorf("parsePARResponse(%q) = %q, %d, %v; the two-pass parser: %q, %d, %v", body, uri, n, err, wuri, wn, werr)
+	}
+}
+
+func FuzzParsePARResponseSameAsTwoPass(f *testing.F) {
+	for _, s := range parResponseCorpus {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkPARParsersAgree(t, body) })
+}
+
+// TestParsePARResponseAllocs pins the single pass: fewer allocations than
+// the two-pass parser for a broker response.
+func TestParsePARResponseAllocs(t *testing.T) {
+	body := []byte(`{"request_uri":"` + brokerURI + `","expires_in":600}`)
+	one := testing.AllocsPerRun(100, func() { parsePARResponse(body) })
+	two := testing.AllocsPerRun(100, func() { parsePARResponseTwoPass(body) })
+	if one > 1 || one >= two {
+		t.Errorf("%v allocations per parse (the two-pass parser: %v), want 1", one, two)
+	}
 }

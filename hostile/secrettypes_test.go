@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/go-par/par/client"
@@ -25,6 +26,7 @@ import (
 	"github.com/go-par/par/dpop"
 	"github.com/go-par/par/internal/backchannel"
 	"github.com/go-par/par/internal/dpopwire"
+	"github.com/go-par/par/internal/joseutil"
 	"github.com/go-par/par/internal/redact"
 	"github.com/go-par/par/internal/seal"
 	"github.com/go-par/par/jar"
@@ -117,6 +119,10 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 	proofer, err := dpop.NewProofer(dpopKey, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	compact, ok := joseutil.NewCompactSigner(clientKey, jose.ES256, "k1", "")
+	if !ok {
+		t.Fatal("no CompactSigner for a P-256 key")
 	}
 	jarHS := jar.Config{ClientID: "app", Audience: md.Issuer, Secret: jarSecret}
 	jarEC := jar.Config{ClientID: "app", Audience: md.Issuer, Signer: jarKey, KeyID: "k1"}
@@ -249,6 +255,7 @@ func secretTypes(t *testing.T, ms *markerSet) []secretType {
 		{name: "jar.Config", values: []any{jarHS, &jarHS, jarEC, &jarEC}, holds: []any{string(jarSecret), jarKey}},
 		{name: "jar.Builder", values: []any{builderHS, builderEC}, holds: []any{string(jarSecret), jarKey}},
 		{name: "dpop.Proofer", values: []any{proofer}, holds: []any{dpopKey}},
+		{name: "joseutil.CompactSigner", values: []any{compact, *compact}, holds: []any{clientKey}},
 		{name: "dpop.Transport", values: []any{&dpop.Transport{Proofer: proofer, Source: oauth2.StaticTokenSource(tok)}},
 			holds: []any{access, dpopKey}},
 		{name: "keys.Key", values: []any{*k, k}, holds: []any{keysKey}},

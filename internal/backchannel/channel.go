@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +17,9 @@ import (
 
 // Authenticator authenticates one request (RFC 6749 §2.3): it sets form
 // members and/or the Authorization header, and mints any client assertion
-// afresh on every call (a new jti per attempt).
+// afresh on every call (a new jti per attempt). The form it is given is
+// empty and holds its members only: they are sent with the request's form,
+// replacing members of the same name.
 type Authenticator interface {
 	Authenticate(form url.Values, h http.Header) error
 }
@@ -70,10 +71,11 @@ type Response struct {
 	sent [2]attempt
 }
 
-// attempt is one request as sent: its form (nil for a GET) and header.
+// attempt is one request as sent: its form (nil for a GET) with the
+// members the client authentication set (auth, which win), and its header.
 type attempt struct {
-	form   url.Values
-	header http.Header
+	form, auth url.Values
+	header     http.Header
 }
 
 // Sent adds to v what the requests behind r carried that is secret (see
@@ -87,6 +89,7 @@ func (r *Response) Sent(v *redact.Values) {
 	for _, a := range r.sent {
 		if a.header != nil {
 			v.AddRequest(a.form, a.header)
+			v.AddRequest(a.auth, nil)
 		}
 	}
 }
@@ -130,7 +133,7 @@ func (c *Channel) doDPoP(ctx context.Context, r Request, method string) (Respons
 
 // send makes one attempt and reads the response.
 func (c *Channel) send(ctx context.Context, r Request, method, nonce string, dp bool) (Response, error) {
-	req, form, err := c.request(ctx, r, method, nonce, dp)
+	req, auth, err := c.request(ctx, r, method, nonce, dp)
 	if err != nil {
 		return Response{}, err
 	}
@@ -143,22 +146,16 @@ func (c *Channel) send(ctx context.Context, r Request, method, nonce string, dp 
 		return Response{}, err
 	}
 	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body,
-		sent: [2]attempt{{form: form, header: req.Header}}}, nil
+		sent: [2]attempt{{form: r.Form, auth: auth, header: req.Header}}}, nil
 }
 
-// request builds one attempt: a fresh form with the client authentication,
-// and a fresh DPoP proof with nonce. It returns the form as sent (nil for
-// a GET).
+// request builds one attempt: r's form with the client authentication's
+// members (in a map of their own, returned; r.Form is not modified), and a
+// fresh DPoP proof with nonce.
 func (c *Channel) request(ctx context.Context, r Request, method, nonce string, dp bool) (*http.Request, url.Values, error) {
-	var body *strings.Reader
-	var form url.Values
-	if r.Form != nil {
-		form = make(url.Values, len(r.Form)+4)
-		maps.Copy(form, r.Form)
-	}
 	var req *http.Request
 	var err error
-	if form != nil {
+	if r.Form != nil {
 		// The header is the request's own; the body is set once the
 		// authentication has added its members.
 		req, err = http.NewRequestWithContext(ctx, method, r.URL, http.NoBody)
@@ -169,16 +166,17 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 		return nil, nil, httpx.RedactError(err, true)
 	}
 	h := req.Header
-	if form != nil {
+	var auth url.Values
+	if r.Form != nil {
+		auth = make(url.Values, 4)
 		if c.Auth != nil {
-			if err := c.Auth.Authenticate(form, h); err != nil {
+			if err := c.Auth.Authenticate(auth, h); err != nil {
 				return nil, nil, fmt.Errorf("client authentication: %w", err)
 			}
 		}
-		enc := form.Encode()
-		body = strings.NewReader(enc)
+		body := strings.NewReader(encodeForm(r.Form, auth))
 		req.Body = io.NopCloser(body)
-		req.ContentLength = int64(len(enc))
+		req.ContentLength = body.Size()
 		snapshot := *body
 		req.GetBody = func() (io.ReadCloser, error) {
 			r := snapshot
@@ -205,5 +203,5 @@ func (c *Channel) request(ctx context.Context, r Request, method, nonce string, 
 		accept = "application/json"
 	}
 	h.Set("Accept", accept)
-	return req, form, nil
+	return req, auth, nil
 }

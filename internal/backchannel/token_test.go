@@ -144,3 +144,43 @@ func FuzzParseToken(f *testing.F) {
 }
 
 var jsonUnmarshal = json.Unmarshal
+
+// TestParseTokenMemberCase: member names in another case, and duplicates,
+// are read as x/oauth2 reads them (its struct decoding ignores case; the
+// last member wins).
+func TestParseTokenMemberCase(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"ACCESS_TOKEN":"at","Token_Type":"Bearer"}`,
+		`{"access_token":"a","ACCESS_TOKEN":"b","token_type":"bearer"}`,
+		`{"ACCESS_TOKEN":"b","access_token":"a"}`,
+		`{"access_token":"a","access_token":"b"}`,
+		`{"access_token":"at","ERROR":"invalid_grant"}`,
+		`{"access_token":"at","Error":null}`,
+		`{"access_token":"at","access_token":null}`,
+		`{"access_token":"at","expires_in":"0360"}`,
+		`{"access_token":"at","expires_in":"-0"}`,
+		`{"access_token":"at","expires_in":"36\u0030"}`,
+		`{"access_token":"at","expires_in":9223372036854775808}`,
+		`{"access_token":"at","Expires_In":"7"}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		want, werr := viaOAuth2(srv.Client(), srv.URL)
+		srv.Close()
+		got, gerr := backchannel.ParseToken(http.Header{"Content-Type": {"application/json"}}, []byte(body), time.Now())
+		compareTokens(t, body, got, gerr, want, werr)
+	}
+}
+
+// TestParseTokenAllocs: the checking decode allocates nothing beyond the
+// map that Extra needs.
+func TestParseTokenAllocs(t *testing.T) {
+	body := []byte(`{"access_token":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln","token_type":"Bearer","expires_in":3600,"id_token":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln","scope":"openid","refresh_token":"rt"}`)
+	h := http.Header{"Content-Type": {"application/json"}}
+	if n := testing.AllocsPerRun(100, func() { backchannel.ParseToken(h, body, time.Now()) }); n > 39 {
+		t.Errorf("%v allocations, want at most 39 (44 with a typed decode of the values)", n)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +25,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/go-par/par/bench/internal/baseline"
+	"github.com/go-par/par/bench/internal/stub"
 	"github.com/go-par/par/client"
-	"github.com/go-par/par/discovery"
 	"github.com/go-par/par/internal/httpx"
 )
 
@@ -34,8 +38,9 @@ const (
 	redirectURL = "https://app.example/callback"
 )
 
-// runChild is the "run" mode: push with one Go implementation for a fixed
-// time and print one result line.
+// runChild is the "run" mode: push (or log in) with one Go implementation
+// for a fixed time and print one result line; Pushes counts the completed
+// operations.
 func runChild(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	impl := fs.String("impl", implGoPar, "go-par or baseline")
@@ -44,6 +49,9 @@ func runChild(args []string, w io.Writer) error {
 	conc := fs.Int("concurrency", 1, "concurrent pushers")
 	seconds := fs.Float64("seconds", 3, "measured seconds")
 	warmup := fs.Float64("warmup", 0.5, "warm-up seconds")
+	mode := fs.String("mode", "push", "push, login or cold")
+	tlsSetting := fs.String("tls", "off", "off, h2 or h1 (the stub decides the protocol; informational)")
+	caFile := fs.String("ca", "", "PEM file of the stub's certificate (TLS)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,7 +63,21 @@ func runChild(args []string, w io.Writer) error {
 	if *conc < 1 || *conc > 1024 || !(*seconds > 0 && *seconds <= 600) || *warmup < 0 || *warmup > 60 {
 		return errors.New("compare: run: concurrency 1..1024, seconds in (0, 600], warmup in [0, 60]")
 	}
-	push, err := newPusher(*impl, *auth, *issuer, *conc)
+	if !slices.Contains(modes, *mode) || !slices.Contains(tlss, *tlsSetting) {
+		return errors.New("compare: run: -mode push, login or cold; -tls off, h2 or h1")
+	}
+	var roots *x509.CertPool
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return err
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return errors.New("compare: run: -ca holds no certificate")
+		}
+	}
+	push, err := newOp(*impl, *auth, *mode, *issuer, *conc, roots)
 	if err != nil {
 		return err
 	}
@@ -75,62 +97,135 @@ func runChild(args []string, w io.Writer) error {
 	return json.NewEncoder(w).Encode(r)
 }
 
-// httpClient keeps enough idle connections for conc concurrent pushes;
-// both Go implementations get the same.
-func httpClient(conc int) *http.Client {
+// httpClient keeps enough idle connections for conc concurrent pushes and
+// trusts roots (nil: the system's); both Go implementations get the same.
+func httpClient(conc int, roots *x509.CertPool) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 2 * conc
 	t.MaxIdleConnsPerHost = 2 * conc
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
 	return &http.Client{Transport: t, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func newPusher(impl, auth, issuer string, conc int) (func(context.Context) error, error) {
-	ctx := context.Background()
+// requestURIPrefix starts every request_uri; the stub's code is the rest
+// (bench/internal/stub), so a login needs no authorization request: the
+// browser's part is not the relying party's work.
+const requestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+
+// callback is what the browser brings back from the stub's authorization
+// endpoint for a push that returned requestURI.
+func callback(issuer, requestURI, state string) (url.Values, error) {
+	code, ok := strings.CutPrefix(requestURI, requestURIPrefix)
+	if !ok {
+		return nil, errors.New("compare: not a stub request_uri")
+	}
+	return url.Values{"code": {code}, "state": {state}, "iss": {issuer}}, nil
+}
+
+// newOp returns one operation of impl in mode: a push, a warm login, or a
+// cold login (a new HTTP client, discovery, keys).
+func newOp(impl, auth, mode, issuer string, conc int, roots *x509.CertPool) (func(context.Context) error, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	switch impl {
-	case implGoPar:
-		cfg := client.Config{Issuer: issuer, ClientID: clientID, RedirectURL: redirectURL,
-			Scopes: []string{"openid", "mitid"}, HTTPClient: httpClient(conc)}
-		switch auth {
-		case "client_secret_basic":
-			cfg.Auth = client.ClientSecretBasic(secret)
-		case "private_key_jwt_ES256":
-			cfg.Auth = client.PrivateKeyJWT(key, "es-1")
-		default:
-			return nil, fmt.Errorf("compare: unknown auth %q", auth)
+	if auth != "client_secret_basic" && auth != "private_key_jwt_ES256" {
+		return nil, fmt.Errorf("compare: unknown auth %q", auth)
+	}
+	if impl != implGoPar && impl != implBaseline {
+		return nil, fmt.Errorf("compare: unknown impl %q", impl)
+	}
+	// build makes a client with its own HTTP client and returns its push
+	// and its login.
+	build := func(ctx context.Context, hc *http.Client) (push, login func(context.Context) error, err error) {
+		if impl == implGoPar {
+			cfg := client.Config{Issuer: issuer, ClientID: clientID, RedirectURL: redirectURL,
+				Scopes: []string{"openid", "mitid"}, HTTPClient: hc}
+			if auth == "client_secret_basic" {
+				cfg.Auth = client.ClientSecretBasic(secret)
+			} else {
+				cfg.Auth = client.PrivateKeyJWT(key, "es-1")
+			}
+			c, err := client.New(ctx, cfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			push = func(ctx context.Context) error { _, err := c.Push(ctx); return err }
+			login = func(ctx context.Context) error {
+				flow, err := c.Push(ctx)
+				if err != nil {
+					return err
+				}
+				cb, err := callback(c.Metadata().Issuer, flow.RequestURI, flow.State)
+				if err != nil {
+					return err
+				}
+				tok, err := c.Exchange(ctx, flow, cb)
+				if err == nil && tok.IDToken.Subject != stub.Subject {
+					err = errors.New("compare: wrong subject")
+				}
+				return err
+			}
+			return push, login, nil
 		}
-		c, err := client.New(ctx, cfg)
+		ep, err := baseline.Discover(ctx, hc, issuer)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return func(ctx context.Context) error { _, err := c.Push(ctx); return err }, nil
-	case implBaseline:
-		hc := httpClient(conc)
-		md, err := discovery.Fetch(ctx, hc, issuer)
-		if err != nil {
-			return nil, err
-		}
-		cfg := baseline.Config{HTTPClient: hc, Issuer: md.Issuer, PARURL: md.PushedAuthorizationRequestEndpoint,
+		cfg := baseline.Config{HTTPClient: hc, Issuer: ep.Issuer, PARURL: ep.PAR, TokenURL: ep.Token, JWKSURL: ep.JWKS,
 			ClientID: clientID, RedirectURL: redirectURL, Scope: "openid mitid"}
-		switch auth {
-		case "client_secret_basic":
+		if auth == "client_secret_basic" {
 			cfg.Secret = secret
-		case "private_key_jwt_ES256":
+		} else {
 			cfg.Key, cfg.KeyAlg, cfg.KeyID = key, jose.ES256, "es-1"
-		default:
-			return nil, fmt.Errorf("compare: unknown auth %q", auth)
 		}
 		b, err := baseline.New(cfg)
 		if err != nil {
+			return nil, nil, err
+		}
+		push = func(ctx context.Context) error { _, err := b.Push(ctx); return err }
+		login = func(ctx context.Context) error {
+			flow, err := b.Push(ctx)
+			if err != nil {
+				return err
+			}
+			cb, err := callback(ep.Issuer, flow.RequestURI, flow.State)
+			if err != nil {
+				return err
+			}
+			tok, err := b.Exchange(ctx, flow, cb)
+			if err == nil && tok.Claims.Sub != stub.Subject {
+				err = errors.New("compare: wrong subject")
+			}
+			return err
+		}
+		return push, login, nil
+	}
+	switch mode {
+	case "push", "login":
+		push, login, err := build(context.Background(), httpClient(conc, roots))
+		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { _, err := b.Push(ctx); return err }, nil
+		if mode == "push" {
+			return push, nil
+		}
+		return login, nil
+	case "cold":
+		return func(ctx context.Context) error {
+			hc := httpClient(1, roots)
+			defer hc.CloseIdleConnections()
+			_, login, err := build(ctx, hc)
+			if err != nil {
+				return err
+			}
+			return login(ctx)
+		}, nil
 	}
-	return nil, fmt.Errorf("compare: unknown impl %q", impl)
+	return nil, fmt.Errorf("compare: unknown mode %q", mode)
 }
 
 // measure runs conc loops of push: warm-up first, then counts successes

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,5 +194,59 @@ func TestChartAndTable(t *testing.T) {
 	printTable(&out, o, med, "t")
 	if !strings.Contains(out.String(), "client_secret_basic        1           1000           1000            100            1.000                  10.00") {
 		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+// TestRunChildTLSLogin runs both Go implementations' warm and cold logins
+// for a moment against a login stub over TLS (HTTP/2 and HTTP/1.1).
+func TestRunChildTLSLogin(t *testing.T) {
+	t.Parallel()
+	for _, tlsSetting := range []string{"h2", "h1"} {
+		s, err := stub.StartWith(stub.Options{TLS: true, HTTP1: tlsSetting == "h1", Login: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, s.CertPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, impl := range []string{implGoPar, implBaseline} {
+			for _, mode := range []string{"push", "login", "cold"} {
+				var out bytes.Buffer
+				err := runChild([]string{"--impl", impl, "--issuer", s.URL, "--auth", "client_secret_basic",
+					"--concurrency", "2", "--seconds", "0.2", "--warmup", "0.05", "--mode", mode, "--tls", tlsSetting, "--ca", ca}, &out)
+				if err != nil {
+					t.Fatalf("%s %s %s: %v", impl, mode, tlsSetting, err)
+				}
+				r, err := parseResult(out.Bytes())
+				if err != nil || r.Pushes == 0 || r.Errors != 0 {
+					t.Errorf("%s %s %s: %+v %v", impl, mode, tlsSetting, r, err)
+				}
+			}
+		}
+		if s.Rejected() != 0 || s.Logins() == 0 {
+			t.Errorf("%s: stub rejected %d, %d logins", tlsSetting, s.Rejected(), s.Logins())
+		}
+	}
+}
+
+// TestRunStub serves a TLS stub for a moment: it prints an https URL and
+// writes the certificate; bad flags are refused.
+func TestRunStub(t *testing.T) {
+	t.Parallel()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	var out bytes.Buffer
+	if err := runStub([]string{"-tls", "h1", "-login", "-ca", ca, "-for", "50ms"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(ca)
+	if !strings.HasPrefix(out.String(), "https://127.0.0.1:") || err != nil || !bytes.Contains(pem, []byte("CERTIFICATE")) {
+		t.Errorf("stub printed %q, certificate %q %v", out.String(), pem, err)
+	}
+	for _, args := range [][]string{{"-tls", "h2"}, {"-tls", "off", "-ca", ca}, {"-tls", "h3", "-ca", ca}} {
+		if err := runStub(args, io.Discard); err == nil {
+			t.Errorf("runStub(%q) succeeded", args)
+		}
 	}
 }

@@ -482,3 +482,40 @@ func (c *Client) fetchJWKS(ctx context.Context) error {
 	c.mu.Unlock()
 	return nil
 }
+
+// Endpoints are the provider metadata the baseline needs.
+type Endpoints struct {
+	Issuer string `json:"issuer"`
+	PAR    string `json:"pushed_authorization_request_endpoint"`
+	Token  string `json:"token_endpoint"`
+	JWKS   string `json:"jwks_uri"`
+}
+
+// Discover fetches the provider's metadata (OIDC Discovery §4) and checks
+// its issuer.
+func Discover(ctx context.Context, hc *http.Client, issuer string) (*Endpoints, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("baseline: discovery: HTTP %d", resp.StatusCode)
+	}
+	var ep Endpoints
+	if err := json.Unmarshal(body, &ep); err != nil {
+		return nil, fmt.Errorf("baseline: discovery: %w", err)
+	}
+	if ep.Issuer != issuer || ep.PAR == "" || ep.Token == "" || ep.JWKS == "" {
+		return nil, errors.New("baseline: discovery: issuer mismatch or endpoint missing")
+	}
+	return &ep, nil
+}
