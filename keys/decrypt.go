@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -146,23 +145,7 @@ func ParseDecryptionKey(data []byte, password string) (*DecryptionKey, error) {
 // LoadDecryptionFile reads a key file of at most 1 MiB with
 // [ParseDecryptionKey].
 func LoadDecryptionFile(path, password string) (*DecryptionKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if len(data) > maxFile {
-		return nil, fmt.Errorf("keys: %s: %w: file larger than 1 MiB", path, ErrUnsupportedKey)
-	}
-	k, err := ParseDecryptionKey(data, password)
-	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
-	}
-	return k, nil
+	return loadFile(path, password, ParseDecryptionKey)
 }
 
 // parseDecryptionJWKS picks the decryption key of a JWK or JWK Set.

@@ -247,21 +247,28 @@ func ParsePKCS12(data []byte, password string) (*Key, error) {
 // SEC1 key. So .p12/.pfx, .pem/.key/.crt, .json/.jwk and .der files all
 // work, whatever their names. password is used for PKCS#12 only.
 func LoadFile(path, password string) (*Key, error) {
+	return loadFile(path, password, parseAny)
+}
+
+// loadFile reads a key file of at most 1 MiB and parses it with parse,
+// naming the file in its errors.
+func loadFile[K any](path, password string, parse func([]byte, string) (K, error)) (K, error) {
+	var zero K
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return zero, fmt.Errorf("keys: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return zero, fmt.Errorf("keys: %w", err)
 	}
 	if len(data) > maxFile {
-		return nil, fmt.Errorf("keys: %s: %w: file larger than 1 MiB", path, ErrUnsupportedKey)
+		return zero, fmt.Errorf("keys: %s: %w: file larger than 1 MiB", path, ErrUnsupportedKey)
 	}
-	k, err := parseAny(data, password)
+	k, err := parse(data, password)
 	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
+		return zero, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return k, nil
 }
